@@ -1,0 +1,188 @@
+//! `check`: the invariants replay re-checks for each recorded event before applying it
+//! (architecture.md §3, invariant E5). Limits and quotas are configuration, not
+//! invariants, and are not re-checked.
+
+use crate::decide::{existing_application, existing_profile, hosted_profile, live_version};
+use crate::event::{Event, Recorded};
+use crate::id::StreamId;
+use crate::projection::ReadModel;
+use crate::rejection::Rejection;
+use crate::stream::{AppendOutcome, AppendVersion, UnchangedContent, decide_append};
+use crate::validate;
+
+/// A recorded event that could not have been decided against the state before it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Violation {
+    message: String,
+}
+
+impl Violation {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// What is wrong.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<Rejection> for Violation {
+    fn from(r: Rejection) -> Self {
+        Self::new(r.message())
+    }
+}
+
+/// Checks that `recorded` is an event that `decide` could have produced from `state`.
+///
+/// # Errors
+/// A [`Violation`] saying which rule the event breaks.
+pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<(), Violation> {
+    match &recorded.event {
+        Event::ApplicationCreated {
+            application,
+            name,
+            description,
+            tags,
+        } => {
+            validate::application_name(name)?;
+            if let Some(d) = description {
+                validate::description(d)?;
+            }
+            validate::tags(tags)?;
+            if state.application(application).is_some() {
+                return Err(Violation::new(format!(
+                    "application {application} created twice"
+                )));
+            }
+        }
+        Event::ApplicationUpdated {
+            application,
+            name,
+            description,
+        } => {
+            existing_application(state, application)?;
+            validate::application_name(name)?;
+            if let Some(d) = description {
+                validate::description(d)?;
+            }
+        }
+        Event::ApplicationDeleted { application } => {
+            existing_application(state, application)?;
+            if state.profile_count(application) > 0 {
+                return Err(Violation::new(format!(
+                    "application {application} deleted while it had configuration profiles"
+                )));
+            }
+        }
+        Event::ProfileCreated {
+            application,
+            profile,
+            name,
+            location_uri,
+            validators,
+            ..
+        } => {
+            existing_application(state, application)?;
+            validate::profile_name(name)?;
+            validate::location_uri(location_uri)?;
+            if validators.len() > 2 {
+                return Err(Violation::new("more than 2 validators"));
+            }
+            if state.profile(application, profile).is_some() {
+                return Err(Violation::new(format!(
+                    "configuration profile {profile} created twice"
+                )));
+            }
+        }
+        Event::ProfileUpdated {
+            application,
+            profile,
+            name,
+            validators,
+            ..
+        } => {
+            existing_profile(state, application, profile)?;
+            validate::profile_name(name)?;
+            if validators.len() > 2 {
+                return Err(Violation::new("more than 2 validators"));
+            }
+        }
+        Event::ProfileDeleted {
+            application,
+            profile,
+        } => {
+            existing_profile(state, application, profile)?;
+            let stream = StreamId::hosted(application, profile);
+            if state.stream(&stream).and_then(|h| h.latest_live).is_some() {
+                return Err(Violation::new(format!(
+                    "configuration profile {profile} deleted while it had live versions"
+                )));
+            }
+        }
+        Event::VersionCreated {
+            stream,
+            version,
+            content,
+            content_type,
+            label,
+            expected_latest,
+            expected_content,
+            idempotency,
+            ..
+        } => {
+            match stream {
+                StreamId::HostedConfiguration {
+                    application,
+                    profile,
+                } => {
+                    hosted_profile(state, application, profile)?;
+                }
+            }
+            if let Some(t) = content_type {
+                validate::content_type(t)?;
+            }
+            if let Some(l) = label {
+                validate::version_label(l)?;
+            }
+            if let Some(key) = idempotency
+                && state.idempotency(stream, &key.token).is_some()
+            {
+                return Err(Violation::new(format!(
+                    "stream {stream}: idempotency token {:?} appended twice",
+                    key.token
+                )));
+            }
+            let request = AppendVersion {
+                stream,
+                content: *content,
+                expected_latest: *expected_latest,
+                expected_content: *expected_content,
+                idempotency: idempotency.as_ref(),
+                unchanged: UnchangedContent::NewVersion,
+            };
+            match decide_append(state, &request)? {
+                AppendOutcome::Append(next) if next == *version => {}
+                AppendOutcome::Append(next) => {
+                    return Err(Violation::new(format!(
+                        "stream {stream}: version {version} recorded where {next} was next"
+                    )));
+                }
+                AppendOutcome::Existing(record, _) => {
+                    return Err(Violation::new(format!(
+                        "stream {stream}: version {version} recorded where version {} answered",
+                        record.version
+                    )));
+                }
+            }
+        }
+        Event::VersionDeleted { stream, version } => {
+            live_version(state, stream, *version)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,393 @@
+//! `decide`: every business rule. Given the projections and a command, it returns the
+//! events to append or a rejection. Pure: no I/O, no clock, no randomness.
+
+use crate::command::{
+    Command, CreateApplication, CreateHostedVersion, CreateProfile, UpdateApplication,
+    UpdateProfile, ValidatorInput,
+};
+use crate::event::{Event, ValidatorRef};
+use crate::id::{ApplicationId, ProfileId, StreamId, StreamVersion};
+use crate::limits::Limits;
+use crate::projection::{ProfileRecord, ReadModel, VersionRecord};
+use crate::rejection::{Detail, Rejection, RejectionKind};
+use crate::stream::{AppendOutcome, AppendVersion, UnchangedContent, decide_append};
+use crate::validate;
+
+/// The `LocationUri` of a profile whose versions live in the hosted store.
+pub const HOSTED_LOCATION: &str = "hosted";
+
+/// What `decide` concluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Decision {
+    /// The events to append, in order, as one atomic group. Empty when nothing changes.
+    pub events: Vec<Event>,
+    /// When nothing is appended because an existing version answers the command
+    /// (idempotent replay, unchanged content), that version.
+    pub existing: Option<VersionRecord>,
+}
+
+impl Decision {
+    fn append(event: Event) -> Self {
+        Self {
+            events: vec![event],
+            existing: None,
+        }
+    }
+}
+
+/// Decides `command` against `state` under `limits`.
+///
+/// # Errors
+/// A [`Rejection`] when the command breaks a rule; nothing is appended then.
+pub fn decide<R: ReadModel + ?Sized>(
+    state: &R,
+    command: &Command,
+    limits: &Limits,
+) -> Result<Decision, Rejection> {
+    match command {
+        Command::CreateApplication(c) => create_application(state, c, limits),
+        Command::UpdateApplication(c) => update_application(state, c),
+        Command::DeleteApplication(c) => {
+            existing_application(state, &c.id)?;
+            if state.profile_count(&c.id) > 0 {
+                return Err(Rejection::new(
+                    RejectionKind::NotEmpty,
+                    format!("application {} still has configuration profiles", c.id),
+                    Detail::None,
+                ));
+            }
+            Ok(Decision::append(Event::ApplicationDeleted {
+                application: c.id.clone(),
+            }))
+        }
+        Command::CreateProfile(c) => create_profile(state, c, limits),
+        Command::UpdateProfile {
+            application,
+            profile,
+            changes,
+        } => update_profile(state, application, profile, changes),
+        Command::DeleteProfile {
+            application,
+            profile,
+        } => {
+            existing_profile(state, application, profile)?;
+            let stream = StreamId::hosted(application, profile);
+            if state.stream(&stream).and_then(|h| h.latest_live).is_some() {
+                return Err(Rejection::new(
+                    RejectionKind::NotEmpty,
+                    format!(
+                        "configuration profile {profile} of application {application} still has hosted configuration versions"
+                    ),
+                    Detail::None,
+                ));
+            }
+            Ok(Decision::append(Event::ProfileDeleted {
+                application: application.clone(),
+                profile: profile.clone(),
+            }))
+        }
+        Command::CreateHostedVersion(c) => create_hosted_version(state, c, limits),
+        Command::DeleteHostedVersion {
+            application,
+            profile,
+            version,
+        } => {
+            existing_profile(state, application, profile)?;
+            let stream = StreamId::hosted(application, profile);
+            live_version(state, &stream, *version)?;
+            Ok(Decision::append(Event::VersionDeleted {
+                stream,
+                version: *version,
+            }))
+        }
+    }
+}
+
+fn create_application<R: ReadModel + ?Sized>(
+    state: &R,
+    c: &CreateApplication,
+    limits: &Limits,
+) -> Result<Decision, Rejection> {
+    validate::application_name(&c.name)?;
+    if let Some(d) = &c.description {
+        validate::description(d)?;
+    }
+    validate::tags(&c.tags)?;
+    if state.application(&c.id).is_some() {
+        return Err(already_exists("application", &c.id));
+    }
+    quota(
+        state.application_count(),
+        limits.max_applications,
+        "applications",
+    )?;
+    Ok(Decision::append(Event::ApplicationCreated {
+        application: c.id.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        tags: c.tags.clone(),
+    }))
+}
+
+fn update_application<R: ReadModel + ?Sized>(
+    state: &R,
+    c: &UpdateApplication,
+) -> Result<Decision, Rejection> {
+    let current = existing_application(state, &c.id)?;
+    if let Some(n) = &c.name {
+        validate::application_name(n)?;
+    }
+    if let Some(d) = &c.description {
+        validate::description(d)?;
+    }
+    Ok(Decision::append(Event::ApplicationUpdated {
+        application: c.id.clone(),
+        name: c.name.clone().unwrap_or(current.name),
+        description: c.description.clone().or(current.description),
+    }))
+}
+
+fn create_profile<R: ReadModel + ?Sized>(
+    state: &R,
+    c: &CreateProfile,
+    limits: &Limits,
+) -> Result<Decision, Rejection> {
+    validate::profile_name(&c.name)?;
+    if let Some(d) = &c.description {
+        validate::description(d)?;
+    }
+    validate::location_uri(&c.location_uri)?;
+    if let Some(arn) = &c.retrieval_role_arn {
+        validate::retrieval_role_arn(arn)?;
+    }
+    let validators = validators(&c.validators)?;
+    if let Some(t) = &c.profile_type {
+        validate::profile_type(t)?;
+    }
+    if let Some(k) = &c.kms_key_identifier {
+        validate::kms_key_identifier(k)?;
+    }
+    validate::tags(&c.tags)?;
+    existing_application(state, &c.application)?;
+    if state.profile(&c.application, &c.id).is_some() {
+        return Err(already_exists("configuration profile", &c.id));
+    }
+    quota(
+        state.profile_count(&c.application),
+        limits.max_profiles_per_application,
+        "configuration profiles per application",
+    )?;
+    Ok(Decision::append(Event::ProfileCreated {
+        application: c.application.clone(),
+        profile: c.id.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        location_uri: c.location_uri.clone(),
+        retrieval_role_arn: c.retrieval_role_arn.clone(),
+        validators,
+        profile_type: c.profile_type.clone(),
+        kms_key_identifier: c.kms_key_identifier.clone(),
+        tags: c.tags.clone(),
+    }))
+}
+
+fn update_profile<R: ReadModel + ?Sized>(
+    state: &R,
+    application: &ApplicationId,
+    profile: &ProfileId,
+    changes: &UpdateProfile,
+) -> Result<Decision, Rejection> {
+    let current = existing_profile(state, application, profile)?;
+    if let Some(n) = &changes.name {
+        validate::profile_name(n)?;
+    }
+    if let Some(d) = &changes.description {
+        validate::description(d)?;
+    }
+    if let Some(arn) = &changes.retrieval_role_arn {
+        validate::retrieval_role_arn(arn)?;
+    }
+    let validators = match &changes.validators {
+        Some(v) => validators(v)?,
+        None => current.validators,
+    };
+    let kms_key_identifier = match changes.kms_key_identifier.as_deref() {
+        None => current.kms_key_identifier,
+        Some("") => None,
+        Some(k) => {
+            validate::kms_key_identifier(k)?;
+            Some(k.to_owned())
+        }
+    };
+    Ok(Decision::append(Event::ProfileUpdated {
+        application: application.clone(),
+        profile: profile.clone(),
+        name: changes.name.clone().unwrap_or(current.name),
+        description: changes.description.clone().or(current.description),
+        retrieval_role_arn: changes
+            .retrieval_role_arn
+            .clone()
+            .or(current.retrieval_role_arn),
+        validators,
+        kms_key_identifier,
+    }))
+}
+
+fn create_hosted_version<R: ReadModel + ?Sized>(
+    state: &R,
+    c: &CreateHostedVersion,
+    limits: &Limits,
+) -> Result<Decision, Rejection> {
+    validate::content_type(&c.content_type)?;
+    if let Some(d) = &c.description {
+        validate::description(d)?;
+    }
+    if let Some(l) = &c.label {
+        validate::version_label(l)?;
+    }
+    let content = c.content.to_ref();
+    if content.len > limits.max_content_bytes {
+        return Err(Rejection::new(
+            RejectionKind::PayloadTooLarge,
+            format!(
+                "content of {} bytes is over the limit of {} bytes",
+                content.len, limits.max_content_bytes
+            ),
+            Detail::Size {
+                limit: limits.max_content_bytes,
+                size: content.len,
+            },
+        ));
+    }
+    hosted_profile(state, &c.application, &c.profile)?;
+    let total = state.hosted_bytes().saturating_add(content.len);
+    if total > limits.max_hosted_bytes {
+        return Err(Rejection::new(
+            RejectionKind::QuotaExceeded,
+            format!(
+                "hosted configuration store would hold {total} bytes, over the quota of {} bytes",
+                limits.max_hosted_bytes
+            ),
+            Detail::Quota {
+                quota: "hosted configuration store bytes",
+                limit: limits.max_hosted_bytes,
+            },
+        ));
+    }
+    let stream = StreamId::hosted(&c.application, &c.profile);
+    let request = AppendVersion {
+        stream: &stream,
+        content,
+        expected_latest: c.latest_version_number,
+        expected_content: None,
+        idempotency: None,
+        unchanged: UnchangedContent::NewVersion,
+    };
+    match decide_append(state, &request)? {
+        AppendOutcome::Append(version) => Ok(Decision::append(Event::VersionCreated {
+            stream,
+            version,
+            content,
+            content_type: Some(c.content_type.clone()),
+            description: c.description.clone(),
+            label: c.label.clone(),
+            expected_latest: c.latest_version_number,
+            expected_content: None,
+            idempotency: None,
+        })),
+        AppendOutcome::Existing(record, _) => Ok(Decision {
+            events: Vec::new(),
+            existing: Some(*record),
+        }),
+    }
+}
+
+fn validators(inputs: &[ValidatorInput]) -> Result<Vec<ValidatorRef>, Rejection> {
+    if inputs.len() > 2 {
+        return Err(Rejection::invalid(
+            "Validators",
+            format!("{} validators is more than 2", inputs.len()),
+        ));
+    }
+    inputs
+        .iter()
+        .map(|v| {
+            let text = std::str::from_utf8(v.content.bytes())
+                .map_err(|_| Rejection::invalid("Validators", "content is not UTF-8"))?;
+            validate::validator_content(text)?;
+            Ok(ValidatorRef {
+                kind: v.kind,
+                content: v.content.to_ref(),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn existing_application<R: ReadModel + ?Sized>(
+    state: &R,
+    id: &ApplicationId,
+) -> Result<crate::projection::ApplicationRecord, Rejection> {
+    state
+        .application(id)
+        .ok_or_else(|| Rejection::not_found("Application", id))
+}
+
+pub(crate) fn existing_profile<R: ReadModel + ?Sized>(
+    state: &R,
+    application: &ApplicationId,
+    profile: &ProfileId,
+) -> Result<ProfileRecord, Rejection> {
+    existing_application(state, application)?;
+    state
+        .profile(application, profile)
+        .ok_or_else(|| Rejection::not_found("ConfigurationProfile", profile))
+}
+
+pub(crate) fn hosted_profile<R: ReadModel + ?Sized>(
+    state: &R,
+    application: &ApplicationId,
+    profile: &ProfileId,
+) -> Result<ProfileRecord, Rejection> {
+    let record = existing_profile(state, application, profile)?;
+    if record.location_uri != HOSTED_LOCATION {
+        return Err(Rejection::invalid(
+            "ConfigurationProfileId",
+            format!(
+                "configuration profile {profile} has LocationUri {:?}, not {HOSTED_LOCATION:?}",
+                record.location_uri
+            ),
+        ));
+    }
+    Ok(record)
+}
+
+pub(crate) fn live_version<R: ReadModel + ?Sized>(
+    state: &R,
+    stream: &StreamId,
+    version: StreamVersion,
+) -> Result<VersionRecord, Rejection> {
+    state
+        .version(stream, version)
+        .filter(VersionRecord::is_live)
+        .ok_or_else(|| Rejection::not_found("HostedConfigurationVersion", version))
+}
+
+fn already_exists(what: &str, id: &impl std::fmt::Display) -> Rejection {
+    Rejection::new(
+        RejectionKind::AlreadyExists,
+        format!("{what} {id} already exists"),
+        Detail::None,
+    )
+}
+
+fn quota(count: u64, limit: u64, what: &'static str) -> Result<(), Rejection> {
+    if count >= limit {
+        return Err(Rejection::new(
+            RejectionKind::QuotaExceeded,
+            format!("quota of {limit} {what} reached"),
+            Detail::Quota { quota: what, limit },
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! Typed identifiers, version numbers, positions and content hashes.
+//!
+//! No bare `u64` or `String` crosses a module boundary for these: each has a newtype
+//! here, and a newtype that has a shape (resource ids) can only be built valid.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::rejection::Rejection;
+
+macro_rules! resource_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an id, which must match `[a-z0-9]{4,7}` (AppConfig's `Id` shape).
+            ///
+            /// # Errors
+            /// A [`Rejection`] of kind `Invalid` naming the field when the text has the
+            /// wrong shape.
+            pub fn parse(text: &str) -> Result<Self, Rejection> {
+                if is_resource_id(text) {
+                    Ok(Self(text.to_owned()))
+                } else {
+                    Err(Rejection::invalid(
+                        $what,
+                        format!("{text:?} must be 4 to 7 characters from [a-z0-9]"),
+                    ))
+                }
+            }
+
+            /// The id as text.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+resource_id!(
+    /// The id of an AppConfig application, e.g. `339ohji`.
+    ApplicationId,
+    "ApplicationId"
+);
+resource_id!(
+    /// The id of a configuration profile within an application.
+    ProfileId,
+    "ConfigurationProfileId"
+);
+
+/// True when `text` matches `[a-z0-9]{4,7}` exactly.
+#[must_use]
+pub fn is_resource_id(text: &str) -> bool {
+    (4..=7).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// A record's place in the global log: the first record is at position 1, and each
+/// next one at exactly one more (invariant E1 in docs/design/event-log.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Position(u64);
+
+impl Position {
+    /// The position of the first record.
+    pub const FIRST: Self = Self(1);
+
+    /// Wraps a raw position.
+    #[must_use]
+    pub const fn new(raw: u64) -> Self {
+        Self(raw)
+    }
+
+    /// The raw number.
+    #[must_use]
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The position after this one.
+    #[must_use]
+    pub const fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A version number within one stream: 1, 2, 3, ... A number is never handed out twice,
+/// deleted versions included (invariant E4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StreamVersion(u64);
+
+impl StreamVersion {
+    /// Wraps a raw version number.
+    #[must_use]
+    pub const fn new(raw: u64) -> Self {
+        Self(raw)
+    }
+
+    /// The raw number.
+    #[must_use]
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The version after this one.
+    #[must_use]
+    pub const fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+}
+
+impl fmt::Display for StreamVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A point in time: milliseconds since the Unix epoch, UTC. The storage layer reads the
+/// clock and passes it in; the kernel never does (style 3.1, principle 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// Wraps milliseconds since the Unix epoch.
+    #[must_use]
+    pub const fn from_millis(ms: i64) -> Self {
+        Self(ms)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    #[must_use]
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+}
+
+/// The sha256 of some content.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ContentHash([u8; 32]);
+
+impl ContentHash {
+    /// The sha256 of `bytes`.
+    #[must_use]
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+
+    /// Wraps raw hash bytes.
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw hash bytes.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Parses 64 lowercase or uppercase hex digits.
+    ///
+    /// # Errors
+    /// A [`Rejection`] of kind `Invalid` when the text is not 64 hex digits.
+    pub fn parse_hex(text: &str) -> Result<Self, Rejection> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 64 {
+            return Err(Rejection::invalid("ContentSha256", "must be 64 hex digits"));
+        }
+        let mut out = [0u8; 32];
+        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+            let hi = hex_digit(pair[0]);
+            let lo = hex_digit(pair[1]);
+            match (hi, lo) {
+                (Some(hi), Some(lo)) => *slot = (hi << 4) | lo,
+                _ => {
+                    return Err(Rejection::invalid("ContentSha256", "must be 64 hex digits"));
+                }
+            }
+        }
+        Ok(Self(out))
+    }
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ContentHash({self})")
+    }
+}
+
+/// A versioned stream: the unit that version numbers, preconditions and idempotency
+/// apply to. AppConfig's is a configuration profile's hosted versions; Connect views and
+/// Proton templates will add their own kinds (architecture.md D1).
+///
+/// Deliberately not `#[non_exhaustive]`: a new kind must be matched, and so given a key
+/// encoding and replay rules, everywhere streams are handled.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum StreamId {
+    /// The hosted configuration versions of one configuration profile.
+    HostedConfiguration {
+        /// The application that owns the profile.
+        application: ApplicationId,
+        /// The profile.
+        profile: ProfileId,
+    },
+}
+
+impl StreamId {
+    /// The stream of a profile's hosted configuration versions.
+    #[must_use]
+    pub fn hosted(application: &ApplicationId, profile: &ProfileId) -> Self {
+        Self::HostedConfiguration {
+            application: application.clone(),
+            profile: profile.clone(),
+        }
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HostedConfiguration {
+                application,
+                profile,
+            } => write!(f, "appconfig/{application}/{profile}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_ids_accept_only_4_to_7_lowercase_alphanumerics() {
+        for good in ["abcd", "a1b2c3d", "0000", "339ohji"] {
+            assert!(ApplicationId::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["abc", "abcdefgh", "ABCD", "ab-d", "", "abc\u{e9}"] {
+            assert!(ApplicationId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn content_hash_round_trips_through_hex() {
+        let h = ContentHash::of(b"hello");
+        assert_eq!(
+            h.to_string(),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        assert_eq!(ContentHash::parse_hex(&h.to_string()).ok(), Some(h));
+        assert!(ContentHash::parse_hex("zz").is_err());
+        assert!(ContentHash::parse_hex(&"g".repeat(64)).is_err());
+    }
+}

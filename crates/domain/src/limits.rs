@@ -1,0 +1,32 @@
+//! Size limits and quotas. Defaults are AWS AppConfig's; every one is configurable.
+
+/// The limits `decide` enforces. Changing them never invalidates a log: replay does not
+/// re-check limits, only invariants (docs/design/event-log.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest content of one version, in bytes. Default 2 MiB.
+    pub max_content_bytes: u64,
+    /// Most applications. Default 100.
+    pub max_applications: u64,
+    /// Most configuration profiles per application. Default 100.
+    pub max_profiles_per_application: u64,
+    /// Most bytes of live hosted configuration versions in total. Default 1 GiB.
+    pub max_hosted_bytes: u64,
+}
+
+impl Limits {
+    /// AWS's defaults.
+    pub const DEFAULT: Self = Self {
+        max_content_bytes: 2 * 1024 * 1024,
+        max_applications: 100,
+        max_profiles_per_application: 100,
+        max_hosted_bytes: 1024 * 1024 * 1024,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}

@@ -1,0 +1,159 @@
+//! `apply`: fold one recorded event into the projections.
+
+use super::{ApplicationRecord, IdempotencyRecord, ProfileRecord, VersionRecord, WriteModel};
+use crate::event::{Event, Recorded};
+use crate::id::StreamId;
+
+/// Folds `recorded` into `state`.
+///
+/// Total: it never fails and never panics. It trusts that the event was decided against
+/// the state it is applied to; replay checks that separately with
+/// [`check`](crate::check) before applying (invariant E5).
+pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
+    let position = recorded.position;
+    match &recorded.event {
+        Event::ApplicationCreated {
+            application,
+            name,
+            description,
+            tags,
+        } => state.put_application(ApplicationRecord {
+            id: application.clone(),
+            name: name.clone(),
+            description: description.clone(),
+            tags: tags.clone(),
+            created: position,
+        }),
+        Event::ApplicationUpdated {
+            application,
+            name,
+            description,
+        } => {
+            if let Some(mut record) = state.application(application) {
+                record.name.clone_from(name);
+                record.description.clone_from(description);
+                state.put_application(record);
+            }
+        }
+        Event::ApplicationDeleted { application } => state.remove_application(application),
+        Event::ProfileCreated {
+            application,
+            profile,
+            name,
+            description,
+            location_uri,
+            retrieval_role_arn,
+            validators,
+            profile_type,
+            kms_key_identifier,
+            tags,
+        } => state.put_profile(ProfileRecord {
+            application: application.clone(),
+            id: profile.clone(),
+            name: name.clone(),
+            description: description.clone(),
+            location_uri: location_uri.clone(),
+            retrieval_role_arn: retrieval_role_arn.clone(),
+            validators: validators.clone(),
+            profile_type: profile_type.clone(),
+            kms_key_identifier: kms_key_identifier.clone(),
+            tags: tags.clone(),
+            created: position,
+        }),
+        Event::ProfileUpdated {
+            application,
+            profile,
+            name,
+            description,
+            retrieval_role_arn,
+            validators,
+            kms_key_identifier,
+        } => {
+            if let Some(mut record) = state.profile(application, profile) {
+                record.name.clone_from(name);
+                record.description.clone_from(description);
+                record.retrieval_role_arn.clone_from(retrieval_role_arn);
+                record.validators.clone_from(validators);
+                record.kms_key_identifier.clone_from(kms_key_identifier);
+                state.put_profile(record);
+            }
+        }
+        Event::ProfileDeleted {
+            application,
+            profile,
+        } => state.remove_profile(application, profile),
+        Event::VersionCreated {
+            stream,
+            version,
+            content,
+            content_type,
+            description,
+            label,
+            idempotency,
+            ..
+        } => {
+            let mut head = state.stream(stream).unwrap_or_default();
+            head.last_assigned = head.last_assigned.max(version.get());
+            head.latest_live = head.latest_live.max(Some(*version));
+            state.put_stream(stream, head);
+            state.put_version(VersionRecord {
+                stream: stream.clone(),
+                version: *version,
+                position,
+                created_at: recorded.timestamp,
+                actor: recorded.actor.clone(),
+                content: *content,
+                content_type: content_type.clone(),
+                description: description.clone(),
+                label: label.clone(),
+                deleted: None,
+            });
+            if let Some(label) = label {
+                state.put_label(stream, label, *version);
+            }
+            state.put_content_use(content.hash, stream, *version);
+            if let Some(key) = idempotency {
+                state.put_idempotency(
+                    stream,
+                    &key.token,
+                    IdempotencyRecord {
+                        digest: key.digest,
+                        version: *version,
+                    },
+                );
+            }
+            if counts_as_hosted(stream) {
+                let total = state.hosted_bytes().saturating_add(content.len);
+                state.set_hosted_bytes(total);
+            }
+        }
+        Event::VersionDeleted { stream, version } => {
+            let Some(mut record) = state.version(stream, *version) else {
+                return;
+            };
+            if !record.is_live() {
+                return;
+            }
+            record.deleted = Some(position);
+            if let Some(label) = &record.label {
+                state.remove_label(stream, label, *version);
+            }
+            state.remove_content_use(record.content.hash, stream, *version);
+            if counts_as_hosted(stream) {
+                let total = state.hosted_bytes().saturating_sub(record.content.len);
+                state.set_hosted_bytes(total);
+            }
+            state.put_version(record);
+            let mut head = state.stream(stream).unwrap_or_default();
+            if head.latest_live == Some(*version) {
+                head.latest_live = state.live_version_below(stream, *version);
+                state.put_stream(stream, head);
+            }
+        }
+    }
+}
+
+/// Whether a stream's content counts toward the hosted store quota.
+const fn counts_as_hosted(stream: &StreamId) -> bool {
+    matches!(stream, StreamId::HostedConfiguration { .. })
+}

@@ -1,0 +1,196 @@
+//! The in-memory reference implementation of the projections.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{
+    ApplicationRecord, IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord,
+    WriteModel,
+};
+use crate::id::{ApplicationId, ContentHash, ProfileId, StreamId, StreamVersion};
+
+/// Every projection, in ordered maps. Two `MemState`s are equal exactly when the
+/// projections they hold are equal, which is how verification compares the stored
+/// projections with a fresh fold of the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemState {
+    applications: BTreeMap<ApplicationId, ApplicationRecord>,
+    profiles: BTreeMap<(ApplicationId, ProfileId), ProfileRecord>,
+    streams: BTreeMap<StreamId, StreamHead>,
+    versions: BTreeMap<(StreamId, StreamVersion), VersionRecord>,
+    labels: BTreeSet<(StreamId, String, StreamVersion)>,
+    content_uses: BTreeSet<(ContentHash, StreamId, StreamVersion)>,
+    idempotency: BTreeMap<(StreamId, String), IdempotencyRecord>,
+    hosted_bytes: u64,
+}
+
+impl MemState {
+    /// An empty state: the fold of an empty log.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Versions of `stream`, oldest first, deleted ones included.
+    pub fn versions(&self, stream: &StreamId) -> impl Iterator<Item = &VersionRecord> {
+        self.versions
+            .iter()
+            .filter(move |((s, _), _)| s == stream)
+            .map(|(_, r)| r)
+    }
+
+    /// The newest live version of `stream` carrying `label`.
+    #[must_use]
+    pub fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion> {
+        self.labels
+            .iter()
+            .filter(|(s, l, _)| s == stream && l == label)
+            .map(|(_, _, v)| *v)
+            .next_back()
+    }
+
+    /// Every (stream, version) whose content is `hash`.
+    pub fn content_uses(
+        &self,
+        hash: ContentHash,
+    ) -> impl Iterator<Item = (&StreamId, StreamVersion)> {
+        self.content_uses
+            .iter()
+            .filter(move |(h, _, _)| *h == hash)
+            .map(|(_, s, v)| (s, *v))
+    }
+}
+
+impl MemState {
+    /// Writes every projection entry into `target`, in key order within each projection.
+    /// Rebuild and verification use it to turn a fold of the log into stored entries.
+    pub fn write_into<W: WriteModel + ?Sized>(&self, target: &mut W) {
+        for record in self.applications.values() {
+            target.put_application(record.clone());
+        }
+        for record in self.profiles.values() {
+            target.put_profile(record.clone());
+        }
+        for (stream, head) in &self.streams {
+            target.put_stream(stream, *head);
+        }
+        for record in self.versions.values() {
+            target.put_version(record.clone());
+        }
+        for (stream, label, version) in &self.labels {
+            target.put_label(stream, label, *version);
+        }
+        for (hash, stream, version) in &self.content_uses {
+            target.put_content_use(*hash, stream, *version);
+        }
+        for ((stream, token), record) in &self.idempotency {
+            target.put_idempotency(stream, token, *record);
+        }
+        if self.hosted_bytes > 0 {
+            target.set_hosted_bytes(self.hosted_bytes);
+        }
+    }
+}
+
+impl ReadModel for MemState {
+    fn application(&self, id: &ApplicationId) -> Option<ApplicationRecord> {
+        self.applications.get(id).cloned()
+    }
+
+    fn application_count(&self) -> u64 {
+        self.applications.len() as u64
+    }
+
+    fn profile(&self, application: &ApplicationId, id: &ProfileId) -> Option<ProfileRecord> {
+        self.profiles
+            .get(&(application.clone(), id.clone()))
+            .cloned()
+    }
+
+    fn profile_count(&self, application: &ApplicationId) -> u64 {
+        self.profiles
+            .keys()
+            .filter(|(a, _)| a == application)
+            .count() as u64
+    }
+
+    fn stream(&self, stream: &StreamId) -> Option<StreamHead> {
+        self.streams.get(stream).copied()
+    }
+
+    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<VersionRecord> {
+        self.versions.get(&(stream.clone(), version)).cloned()
+    }
+
+    fn live_version_below(&self, stream: &StreamId, below: StreamVersion) -> Option<StreamVersion> {
+        self.versions
+            .range((stream.clone(), StreamVersion::new(0))..(stream.clone(), below))
+            .rev()
+            .find(|(_, r)| r.is_live())
+            .map(|((_, v), _)| *v)
+    }
+
+    fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord> {
+        self.idempotency
+            .get(&(stream.clone(), token.to_owned()))
+            .copied()
+    }
+
+    fn hosted_bytes(&self) -> u64 {
+        self.hosted_bytes
+    }
+}
+
+impl WriteModel for MemState {
+    fn put_application(&mut self, record: ApplicationRecord) {
+        self.applications.insert(record.id.clone(), record);
+    }
+
+    fn remove_application(&mut self, id: &ApplicationId) {
+        self.applications.remove(id);
+    }
+
+    fn put_profile(&mut self, record: ProfileRecord) {
+        self.profiles
+            .insert((record.application.clone(), record.id.clone()), record);
+    }
+
+    fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId) {
+        self.profiles.remove(&(application.clone(), id.clone()));
+    }
+
+    fn put_stream(&mut self, stream: &StreamId, head: StreamHead) {
+        self.streams.insert(stream.clone(), head);
+    }
+
+    fn put_version(&mut self, record: VersionRecord) {
+        self.versions
+            .insert((record.stream.clone(), record.version), record);
+    }
+
+    fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
+        self.labels
+            .insert((stream.clone(), label.to_owned(), version));
+    }
+
+    fn remove_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
+        self.labels
+            .remove(&(stream.clone(), label.to_owned(), version));
+    }
+
+    fn put_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
+        self.content_uses.insert((hash, stream.clone(), version));
+    }
+
+    fn remove_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
+        self.content_uses.remove(&(hash, stream.clone(), version));
+    }
+
+    fn put_idempotency(&mut self, stream: &StreamId, token: &str, record: IdempotencyRecord) {
+        self.idempotency
+            .insert((stream.clone(), token.to_owned()), record);
+    }
+
+    fn set_hosted_bytes(&mut self, bytes: u64) {
+        self.hosted_bytes = bytes;
+    }
+}

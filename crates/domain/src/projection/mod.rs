@@ -1,0 +1,69 @@
+//! Projections: the read models that are pure folds of the log (architecture.md D2).
+//!
+//! [`ReadModel`] is what `decide` and `apply` may look at; [`WriteModel`] is what `apply`
+//! changes. The storage crate implements both over sled; [`MemState`] is the in-memory
+//! reference implementation used by tests and by verification, which folds the log into
+//! a `MemState` and compares it with what is stored.
+
+mod apply;
+mod mem;
+mod records;
+
+pub use apply::apply;
+pub use mem::MemState;
+pub use records::{ApplicationRecord, IdempotencyRecord, ProfileRecord, StreamHead, VersionRecord};
+
+use crate::id::{ApplicationId, ContentHash, ProfileId, StreamId, StreamVersion};
+
+/// Read access to the projections.
+///
+/// Contract: every method answers as of the last applied event; implementations do no
+/// validation of their own.
+pub trait ReadModel {
+    /// An application, if it exists (deleted applications do not).
+    fn application(&self, id: &ApplicationId) -> Option<ApplicationRecord>;
+    /// How many applications exist.
+    fn application_count(&self) -> u64;
+    /// A configuration profile, if it exists.
+    fn profile(&self, application: &ApplicationId, id: &ProfileId) -> Option<ProfileRecord>;
+    /// How many profiles an application has.
+    fn profile_count(&self, application: &ApplicationId) -> u64;
+    /// A stream's head, if a version was ever created in it.
+    fn stream(&self, stream: &StreamId) -> Option<StreamHead>;
+    /// A version record, deleted ones included.
+    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<VersionRecord>;
+    /// The highest live version below `below`.
+    fn live_version_below(&self, stream: &StreamId, below: StreamVersion) -> Option<StreamVersion>;
+    /// The idempotency record for `token` in `stream`.
+    fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord>;
+    /// Total bytes of live hosted configuration versions (for the hosted store quota).
+    fn hosted_bytes(&self) -> u64;
+}
+
+/// Write access to the projections, used only by [`apply`].
+pub trait WriteModel: ReadModel {
+    /// Inserts or replaces an application.
+    fn put_application(&mut self, record: ApplicationRecord);
+    /// Removes an application.
+    fn remove_application(&mut self, id: &ApplicationId);
+    /// Inserts or replaces a profile.
+    fn put_profile(&mut self, record: ProfileRecord);
+    /// Removes a profile.
+    fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId);
+    /// Inserts or replaces a stream head.
+    fn put_stream(&mut self, stream: &StreamId, head: StreamHead);
+    /// Inserts or replaces a version record.
+    fn put_version(&mut self, record: VersionRecord);
+    /// Adds `version` to the versions carrying `label`.
+    fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion);
+    /// Removes `version` from the versions carrying `label`.
+    fn remove_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion);
+    /// Records that `stream`'s `version` has content `hash`.
+    fn put_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion);
+    /// Forgets that `stream`'s `version` has content `hash`.
+    fn remove_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion);
+    /// Records an idempotency key's first result.
+    fn put_idempotency(&mut self, stream: &StreamId, token: &str, record: IdempotencyRecord);
+    /// Sets the live hosted bytes total.
+    fn set_hosted_bytes(&mut self, bytes: u64);
+}

@@ -1,0 +1,105 @@
+//! The records the projections hold.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::ContentRef;
+use crate::event::ValidatorRef;
+use crate::id::{
+    ApplicationId, ContentHash, Position, ProfileId, StreamId, StreamVersion, Timestamp,
+};
+
+/// An application, as the catalog holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationRecord {
+    /// Its id.
+    pub id: ApplicationId,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// The position of the event that created it.
+    pub created: Position,
+}
+
+/// A configuration profile, as the catalog holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileRecord {
+    /// The owning application.
+    pub application: ApplicationId,
+    /// Its id.
+    pub id: ProfileId,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Where its content lives (`hosted` for the hosted store).
+    pub location_uri: String,
+    /// The retrieval role.
+    pub retrieval_role_arn: Option<String>,
+    /// Its validators.
+    pub validators: Vec<ValidatorRef>,
+    /// Its type.
+    pub profile_type: Option<String>,
+    /// Its KMS key identifier.
+    pub kms_key_identifier: Option<String>,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// The position of the event that created it.
+    pub created: Position,
+}
+
+/// The head of a stream: the latest-version projection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamHead {
+    /// The highest version number ever assigned (0 before the first). The next version
+    /// is this plus one, whatever was deleted (invariant E4).
+    pub last_assigned: u64,
+    /// The highest version that is not deleted.
+    pub latest_live: Option<StreamVersion>,
+}
+
+/// One version of a stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    /// The stream.
+    pub stream: StreamId,
+    /// The version number.
+    pub version: StreamVersion,
+    /// The position of the event that created it.
+    pub position: Position,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// Who created it, when known.
+    pub actor: Option<String>,
+    /// Its content.
+    pub content: ContentRef,
+    /// Its MIME type.
+    pub content_type: Option<String>,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its label.
+    pub label: Option<String>,
+    /// The position of the event that deleted it, if it was deleted.
+    pub deleted: Option<Position>,
+}
+
+impl VersionRecord {
+    /// True unless it was deleted.
+    #[must_use]
+    pub const fn is_live(&self) -> bool {
+        self.deleted.is_none()
+    }
+}
+
+/// What an idempotency key first produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// The digest of the request that first used the key.
+    pub digest: ContentHash,
+    /// The version that request created.
+    pub version: StreamVersion,
+}

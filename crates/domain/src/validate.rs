@@ -1,0 +1,253 @@
+//! Field constraints, restated from the AppConfig service model
+//! (../shared/reference/aws-api-surface.md §3). Lengths count characters, as the
+//! model's `length` trait does.
+
+use std::collections::BTreeMap;
+
+use crate::rejection::Rejection;
+
+/// Checks that `value` has between `min` and `max` characters.
+///
+/// # Errors
+/// `Invalid` naming `field` and the bounds.
+pub fn length(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), Rejection> {
+    let n = value.chars().count();
+    if n < min || n > max {
+        return Err(Rejection::invalid(
+            field,
+            format!("length {n} is outside {min}..{max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// An application name: 1 to 64 characters.
+///
+/// # Errors
+/// `Invalid` when out of bounds.
+pub fn application_name(name: &str) -> Result<(), Rejection> {
+    length("Name", name, 1, 64)
+}
+
+/// A configuration profile name: 1 to 128 characters.
+///
+/// # Errors
+/// `Invalid` when out of bounds.
+pub fn profile_name(name: &str) -> Result<(), Rejection> {
+    length("Name", name, 1, 128)
+}
+
+/// A description: at most 1024 characters.
+///
+/// # Errors
+/// `Invalid` when too long.
+pub fn description(text: &str) -> Result<(), Rejection> {
+    length("Description", text, 0, 1024)
+}
+
+/// A content type: 1 to 255 characters.
+///
+/// # Errors
+/// `Invalid` when out of bounds.
+pub fn content_type(text: &str) -> Result<(), Rejection> {
+    length("ContentType", text, 1, 255)
+}
+
+/// A version label: 1 to 64 characters, at least one of them not an ASCII digit
+/// (pattern `.*[^0-9].*`), so a label can never be mistaken for a version number.
+///
+/// # Errors
+/// `Invalid` when out of bounds or all digits.
+pub fn version_label(label: &str) -> Result<(), Rejection> {
+    length("VersionLabel", label, 1, 64)?;
+    if label.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Rejection::invalid(
+            "VersionLabel",
+            format!("{label:?} must contain a character that is not a digit"),
+        ));
+    }
+    Ok(())
+}
+
+/// Tags: at most 50; keys 1 to 128 characters; values at most 256.
+///
+/// # Errors
+/// `Invalid` naming `Tags` and the offending key.
+pub fn tags(tags: &BTreeMap<String, String>) -> Result<(), Rejection> {
+    if tags.len() > 50 {
+        return Err(Rejection::invalid(
+            "Tags",
+            format!("{} tags is more than 50", tags.len()),
+        ));
+    }
+    for (key, value) in tags {
+        let k = key.chars().count();
+        if !(1..=128).contains(&k) {
+            return Err(Rejection::invalid(
+                "Tags",
+                format!("key {key:?} has length {k}, outside 1..128"),
+            ));
+        }
+        let v = value.chars().count();
+        if v > 256 {
+            return Err(Rejection::invalid(
+                "Tags",
+                format!("value of {key:?} has length {v}, more than 256"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A profile's `LocationUri`: 1 to 2048 characters.
+///
+/// # Errors
+/// `Invalid` when out of bounds.
+pub fn location_uri(uri: &str) -> Result<(), Rejection> {
+    length("LocationUri", uri, 1, 2048)
+}
+
+/// A profile's `Type`: starts with one or more of `[a-zA-Z0-9.-]` (the model's pattern
+/// `^[a-zA-Z0-9\.\-]+` is anchored at the start only).
+///
+/// # Errors
+/// `Invalid` when it does not.
+pub fn profile_type(kind: &str) -> Result<(), Rejection> {
+    match kind.chars().next() {
+        Some(c) if c.is_ascii_alphanumeric() || c == '.' || c == '-' => Ok(()),
+        _ => Err(Rejection::invalid(
+            "Type",
+            format!("{kind:?} must start with a character from [a-zA-Z0-9.-]"),
+        )),
+    }
+}
+
+/// A `RetrievalRoleArn`: 20 to 2048 characters matching
+/// `^arn:(aws|aws-cn|aws-iso|aws-iso-[a-z]|aws-us-gov|aws-eusc):iam::\d{12}:role/.*$`.
+///
+/// # Errors
+/// `Invalid` when it does not.
+pub fn retrieval_role_arn(arn: &str) -> Result<(), Rejection> {
+    length("RetrievalRoleArn", arn, 20, 2048)?;
+    if is_iam_role_arn(arn) {
+        Ok(())
+    } else {
+        Err(Rejection::invalid(
+            "RetrievalRoleArn",
+            format!("{arn:?} is not an IAM role ARN"),
+        ))
+    }
+}
+
+fn is_iam_role_arn(arn: &str) -> bool {
+    let Some(rest) = arn.strip_prefix("arn:") else {
+        return false;
+    };
+    let Some((partition, rest)) = rest.split_once(':') else {
+        return false;
+    };
+    let partition_ok = matches!(
+        partition,
+        "aws" | "aws-cn" | "aws-iso" | "aws-us-gov" | "aws-eusc"
+    ) || partition
+        .strip_prefix("aws-iso-")
+        .is_some_and(|s| s.len() == 1 && s.bytes().all(|b| b.is_ascii_lowercase()));
+    let Some(rest) = rest.strip_prefix("iam::") else {
+        return false;
+    };
+    let Some((account, rest)) = rest.split_once(':') else {
+        return false;
+    };
+    partition_ok
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && rest.starts_with("role/")
+        && !rest.contains('\n')
+}
+
+/// A KMS key identifier on create: 1 to 2048 characters.
+///
+/// # Errors
+/// `Invalid` when out of bounds.
+pub fn kms_key_identifier(id: &str) -> Result<(), Rejection> {
+    length("KmsKeyIdentifier", id, 1, 2048)
+}
+
+/// A validator's content: at most 32768 characters.
+///
+/// # Errors
+/// `Invalid` when too long.
+pub fn validator_content(text: &str) -> Result<(), Rejection> {
+    length("Validators", text, 0, 32768)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_bounded_by_characters_not_bytes() {
+        assert!(application_name("").is_err());
+        assert!(application_name(&"é".repeat(64)).is_ok());
+        assert!(application_name(&"a".repeat(65)).is_err());
+        assert!(profile_name(&"a".repeat(128)).is_ok());
+        assert!(profile_name(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn descriptions_may_be_empty_and_up_to_1024() {
+        assert!(description("").is_ok());
+        assert!(description(&"d".repeat(1024)).is_ok());
+        assert!(description(&"d".repeat(1025)).is_err());
+    }
+
+    #[test]
+    fn content_type_is_1_to_255() {
+        assert!(content_type("").is_err());
+        assert!(content_type("application/json").is_ok());
+        assert!(content_type(&"x".repeat(255)).is_ok());
+        assert!(content_type(&"x".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn version_label_needs_a_non_digit() {
+        assert!(version_label("v1").is_ok());
+        assert!(version_label("1.0").is_ok());
+        assert!(version_label("123").is_err());
+        assert!(version_label("").is_err());
+        assert!(version_label(&"v".repeat(64)).is_ok());
+        assert!(version_label(&"v".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn tags_are_bounded() {
+        let mut t = BTreeMap::new();
+        t.insert("k".to_owned(), "v".repeat(256));
+        assert!(tags(&t).is_ok());
+        t.insert("k".to_owned(), "v".repeat(257));
+        assert!(tags(&t).is_err());
+        let mut t = BTreeMap::new();
+        t.insert(String::new(), String::new());
+        assert!(tags(&t).is_err());
+        let many: BTreeMap<_, _> = (0..51).map(|i| (format!("k{i}"), String::new())).collect();
+        assert!(tags(&many).is_err());
+    }
+
+    #[test]
+    fn role_arns_follow_the_model_pattern() {
+        assert!(retrieval_role_arn("arn:aws:iam::123456789012:role/my-role").is_ok());
+        assert!(retrieval_role_arn("arn:aws-iso-b:iam::123456789012:role/x").is_ok());
+        assert!(retrieval_role_arn("arn:aws:iam::12345678901:role/my-role").is_err());
+        assert!(retrieval_role_arn("arn:aws:s3::123456789012:role/my-role").is_err());
+        assert!(retrieval_role_arn("arn:gcp:iam::123456789012:role/my-role").is_err());
+        assert!(retrieval_role_arn("arn:aws:iam::123456789012:user/me").is_err());
+    }
+
+    #[test]
+    fn profile_type_must_start_with_an_allowed_character() {
+        assert!(profile_type("AWS.Freeform").is_ok());
+        assert!(profile_type("AWS.AppConfig.FeatureFlags").is_ok());
+        assert!(profile_type("").is_err());
+        assert!(profile_type("_x").is_err());
+    }
+}

@@ -1,0 +1,329 @@
+//! The single writer (D4, docs/design/durability.md §Group commit).
+//!
+//! One named thread owns every append. It takes what is queued (up to `max_batch`
+//! commands), decides each against the projections plus the writes of the commands
+//! before it in the group, writes the whole group as one sled batch, crosses the durable
+//! barrier once, and only then completes every caller.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crossbeam_channel::Receiver;
+use verso_domain::projection::apply;
+use verso_domain::{Command, Content, Position, Recorded, Timestamp, decide};
+
+use super::{Committed, Completer, Subject};
+use crate::content;
+use crate::durability::Barrier;
+use crate::error::{Error, Outcome, Refused, Result};
+use crate::log::{Head, codec, keys, schema};
+use crate::options::{Durability, StoreOptions};
+use crate::rebuild::RebuildReport;
+use crate::replay::Violation;
+use crate::store::Shared;
+use crate::verify::VerifyReport;
+use crate::view::View;
+
+/// One command and where its outcome goes.
+pub(crate) struct Request {
+    pub(crate) command: Command,
+    pub(crate) actor: Option<Arc<str>>,
+    pub(crate) reply: Completer<Result<Outcome<Committed>>>,
+}
+
+/// Progress callbacks for long work on the writer thread.
+pub(crate) type Progress = Box<dyn FnMut(u64) + Send>;
+
+/// What the writer's queue carries. Everything but `Command` runs alone, after the
+/// commands queued ahead of it, so it sees a log that no one is appending to.
+pub(crate) enum Message {
+    /// Decide and append a command.
+    Command(Box<Request>),
+    /// Verify the whole store.
+    Verify(Progress, Completer<Result<Checked<VerifyReport>>>),
+    /// Rebuild the projections.
+    Rebuild(Progress, Completer<Result<Checked<RebuildReport>>>),
+    /// Finish what is queued ahead, make everything durable, stop, and report.
+    Close(Completer<Result<Head>>),
+}
+
+/// A report, or the first violation found.
+pub(crate) type Checked<T> = std::result::Result<T, Violation>;
+
+/// The writer's state. Invariant C2: `head` is the last position written and only this
+/// thread assigns positions.
+pub(crate) struct Writer {
+    pub(crate) db: sled::Db,
+    pub(crate) rx: Receiver<Message>,
+    pub(crate) barrier: Barrier,
+    pub(crate) head: Head,
+    pub(crate) last_timestamp: Timestamp,
+    pub(crate) options: StoreOptions,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// A decided group: each command's outcome, the pending writes, and the new head with
+/// its timestamp.
+type Decided = (
+    Vec<Outcome<Committed>>,
+    crate::view::Writes,
+    (Head, Timestamp),
+);
+
+/// The outcome of each command of a group, in order.
+type Replies = Vec<(
+    Completer<Result<Outcome<Committed>>>,
+    Result<Outcome<Committed>>,
+)>;
+
+impl Writer {
+    /// The writer loop. Returns when the store is closed or every handle is dropped.
+    pub(crate) fn run(mut self) {
+        while let Ok(first) = self.rx.recv() {
+            let mut group = Vec::new();
+            let mut special = None;
+            match first {
+                Message::Command(r) => group.push(*r),
+                other => special = Some(other),
+            }
+            while special.is_none() && group.len() < self.options.max_batch {
+                match self.rx.try_recv() {
+                    Ok(Message::Command(r)) => group.push(*r),
+                    Ok(other) => special = Some(other),
+                    Err(_) => break,
+                }
+            }
+            if !group.is_empty() {
+                self.commit(group);
+            }
+            match special {
+                None | Some(Message::Command(_)) => {}
+                Some(Message::Verify(mut progress, reply)) => {
+                    reply.complete(crate::verify::verify(&self.db, &mut *progress));
+                }
+                Some(Message::Rebuild(mut progress, reply)) => {
+                    reply.complete(self.rebuild(&mut *progress));
+                }
+                Some(Message::Close(reply)) => {
+                    reply.complete(self.final_flush());
+                    return;
+                }
+            }
+        }
+        if let Err(e) = self.final_flush() {
+            tracing::error!(error = %e, "final flush failed when the last store handle was dropped");
+        }
+    }
+
+    fn rebuild(&mut self, progress: &mut dyn FnMut(u64)) -> Result<Checked<RebuildReport>> {
+        if self.shared.poisoned.load(Ordering::SeqCst) {
+            return Err(Error::Poisoned);
+        }
+        let db = self.db.clone();
+        let barrier = &mut self.barrier;
+        let result = crate::rebuild::rebuild(
+            &db,
+            &mut || barrier.sync_as(&db, Durability::Sync),
+            progress,
+        );
+        if result.is_err() {
+            // The projections may be half written; refuse to decide against them.
+            self.shared.poisoned.store(true, Ordering::SeqCst);
+        }
+        result
+    }
+
+    /// Whatever the durability mode, closing makes everything durable.
+    fn final_flush(&mut self) -> Result<Head> {
+        if self.shared.poisoned.load(Ordering::SeqCst) {
+            return Err(Error::Poisoned);
+        }
+        self.barrier.sync_as(&self.db, Durability::Sync)?;
+        Ok(self.head)
+    }
+
+    fn commit(&mut self, group: Vec<Request>) {
+        // IMPORTANT: check the poison flag before deciding anything: after a failed
+        // barrier, sled's memory may hold writes that are not durable (invariant C4).
+        if self.shared.poisoned.load(Ordering::SeqCst) {
+            for r in group {
+                r.reply.complete(Err(Error::Poisoned));
+            }
+            return;
+        }
+        let commands: Vec<_> = group
+            .iter()
+            .map(|r| (&r.command, r.actor.clone()))
+            .collect();
+        let decided = self.decide_group(&commands);
+        let (outcomes, pending, next) = match decided {
+            Ok(d) => d,
+            Err(e) => {
+                // Nothing was written: fail the group, the store stays usable.
+                tracing::error!(error = %e, "group failed before it was written");
+                for r in group {
+                    r.reply.complete(Err(e.duplicate()));
+                }
+                return;
+            }
+        };
+        let replies: Replies = group
+            .into_iter()
+            .zip(outcomes)
+            .map(|(r, o)| (r.reply, Ok(o)))
+            .collect();
+        if pending.is_empty() {
+            Self::reply(replies);
+            return;
+        }
+        let mut batch = sled::Batch::default();
+        for (key, value) in pending {
+            match value {
+                Some(v) => batch.insert(key, v),
+                None => batch.remove(key),
+            }
+        }
+        // Invariant C3: the group's records, content and projection updates are one
+        // batch of one tree, so sled applies all of them or none after a crash.
+        let written = self
+            .db
+            .apply_batch(batch)
+            .map_err(Error::sled("write group"))
+            .and_then(|()| self.barrier.sync(&self.db));
+        match written {
+            Ok(()) => {
+                self.head = next.0;
+                self.last_timestamp = next.1;
+                self.shared.set_head(self.head);
+                Self::reply(replies);
+            }
+            Err(e) => {
+                // Invariant C4: no caller of this group is acknowledged, and the store
+                // refuses everything until it is reopened.
+                self.shared.poisoned.store(true, Ordering::SeqCst);
+                tracing::error!(error = %e, "durable barrier failed; store poisoned");
+                for (reply, _) in replies {
+                    reply.complete(Err(e.duplicate()));
+                }
+            }
+        }
+    }
+
+    fn reply(replies: Replies) {
+        for (reply, outcome) in replies {
+            reply.complete(outcome);
+        }
+    }
+
+    /// Decides every command of the group in order; returns each outcome, the pending
+    /// writes and the new head with its timestamp.
+    fn decide_group(&self, commands: &[(&Command, Option<Arc<str>>)]) -> Result<Decided> {
+        let mut view = View::new(&self.db);
+        let mut head = self.head;
+        let mut last_timestamp = self.last_timestamp;
+        let mut outcomes = Vec::with_capacity(commands.len());
+        for (command, actor) in commands {
+            let decision = decide(&view, command, &self.options.limits);
+            if let Some(e) = view.take_error() {
+                return Err(e);
+            }
+            let decision = match decision {
+                Ok(d) => d,
+                Err(rejection) => {
+                    outcomes.push(Err(Refused::from(rejection)));
+                    continue;
+                }
+            };
+            let supplied = command.contents();
+            for reference in decision
+                .events
+                .iter()
+                .flat_map(verso_domain::Event::contents)
+            {
+                if content::contains(&view, reference.hash)? {
+                    continue;
+                }
+                let found: Option<&Content> = supplied
+                    .iter()
+                    .copied()
+                    .find(|c| c.hash() == reference.hash);
+                let Some(c) = found else {
+                    return Err(Error::corrupted(
+                        None,
+                        format!(
+                            "content {} is referenced but neither stored nor supplied",
+                            reference.hash
+                        ),
+                    ));
+                };
+                content::write(&mut view, c)?;
+            }
+            let mut records = Vec::with_capacity(decision.events.len());
+            for event in decision.events {
+                let now = (self.options.clock)();
+                last_timestamp = last_timestamp.max(now);
+                let position = Position::new(head.position + 1);
+                let recorded = Recorded {
+                    position,
+                    timestamp: last_timestamp,
+                    actor: actor.as_deref().map(str::to_owned),
+                    event,
+                };
+                let bytes = codec::encode(&recorded, &head.hash)
+                    .map_err(|e| Error::corrupted(Some(position), e))?;
+                let hash = codec::chain_hash(&head.hash, &bytes);
+                view.put_raw(keys::log(position).to_vec(), codec::frame(&bytes, &hash));
+                apply(&mut view, &recorded);
+                head = Head {
+                    position: position.get(),
+                    hash,
+                };
+                records.push(recorded);
+            }
+            if let Some(e) = view.take_error() {
+                return Err(e);
+            }
+            let subject = match decision.existing {
+                Some(existing) => Some(Subject::Version(existing)),
+                None => subject(&view, command),
+            };
+            if let Some(e) = view.take_error() {
+                return Err(e);
+            }
+            outcomes.push(Ok(Committed { records, subject }));
+        }
+        if head != self.head {
+            let encoded = codec::encode_value(&head)
+                .map_err(|e| Error::corrupted(None, format!("encode head: {e}")))?;
+            view.put_raw(schema::META_HEAD.to_vec(), encoded);
+        }
+        let (pending, error) = view.into_pending();
+        if let Some(e) = error {
+            return Err(e);
+        }
+        Ok((outcomes, pending, (head, last_timestamp)))
+    }
+}
+
+/// The record a command is about, as it stands right after the command.
+fn subject(view: &View<'_>, command: &Command) -> Option<Subject> {
+    use verso_domain::projection::ReadModel;
+    match command {
+        Command::CreateApplication(c) => view.application(&c.id).map(Subject::Application),
+        Command::UpdateApplication(c) => view.application(&c.id).map(Subject::Application),
+        Command::CreateProfile(c) => view.profile(&c.application, &c.id).map(Subject::Profile),
+        Command::UpdateProfile {
+            application,
+            profile,
+            ..
+        } => view.profile(application, profile).map(Subject::Profile),
+        Command::CreateHostedVersion(c) => {
+            let stream = verso_domain::StreamId::hosted(&c.application, &c.profile);
+            let head = view.stream(&stream)?;
+            head.latest_live
+                .and_then(|v| view.version(&stream, v))
+                .map(Subject::Version)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,52 @@
+//! Verso's storage: the event log in sled, the single writer with group commit, the
+//! projections kept in the same atomic batches, recovery, verification and rebuild.
+//!
+//! # What is durable when
+//!
+//! With the default [`Durability::Sync`], a write is acknowledged only after the group it
+//! belongs to is on stable storage: sled's `flush()`, a sync of any sled blob file, then
+//! an `fdatasync` of sled's data file (sled's `flush()` alone does not reach the disk).
+//! An acknowledged write survives kill -9, an OS crash and a power loss. The other modes
+//! and what each can lose are in [`Durability`] and docs/design/durability.md.
+//!
+//! # Layout
+//!
+//! | module | what it owns |
+//! | --- | --- |
+//! | `store` | [`Store`]: open (recovery), submit, close |
+//! | `api`, `queries` | typed writes and reads on [`Store`] |
+//! | `commit` | the writer thread and the [`Ticket`]s callers wait on |
+//! | `durability` | the durable barrier |
+//! | `log` | keys, the frozen record codec, the hash chain |
+//! | `view` | the projections in sled, with the writer's pending overlay |
+//! | `content` | content stored once per sha256, in chunks |
+//! | `replay`, `verify`, `rebuild` | the fold of the log and what uses it |
+//!
+//! # What this crate is not
+//!
+//! It holds no business rules (those are `verso-domain`'s) and speaks no HTTP.
+
+mod api;
+mod commit;
+mod content;
+mod durability;
+mod error;
+mod log;
+mod options;
+mod queries;
+mod rebuild;
+mod replay;
+mod store;
+mod verify;
+mod view;
+
+pub use api::{NewApplication, NewHostedVersion, NewProfile, Pending, ProfileChanges};
+pub use commit::{Committed, Mapped, Subject, Ticket};
+pub use error::{Conflict, Error, ErrorKind, Outcome, Refused, Result};
+pub use log::{ChainHash, Head};
+pub use options::{Clock, Durability, StoreOptions};
+pub use queries::{DEFAULT_PAGE, HostedVersion, Page, PageRequest, label_matches};
+pub use rebuild::RebuildReport;
+pub use replay::Violation;
+pub use store::{Store, verify_path};
+pub use verify::VerifyReport;

@@ -1,0 +1,203 @@
+//! Key encoding. Every variable-length component is length-prefixed, so no key is a
+//! prefix of a key for another entity, and numbers are big-endian (L1).
+
+#![deny(clippy::indexing_slicing)]
+
+use verso_domain::{ApplicationId, ContentHash, Position, ProfileId, StreamId, StreamVersion};
+
+use super::schema;
+
+/// `L` + position.
+pub(crate) fn log(position: Position) -> [u8; 9] {
+    let mut key = [0u8; 9];
+    key[0] = schema::LOG;
+    key[1..].copy_from_slice(&position.get().to_be_bytes());
+    key
+}
+
+/// The position of a log key, if it is one.
+pub(crate) fn log_position(key: &[u8]) -> Option<Position> {
+    match key.split_first() {
+        Some((&schema::LOG, rest)) => {
+            let raw: [u8; 8] = rest.try_into().ok()?;
+            Some(Position::new(u64::from_be_bytes(raw)))
+        }
+        _ => None,
+    }
+}
+
+/// `c` + hash.
+pub(crate) fn content(hash: ContentHash) -> [u8; 33] {
+    let mut key = [0u8; 33];
+    key[0] = schema::CONTENT;
+    key[1..].copy_from_slice(hash.as_bytes());
+    key
+}
+
+/// `C` + hash + chunk index.
+pub(crate) fn chunk(hash: ContentHash, index: u32) -> [u8; 37] {
+    let mut key = [0u8; 37];
+    key[0] = schema::CHUNK;
+    key[1..33].copy_from_slice(hash.as_bytes());
+    key[33..].copy_from_slice(&index.to_be_bytes());
+    key
+}
+
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    // Ids are at most 7 bytes and stream components are short; the length of anything
+    // longer than 255 bytes is clamped by `u8::try_from`, which cannot happen for ids.
+    let len = u8::try_from(s.len()).unwrap_or(u8::MAX);
+    out.push(len);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// `a` + application.
+pub(crate) fn application(id: &ApplicationId) -> Vec<u8> {
+    let mut key = vec![schema::APPLICATION];
+    key.extend_from_slice(id.as_str().as_bytes());
+    key
+}
+
+/// `p` + application (prefix of every profile of the application).
+pub(crate) fn profile_prefix(application: &ApplicationId) -> Vec<u8> {
+    let mut key = vec![schema::PROFILE];
+    push_str(&mut key, application.as_str());
+    key
+}
+
+/// `p` + application + profile.
+pub(crate) fn profile(application: &ApplicationId, id: &ProfileId) -> Vec<u8> {
+    let mut key = profile_prefix(application);
+    key.extend_from_slice(id.as_str().as_bytes());
+    key
+}
+
+/// The stream's own encoding: a kind byte and its length-prefixed components.
+pub(crate) fn stream_bytes(stream: &StreamId) -> Vec<u8> {
+    let mut out = Vec::with_capacity(17);
+    match stream {
+        StreamId::HostedConfiguration {
+            application,
+            profile,
+        } => {
+            out.push(1);
+            push_str(&mut out, application.as_str());
+            push_str(&mut out, profile.as_str());
+        }
+    }
+    out
+}
+
+fn with_stream(prefix: u8, stream: &StreamId) -> Vec<u8> {
+    let mut key = vec![prefix];
+    key.extend_from_slice(&stream_bytes(stream));
+    key
+}
+
+/// `s` + stream.
+pub(crate) fn stream(stream: &StreamId) -> Vec<u8> {
+    with_stream(schema::STREAM, stream)
+}
+
+/// `v` + stream: the prefix of every version of the stream.
+pub(crate) fn version_prefix(stream: &StreamId) -> Vec<u8> {
+    with_stream(schema::VERSION, stream)
+}
+
+/// `v` + stream + version.
+pub(crate) fn version(stream: &StreamId, version: StreamVersion) -> Vec<u8> {
+    let mut key = version_prefix(stream);
+    key.extend_from_slice(&version.get().to_be_bytes());
+    key
+}
+
+/// The version number at the end of a `v`, `l` or `h` key.
+pub(crate) fn trailing_version(key: &[u8]) -> Option<StreamVersion> {
+    let start = key.len().checked_sub(8)?;
+    let raw: [u8; 8] = key.get(start..)?.try_into().ok()?;
+    Some(StreamVersion::new(u64::from_be_bytes(raw)))
+}
+
+/// `l` + stream + label: the prefix of every version carrying the label.
+pub(crate) fn label_prefix(stream: &StreamId, label: &str) -> Vec<u8> {
+    let mut key = with_stream(schema::LABEL, stream);
+    // Labels are at most 64 characters, so at most 256 bytes.
+    let len = u16::try_from(label.len()).unwrap_or(u16::MAX);
+    key.extend_from_slice(&len.to_be_bytes());
+    key.extend_from_slice(label.as_bytes());
+    key
+}
+
+/// `l` + stream + label + version.
+pub(crate) fn label(stream: &StreamId, label: &str, version: StreamVersion) -> Vec<u8> {
+    let mut key = label_prefix(stream, label);
+    key.extend_from_slice(&version.get().to_be_bytes());
+    key
+}
+
+/// `h` + hash: the prefix of every use of the content.
+pub(crate) fn content_use_prefix(hash: ContentHash) -> Vec<u8> {
+    let mut key = vec![schema::CONTENT_USE];
+    key.extend_from_slice(hash.as_bytes());
+    key
+}
+
+/// `h` + hash + stream + version.
+pub(crate) fn content_use(hash: ContentHash, stream: &StreamId, version: StreamVersion) -> Vec<u8> {
+    let mut key = content_use_prefix(hash);
+    key.extend_from_slice(&stream_bytes(stream));
+    key.extend_from_slice(&version.get().to_be_bytes());
+    key
+}
+
+/// `i` + stream + token.
+pub(crate) fn idempotency(stream: &StreamId, token: &str) -> Vec<u8> {
+    let mut key = with_stream(schema::IDEMPOTENCY, stream);
+    key.extend_from_slice(token.as_bytes());
+    key
+}
+
+/// The smallest key greater than every key that starts with `prefix`, or `None` when
+/// there is none (the prefix is all `0xff`).
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_keys_sort_in_position_order() {
+        let a = log(Position::new(255));
+        let b = log(Position::new(256));
+        assert!(a < b);
+        assert_eq!(log_position(&b), Some(Position::new(256)));
+        assert_eq!(log_position(b"x"), None);
+    }
+
+    #[test]
+    fn version_keys_of_different_streams_never_interleave() {
+        let app = ApplicationId::parse("abcd").unwrap();
+        let s1 = StreamId::hosted(&app, &ProfileId::parse("pppp").unwrap());
+        let s2 = StreamId::hosted(&app, &ProfileId::parse("ppppp").unwrap());
+        let p1 = version_prefix(&s1);
+        let k2 = version(&s2, StreamVersion::new(1));
+        assert!(!k2.starts_with(&p1));
+        assert_eq!(trailing_version(&k2), Some(StreamVersion::new(1)));
+    }
+
+    #[test]
+    fn prefix_end_is_the_next_prefix() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(&[b'a', 0xff]), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(&[0xff]), None);
+    }
+}

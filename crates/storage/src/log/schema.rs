@@ -1,0 +1,69 @@
+//! On-disk names: key prefixes and format markers (docs/design/event-log.md, L-rules).
+//!
+//! Meta keys start with 0x00. Everything lives in sled's default tree, so that a group's log records, content and
+//! projection updates are written by one `apply_batch`, which sled makes atomic within
+//! one tree (invariant C3). Keys are prefixed by one byte; numbers inside keys are
+//! big-endian so that sled's byte order is numeric order (L1).
+
+/// `META` key holding the log format marker, written once at creation (L2).
+pub(crate) const META_FORMAT: &[u8] = b"\x00format";
+/// `META` key holding the projection format version; a mismatch triggers a rebuild.
+pub(crate) const META_PROJECTION_FORMAT: &[u8] = b"\x00projection-format";
+/// `META` key holding the chain head: the last position and its chain hash (E2).
+pub(crate) const META_HEAD: &[u8] = b"\x00head";
+/// `META` key present while a rebuild is under way; its presence at open means the
+/// projections are incomplete and must be rebuilt.
+pub(crate) const META_REBUILDING: &[u8] = b"\x00rebuilding";
+
+/// The log keyspace: `L` + position (u64 BE) -> record.
+pub(crate) const LOG: u8 = b'L';
+/// Content headers: `c` + sha256 -> length (u64 BE).
+pub(crate) const CONTENT: u8 = b'c';
+/// Content chunks: `C` + sha256 + chunk index (u32 BE) -> at most `CHUNK_LEN` bytes.
+pub(crate) const CHUNK: u8 = b'C';
+
+/// Projection keyspaces. All of them are dropped and refilled by a rebuild.
+pub(crate) const APPLICATION: u8 = b'a';
+/// `p` + application + profile.
+pub(crate) const PROFILE: u8 = b'p';
+/// `s` + stream -> stream head.
+pub(crate) const STREAM: u8 = b's';
+/// `v` + stream + version (u64 BE) -> version record.
+pub(crate) const VERSION: u8 = b'v';
+/// `l` + stream + label (u16 BE length + bytes) + version (u64 BE) -> empty.
+pub(crate) const LABEL: u8 = b'l';
+/// `h` + sha256 + stream + version (u64 BE) -> empty.
+pub(crate) const CONTENT_USE: u8 = b'h';
+/// `i` + stream + token -> idempotency record.
+pub(crate) const IDEMPOTENCY: u8 = b'i';
+/// `b` -> total live hosted bytes (u64 BE).
+pub(crate) const HOSTED_BYTES: &[u8] = b"b";
+
+/// Every projection prefix, for rebuild and verification.
+pub(crate) const PROJECTION_PREFIXES: [u8; 8] = [
+    APPLICATION,
+    PROFILE,
+    STREAM,
+    VERSION,
+    LABEL,
+    CONTENT_USE,
+    IDEMPOTENCY,
+    b'b',
+];
+
+/// The log format this build writes and reads. The marker value is
+/// `b"verso-log"` followed by this byte.
+pub(crate) const LOG_FORMAT: u8 = 1;
+/// The marker's fixed text.
+pub(crate) const LOG_FORMAT_MAGIC: &[u8] = b"verso-log";
+/// The projection encoding this build writes. Bump it when a projection record changes;
+/// stores with another value are rebuilt at open.
+pub(crate) const PROJECTION_FORMAT: u8 = 1;
+
+/// Content is stored in chunks of at most this many bytes, so that no sled value, and
+/// no sled leaf node of at most 17 entries, reaches sled's blob threshold (a quarter of
+/// its 512 KiB segment), whose files sled never syncs (architecture.md D4, ADR 0003).
+pub(crate) const CHUNK_LEN: usize = 4096;
+
+/// The domain tag of the chain hash (D3).
+pub(crate) const CHAIN_TAG: &[u8] = b"verso.chain.v1\0";

@@ -1,0 +1,446 @@
+//! [`Store`]: the handle. Opening runs recovery (format check, head check, projection
+//! catch-up); writes go to the single writer; reads go straight to sled.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::Sender;
+use verso_domain::{Command, Limits, Position, Timestamp};
+
+use crate::commit::{Checked, Committed, Message, Progress, Request, Ticket, Writer, ticket};
+#[cfg(feature = "failpoints")]
+use crate::durability::Failpoints;
+use crate::durability::{Barrier, sync_dir};
+use crate::error::{Error, Outcome, Result};
+use crate::log::{self, Head, codec, schema};
+use crate::options::{Durability, StoreOptions};
+use crate::rebuild::RebuildReport;
+use crate::verify::VerifyReport;
+
+/// State shared by the handles and the writer thread.
+pub(crate) struct Shared {
+    /// The data directory.
+    pub(crate) path: PathBuf,
+    /// Set by the writer when a write or the durable barrier fails (invariant C4);
+    /// never cleared: a poisoned store must be reopened.
+    pub(crate) poisoned: AtomicBool,
+    /// The last durable head, published by the writer after each group. A `Mutex` and
+    /// not the writer's own state, so readers never wait for a group in progress.
+    head: Mutex<Head>,
+    #[cfg(feature = "failpoints")]
+    pub(crate) failpoints: Arc<Failpoints>,
+}
+
+impl Shared {
+    pub(crate) fn set_head(&self, head: Head) {
+        *self.head.lock().unwrap_or_else(PoisonError::into_inner) = head;
+    }
+
+    fn head(&self) -> Head {
+        *self.head.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: sled::Db,
+    tx: Sender<Message>,
+    /// The writer thread; joined by `close` or on drop.
+    writer: Mutex<Option<JoinHandle<()>>>,
+    pub(crate) shared: Arc<Shared>,
+    closed: AtomicBool,
+    pub(crate) limits: Limits,
+}
+
+/// A durable, event-sourced versioning store in one directory.
+///
+/// `Store` is a cheap handle: clones share one sled database and one writer thread.
+/// Writes return a ticket to wait on (blocking) or `.await` (async); reads never wait
+/// for the writer. Close it with [`Store::close`] to learn whether the final flush
+/// succeeded; dropping the last handle also closes it, logging any failure.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let store = verso_storage::Store::open(dir.path())?;
+/// assert_eq!(store.head().position, 0);
+/// store.close()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+    actor: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.shared.path)
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the store in `path`, creating it if the directory is empty or missing,
+    /// with the default options ([`Durability::Sync`], AWS's limits).
+    ///
+    /// # Errors
+    /// [`Error::Locked`] if another process has it open; [`Error::UnknownFormat`] if it
+    /// holds something else; [`Error::Corrupted`] if the log and its head disagree;
+    /// [`Error::Io`] and [`Error::Engine`] from the disk and sled.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path.as_ref(), StoreOptions::default())
+    }
+
+    pub(crate) fn open_with(path: &Path, options: StoreOptions) -> Result<Self> {
+        options.validate()?;
+        let db = open_sled(path, &options)?;
+        check_format(path, &db)?;
+        #[cfg(feature = "failpoints")]
+        let failpoints = Arc::new(Failpoints::default());
+        let mut barrier = Barrier::new(
+            path,
+            options.durability,
+            #[cfg(feature = "failpoints")]
+            Arc::clone(&failpoints),
+        )?;
+        // Make the marker and the directory entries of a new store durable.
+        barrier.sync_as(&db, Durability::Sync)?;
+        sync_dir(path)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
+        let head = recover(&db, &mut barrier)?;
+        let last_timestamp = last_timestamp(&db, head)?;
+        let shared = Arc::new(Shared {
+            path: path.to_path_buf(),
+            poisoned: AtomicBool::new(false),
+            head: Mutex::new(head),
+            #[cfg(feature = "failpoints")]
+            failpoints,
+        });
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let writer = Writer {
+            db: db.clone(),
+            rx,
+            barrier,
+            head,
+            last_timestamp,
+            options: options.clone(),
+            shared: Arc::clone(&shared),
+        };
+        let handle = std::thread::Builder::new()
+            .name("verso-writer".to_owned())
+            .spawn(move || writer.run())
+            .map_err(Error::io("spawn writer thread"))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                tx,
+                writer: Mutex::new(Some(handle)),
+                shared,
+                closed: AtomicBool::new(false),
+                limits: options.limits,
+            }),
+            actor: None,
+        })
+    }
+
+    /// A handle whose writes record `actor` as who asked for them.
+    #[must_use]
+    pub fn with_actor(&self, actor: impl Into<Arc<str>>) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            actor: Some(actor.into()),
+        }
+    }
+
+    /// The data directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.inner.shared.path
+    }
+
+    /// The limits in force.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    /// The head as of the last acknowledged group: the last position and its chain hash.
+    #[must_use]
+    pub fn head(&self) -> Head {
+        self.inner.shared.head()
+    }
+
+    /// Whether a failed write or sync has poisoned the store (reopen it).
+    #[must_use]
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.shared.poisoned.load(Ordering::SeqCst)
+    }
+
+    /// Submits a command to the writer. The ticket completes when the command was
+    /// refused, or appended and made durable as the store's [`Durability`] says.
+    pub fn submit(&self, command: Command) -> Ticket<Outcome<Committed>> {
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Ticket::ready(Err(Error::Closed));
+        }
+        if self.is_poisoned() {
+            return Ticket::ready(Err(Error::Poisoned));
+        }
+        let (reply, waiting) = ticket();
+        let request = Request {
+            command,
+            actor: self.actor.clone(),
+            reply,
+        };
+        // If the writer is gone the message (and its completer) is dropped, which
+        // completes the ticket with `Closed`.
+        let _ = self.inner.tx.send(Message::Command(Box::new(request)));
+        waiting
+    }
+
+    /// Verifies the whole store: the hash chain, every content's sha256, and the
+    /// projections equal to a fresh fold of the log (architecture.md §3). It runs on the
+    /// writer thread, so appends wait until it is done.
+    ///
+    /// # Errors
+    /// Fail-stop errors only; a broken invariant is the inner `Err`, naming the first
+    /// bad position.
+    pub fn verify(&self) -> Result<Checked<VerifyReport>> {
+        self.verify_with_progress(Box::new(|_| {}))
+    }
+
+    /// [`Store::verify`], calling `progress` with the number of records checked.
+    ///
+    /// # Errors
+    /// As [`Store::verify`].
+    pub fn verify_with_progress(&self, progress: Progress) -> Result<Checked<VerifyReport>> {
+        let (reply, waiting) = ticket();
+        self.send_special(Message::Verify(progress, reply))?;
+        waiting.wait()
+    }
+
+    /// Drops the projections and writes them again by replaying the log, re-checking
+    /// every invariant. It runs on the writer thread, so appends wait; reads during a
+    /// rebuild may find projections missing.
+    ///
+    /// # Errors
+    /// Fail-stop errors; a broken invariant is the inner `Err` and leaves the projections
+    /// untouched.
+    pub fn rebuild(&self) -> Result<Checked<RebuildReport>> {
+        self.rebuild_with_progress(Box::new(|_| {}))
+    }
+
+    /// [`Store::rebuild`], calling `progress` with the number of events replayed.
+    ///
+    /// # Errors
+    /// As [`Store::rebuild`].
+    pub fn rebuild_with_progress(&self, progress: Progress) -> Result<Checked<RebuildReport>> {
+        let (reply, waiting) = ticket();
+        self.send_special(Message::Rebuild(progress, reply))?;
+        waiting.wait()
+    }
+
+    fn send_special(&self, message: Message) -> Result<()> {
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        self.inner.tx.send(message).map_err(|_| Error::Closed)
+    }
+
+    /// Closes the store: waits for queued commands, makes everything durable (whatever
+    /// the durability mode), stops the writer and reports the final head. Other handles
+    /// get [`Error::Closed`] afterwards.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`] if an earlier barrier failed; I/O errors from the final sync.
+    pub fn close(self) -> Result<Head> {
+        self.inner.close()
+    }
+
+    /// Makes the next `times` syncs of the durable barrier fail (feature `failpoints`).
+    #[cfg(feature = "failpoints")]
+    pub fn fail_next_syncs(&self, times: u32) {
+        self.inner
+            .shared
+            .failpoints
+            .fail_syncs
+            .store(times, Ordering::SeqCst);
+    }
+}
+
+impl Inner {
+    fn close(&self) -> Result<Head> {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        let (reply, waiting) = ticket();
+        let sent = self.tx.send(Message::Close(reply)).is_ok();
+        let result = if sent {
+            waiting.wait()
+        } else {
+            Err(Error::Closed)
+        };
+        let handle = self
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(h) = handle
+            && h.join().is_err()
+        {
+            tracing::error!("verso writer thread panicked");
+        }
+        result
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if !self.closed.load(Ordering::SeqCst)
+            && let Err(e) = self.close()
+        {
+            tracing::error!(error = %e, "closing the store on drop failed");
+        }
+    }
+}
+
+fn open_sled(path: &Path, options: &StoreOptions) -> Result<sled::Db> {
+    std::fs::create_dir_all(path).map_err(Error::io("create data directory"))?;
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(options.cache_capacity)
+        .flush_every_ms(Some(500))
+        .open()
+        .map_err(|e| match e {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                Error::Locked {
+                    path: path.to_path_buf(),
+                }
+            }
+            other => Error::sled("open sled")(other),
+        })
+}
+
+/// Invariant L2: a new store gets the marker; any other marker is refused.
+fn check_format(path: &Path, db: &sled::Db) -> Result<()> {
+    let mut expected = schema::LOG_FORMAT_MAGIC.to_vec();
+    expected.push(schema::LOG_FORMAT);
+    match db
+        .get(schema::META_FORMAT)
+        .map_err(Error::sled("read format marker"))?
+    {
+        Some(marker) if marker.as_ref() == expected.as_slice() => Ok(()),
+        Some(marker) => Err(Error::UnknownFormat {
+            path: path.to_path_buf(),
+            found: describe_marker(&marker),
+            expected: schema::LOG_FORMAT,
+        }),
+        None if db.is_empty() => {
+            let mut batch = sled::Batch::default();
+            batch.insert(schema::META_FORMAT, expected);
+            batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
+            db.apply_batch(batch)
+                .map_err(Error::sled("write format marker"))
+        }
+        None => Err(Error::UnknownFormat {
+            path: path.to_path_buf(),
+            found: "no format marker (not a Verso store)".to_owned(),
+            expected: schema::LOG_FORMAT,
+        }),
+    }
+}
+
+fn describe_marker(marker: &[u8]) -> String {
+    match marker.strip_prefix(schema::LOG_FORMAT_MAGIC) {
+        Some([n]) => format!("{n}"),
+        _ => format!("{:?}", String::from_utf8_lossy(marker)),
+    }
+}
+
+/// The open path's checks: the head entry agrees with the last record (cheap: no
+/// replay), and projections are complete and of this build's format, else rebuilt.
+fn recover(db: &sled::Db, barrier: &mut Barrier) -> Result<Head> {
+    let head = log::read_head(db)?;
+    let last = log::last_position(db)?.map_or(0, Position::get);
+    if last != head.position {
+        return Err(Error::corrupted(
+            Some(Position::new(head.position.max(last))),
+            format!(
+                "the head entry says position {} but the log ends at {last}; run verify",
+                head.position
+            ),
+        ));
+    }
+    let rebuilding = db
+        .contains_key(schema::META_REBUILDING)
+        .map_err(Error::sled("read meta"))?;
+    let format = db
+        .get(schema::META_PROJECTION_FORMAT)
+        .map_err(Error::sled("read meta"))?;
+    let current = format.as_deref() == Some(&[schema::PROJECTION_FORMAT][..]);
+    if rebuilding || !current {
+        tracing::warn!(
+            rebuilding,
+            "projections are incomplete or of another format; rebuilding them from the log"
+        );
+        let checked = crate::rebuild::rebuild(
+            db,
+            &mut || barrier.sync_as(db, Durability::Sync),
+            &mut |_| {},
+        )?;
+        if let Err(v) = checked {
+            return Err(Error::corrupted(v.position, v.problem));
+        }
+    }
+    Ok(head)
+}
+
+fn last_timestamp(db: &sled::Db, head: Head) -> Result<Timestamp> {
+    if head.position == 0 {
+        return Ok(Timestamp::from_millis(i64::MIN));
+    }
+    let position = Position::new(head.position);
+    let value = db
+        .get(log::keys::log(position))
+        .map_err(Error::sled("read log"))?
+        .ok_or_else(|| Error::corrupted(Some(position), "last record missing"))?;
+    let (bytes, _) = codec::unframe(&value).map_err(|e| Error::corrupted(Some(position), e))?;
+    let record = codec::decode(bytes).map_err(|e| Error::corrupted(Some(position), e))?;
+    Ok(record.recorded.timestamp)
+}
+
+/// Verifies a store that is not open, without the open path's checks or any writes, so
+/// that a store too damaged to open can still be examined.
+///
+/// # Errors
+/// [`Error::Locked`] if a process has it open; [`Error::UnknownFormat`]; I/O errors.
+pub fn verify_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Checked<VerifyReport>> {
+    if !path.join("db").exists() {
+        return Err(Error::Io {
+            context: "open store",
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no store in this directory"),
+        });
+    }
+    let db = open_sled(path, &StoreOptions::default())?;
+    let mut expected = schema::LOG_FORMAT_MAGIC.to_vec();
+    expected.push(schema::LOG_FORMAT);
+    match db
+        .get(schema::META_FORMAT)
+        .map_err(Error::sled("read format marker"))?
+    {
+        Some(marker) if marker.as_ref() == expected.as_slice() => {}
+        other => {
+            return Err(Error::UnknownFormat {
+                path: path.to_path_buf(),
+                found: other.map_or_else(|| "no format marker".to_owned(), |m| describe_marker(&m)),
+                expected: schema::LOG_FORMAT,
+            });
+        }
+    }
+    crate::verify::verify(&db, progress)
+}

@@ -1,0 +1,388 @@
+//! The projections as stored in sled, seen through an overlay of pending writes.
+//!
+//! The writer decides each command of a group against a [`View`] whose overlay holds the
+//! writes of the commands before it in the same group, then turns the overlay into one
+//! sled batch. Readers use a `View` with an empty overlay: sled reads never take the
+//! writer's lock (D4). A read failure inside the kernel's infallible [`ReadModel`] is
+//! kept in the view and reported by [`View::take_error`], never swallowed.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::IVec;
+use verso_domain::projection::{
+    ApplicationRecord, IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord,
+    WriteModel,
+};
+use verso_domain::{ApplicationId, ContentHash, ProfileId, StreamId, StreamVersion};
+
+use crate::error::{Error, Result};
+use crate::log::{codec, keys, schema};
+
+/// Writes not yet in sled, in key order; `None` is a delete.
+pub(crate) type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+type PendingIter<'a> = Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a>;
+
+/// Projections over sled plus pending writes.
+pub(crate) struct View<'t> {
+    /// The stored projections; `None` for a detached view that sees only its own writes
+    /// (rebuild and verification encode a fold of the log through one).
+    tree: Option<&'t sled::Tree>,
+    /// Writes not yet in sled; `None` is a delete. Only the writer's views have any.
+    pending: Writes,
+    /// The first failure met by a `ReadModel` or `WriteModel` method.
+    error: RefCell<Option<Error>>,
+}
+
+impl<'t> View<'t> {
+    pub(crate) fn new(tree: &'t sled::Tree) -> Self {
+        Self {
+            tree: Some(tree),
+            pending: BTreeMap::new(),
+            error: RefCell::new(None),
+        }
+    }
+
+    /// A view over nothing: it sees only the writes made through it.
+    pub(crate) fn detached() -> Self {
+        Self {
+            tree: None,
+            pending: BTreeMap::new(),
+            error: RefCell::new(None),
+        }
+    }
+
+    /// The first error met since the last call.
+    pub(crate) fn take_error(&self) -> Option<Error> {
+        self.error.borrow_mut().take()
+    }
+
+    fn fail(&self, e: Error) {
+        let mut slot = self.error.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+    }
+
+    /// The pending writes, in key order.
+    pub(crate) fn into_pending(self) -> (Writes, Option<Error>) {
+        let error = self.error.into_inner();
+        (self.pending, error)
+    }
+
+    pub(crate) fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(v) = self.pending.get(key) {
+            return Ok(v.clone());
+        }
+        let Some(tree) = self.tree else {
+            return Ok(None);
+        };
+        Ok(tree
+            .get(key)
+            .map_err(Error::sled("read projection"))?
+            .map(|v| v.to_vec()))
+    }
+
+    pub(crate) fn contains(&self, key: &[u8]) -> Result<bool> {
+        if let Some(v) = self.pending.get(key) {
+            return Ok(v.is_some());
+        }
+        let Some(tree) = self.tree else {
+            return Ok(false);
+        };
+        tree.contains_key(key)
+            .map_err(Error::sled("read projection"))
+    }
+
+    pub(crate) fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.pending.insert(key, Some(value));
+    }
+
+    fn delete_raw(&mut self, key: Vec<u8>) {
+        self.pending.insert(key, None);
+    }
+
+    pub(crate) fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.get_raw(key)? {
+            None => Ok(None),
+            Some(bytes) => codec::decode_value(&bytes)
+                .map(Some)
+                .map_err(|e| Error::corrupted(None, format!("projection value: {e}"))),
+        }
+    }
+
+    fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
+        match codec::encode_value(value) {
+            Ok(bytes) => self.put_raw(key, bytes),
+            Err(e) => self.fail(Error::corrupted(None, format!("encode projection: {e}"))),
+        }
+    }
+
+    /// Entries whose keys start with `prefix`, merged with pending writes, in key order
+    /// (or reverse), starting after `after` when given (forward) or below it (reverse).
+    pub(crate) fn scan(&self, prefix: &[u8], reverse: bool) -> Merged<'_> {
+        self.scan_range(prefix, Bound::Included(prefix.to_vec()), reverse)
+    }
+
+    pub(crate) fn scan_range(
+        &self,
+        prefix: &[u8],
+        start: Bound<Vec<u8>>,
+        reverse: bool,
+    ) -> Merged<'_> {
+        let end = keys::prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded);
+        self.scan_between(start, end, reverse)
+    }
+
+    pub(crate) fn scan_between(
+        &self,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        reverse: bool,
+    ) -> Merged<'_> {
+        let range = (start, end);
+        let tree: Box<dyn Iterator<Item = sled::Result<(IVec, IVec)>>> = match self.tree {
+            None => Box::new(std::iter::empty()),
+            Some(t) if reverse => Box::new(t.range(range.clone()).rev()),
+            Some(t) => Box::new(t.range(range.clone())),
+        };
+        let pending: PendingIter<'_> = if reverse {
+            Box::new(self.pending.range(range).rev())
+        } else {
+            Box::new(self.pending.range(range))
+        };
+        Merged {
+            tree,
+            tree_next: None,
+            pending,
+            pending_next: None,
+            reverse,
+            view_error: &self.error,
+        }
+    }
+
+    /// Typed reads with errors, for the store's queries.
+    pub(crate) fn application_checked(
+        &self,
+        id: &ApplicationId,
+    ) -> Result<Option<ApplicationRecord>> {
+        self.get(&keys::application(id))
+    }
+
+    pub(crate) fn profile_checked(
+        &self,
+        application: &ApplicationId,
+        id: &ProfileId,
+    ) -> Result<Option<ProfileRecord>> {
+        self.get(&keys::profile(application, id))
+    }
+
+    pub(crate) fn version_checked(
+        &self,
+        stream: &StreamId,
+        version: StreamVersion,
+    ) -> Result<Option<VersionRecord>> {
+        self.get(&keys::version(stream, version))
+    }
+
+    fn or_fail<T>(&self, r: Result<Option<T>>) -> Option<T> {
+        r.unwrap_or_else(|e| {
+            self.fail(e);
+            None
+        })
+    }
+
+    fn count(&self, prefix: &[u8]) -> u64 {
+        let mut n = 0u64;
+        for item in self.scan(prefix, false) {
+            if item.is_ok() {
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+/// A merge of a sled range and the pending writes over it; pending entries win.
+pub(crate) struct Merged<'a> {
+    tree: Box<dyn Iterator<Item = sled::Result<(IVec, IVec)>> + 'a>,
+    tree_next: Option<(IVec, IVec)>,
+    pending: PendingIter<'a>,
+    pending_next: Option<(&'a Vec<u8>, &'a Option<Vec<u8>>)>,
+    reverse: bool,
+    view_error: &'a RefCell<Option<Error>>,
+}
+
+impl Iterator for Merged<'_> {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.tree_next.is_none() {
+                match self.tree.next() {
+                    Some(Ok(kv)) => self.tree_next = Some(kv),
+                    Some(Err(e)) => {
+                        let e = Error::sled("scan projection")(e);
+                        let mut slot = self.view_error.borrow_mut();
+                        if slot.is_none() {
+                            *slot = Some(e.duplicate());
+                        }
+                        return Some(Err(e));
+                    }
+                    None => {}
+                }
+            }
+            if self.pending_next.is_none() {
+                self.pending_next = self.pending.next();
+            }
+            let take_pending = match (&self.tree_next, &self.pending_next) {
+                (None, None) => return None,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some((tk, _)), Some((pk, _))) => {
+                    let (tk, pk) = (tk.as_ref(), pk.as_slice());
+                    if tk == pk {
+                        // The pending write shadows the stored value.
+                        self.tree_next = None;
+                        true
+                    } else {
+                        (pk < tk) != self.reverse
+                    }
+                }
+            };
+            if take_pending {
+                if let Some((k, v)) = self.pending_next.take() {
+                    match v {
+                        Some(v) => return Some(Ok((k.clone(), v.clone()))),
+                        None => continue,
+                    }
+                }
+            } else if let Some((k, v)) = self.tree_next.take() {
+                return Some(Ok((k.to_vec(), v.to_vec())));
+            }
+        }
+    }
+}
+
+impl ReadModel for View<'_> {
+    fn application(&self, id: &ApplicationId) -> Option<ApplicationRecord> {
+        self.or_fail(self.application_checked(id))
+    }
+
+    fn application_count(&self) -> u64 {
+        self.count(&[schema::APPLICATION])
+    }
+
+    fn profile(&self, application: &ApplicationId, id: &ProfileId) -> Option<ProfileRecord> {
+        self.or_fail(self.profile_checked(application, id))
+    }
+
+    fn profile_count(&self, application: &ApplicationId) -> u64 {
+        self.count(&keys::profile_prefix(application))
+    }
+
+    fn stream(&self, stream: &StreamId) -> Option<StreamHead> {
+        self.or_fail(self.get(&keys::stream(stream)))
+    }
+
+    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<VersionRecord> {
+        self.or_fail(self.version_checked(stream, version))
+    }
+
+    fn live_version_below(&self, stream: &StreamId, below: StreamVersion) -> Option<StreamVersion> {
+        let prefix = keys::version_prefix(stream);
+        let end = keys::version(stream, below);
+        for item in self.scan_between(Bound::Included(prefix), Bound::Excluded(end), true) {
+            let (_, value) = item.ok()?;
+            match codec::decode_value::<VersionRecord>(&value) {
+                Ok(record) if record.is_live() => return Some(record.version),
+                Ok(_) => {}
+                Err(e) => {
+                    self.fail(Error::corrupted(None, format!("version record: {e}")));
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord> {
+        self.or_fail(self.get(&keys::idempotency(stream, token)))
+    }
+
+    fn hosted_bytes(&self) -> u64 {
+        match self.get_raw(schema::HOSTED_BYTES) {
+            Ok(Some(bytes)) => match <[u8; 8]>::try_from(bytes.as_slice()) {
+                Ok(raw) => u64::from_be_bytes(raw),
+                Err(_) => {
+                    self.fail(Error::corrupted(None, "hosted bytes counter"));
+                    0
+                }
+            },
+            Ok(None) => 0,
+            Err(e) => {
+                self.fail(e);
+                0
+            }
+        }
+    }
+}
+
+impl WriteModel for View<'_> {
+    fn put_application(&mut self, record: ApplicationRecord) {
+        self.put(keys::application(&record.id), &record);
+    }
+
+    fn remove_application(&mut self, id: &ApplicationId) {
+        self.delete_raw(keys::application(id));
+    }
+
+    fn put_profile(&mut self, record: ProfileRecord) {
+        self.put(keys::profile(&record.application, &record.id), &record);
+    }
+
+    fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId) {
+        self.delete_raw(keys::profile(application, id));
+    }
+
+    fn put_stream(&mut self, stream: &StreamId, head: StreamHead) {
+        self.put(keys::stream(stream), &head);
+    }
+
+    fn put_version(&mut self, record: VersionRecord) {
+        self.put(keys::version(&record.stream, record.version), &record);
+    }
+
+    fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
+        self.put_raw(keys::label(stream, label, version), Vec::new());
+    }
+
+    fn remove_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
+        self.delete_raw(keys::label(stream, label, version));
+    }
+
+    fn put_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
+        self.put_raw(keys::content_use(hash, stream, version), Vec::new());
+    }
+
+    fn remove_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
+        self.delete_raw(keys::content_use(hash, stream, version));
+    }
+
+    fn put_idempotency(&mut self, stream: &StreamId, token: &str, record: IdempotencyRecord) {
+        self.put(keys::idempotency(stream, token), &record);
+    }
+
+    fn set_hosted_bytes(&mut self, bytes: u64) {
+        // Absent means zero, so that the stored form does not depend on history.
+        if bytes == 0 {
+            self.delete_raw(schema::HOSTED_BYTES.to_vec());
+        } else {
+            self.put_raw(schema::HOSTED_BYTES.to_vec(), bytes.to_be_bytes().to_vec());
+        }
+    }
+}
