@@ -65,3 +65,8 @@ pub use verso_storage::{
     ProfileChanges, RebuildReport, Refused, Result, Store, StoreOptions, Subject, Ticket,
     VerifyReport, Violation, verify_path,
 };
+
+// The README's library example is compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+struct ReadmeDoctests;
