@@ -2,13 +2,15 @@
 //! (architecture.md §3, invariant E5). Limits and quotas are configuration, not
 //! invariants, and are not re-checked.
 
-use crate::decide::{existing_application, existing_profile, hosted_profile, live_version};
+use crate::decide::{
+    ProfileFields, application_fields, existing_application, existing_profile, hosted_profile,
+    live_version, profile_fields, profile_id_is_new, version_fields,
+};
 use crate::event::{Event, Recorded};
 use crate::id::StreamId;
 use crate::projection::ReadModel;
 use crate::rejection::Rejection;
 use crate::stream::{AppendOutcome, AppendVersion, UnchangedContent, decide_append};
-use crate::validate;
 
 /// A recorded event that could not have been decided against the state before it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -49,11 +51,7 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             description,
             tags,
         } => {
-            validate::application_name(name)?;
-            if let Some(d) = description {
-                validate::description(d)?;
-            }
-            validate::tags(tags)?;
+            application_fields(name, description.as_deref(), Some(tags))?;
             if state.application(application).is_some() {
                 return Err(Violation::new(format!(
                     "application {application} created twice"
@@ -66,10 +64,7 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             description,
         } => {
             existing_application(state, application)?;
-            validate::application_name(name)?;
-            if let Some(d) = description {
-                validate::description(d)?;
-            }
+            application_fields(name, description.as_deref(), None)?;
         }
         Event::ApplicationDeleted { application } => {
             existing_application(state, application)?;
@@ -83,34 +78,47 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             application,
             profile,
             name,
+            description,
             location_uri,
+            retrieval_role_arn,
             validators,
-            ..
+            profile_type,
+            kms_key_identifier,
+            tags,
         } => {
             existing_application(state, application)?;
-            validate::profile_name(name)?;
-            validate::location_uri(location_uri)?;
-            if validators.len() > 2 {
-                return Err(Violation::new("more than 2 validators"));
-            }
-            if state.profile(application, profile).is_some() {
-                return Err(Violation::new(format!(
-                    "configuration profile {profile} created twice"
-                )));
-            }
+            profile_fields(&ProfileFields {
+                name,
+                description: description.as_deref(),
+                location_uri: Some(location_uri),
+                retrieval_role_arn: retrieval_role_arn.as_deref(),
+                validator_count: validators.len(),
+                profile_type: profile_type.as_deref(),
+                kms_key_identifier: kms_key_identifier.as_deref(),
+                tags: Some(tags),
+            })?;
+            profile_id_is_new(state, application, profile)?;
         }
         Event::ProfileUpdated {
             application,
             profile,
             name,
+            description,
+            retrieval_role_arn,
             validators,
-            ..
+            kms_key_identifier,
         } => {
             existing_profile(state, application, profile)?;
-            validate::profile_name(name)?;
-            if validators.len() > 2 {
-                return Err(Violation::new("more than 2 validators"));
-            }
+            profile_fields(&ProfileFields {
+                name,
+                description: description.as_deref(),
+                location_uri: None,
+                retrieval_role_arn: retrieval_role_arn.as_deref(),
+                validator_count: validators.len(),
+                profile_type: None,
+                kms_key_identifier: kms_key_identifier.as_deref(),
+                tags: None,
+            })?;
         }
         Event::ProfileDeleted {
             application,
@@ -129,6 +137,7 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             version,
             content,
             content_type,
+            description,
             label,
             expected_latest,
             expected_content,
@@ -143,12 +152,11 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                     hosted_profile(state, application, profile)?;
                 }
             }
-            if let Some(t) = content_type {
-                validate::content_type(t)?;
-            }
-            if let Some(l) = label {
-                validate::version_label(l)?;
-            }
+            version_fields(
+                content_type.as_deref(),
+                description.as_deref(),
+                label.as_deref(),
+            )?;
             if let Some(key) = idempotency
                 && state.idempotency(stream, &key.token).is_some()
             {

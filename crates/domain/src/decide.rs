@@ -1,6 +1,8 @@
 //! `decide`: every business rule. Given the projections and a command, it returns the
 //! events to append or a rejection. Pure: no I/O, no clock, no randomness.
 
+use std::collections::BTreeMap;
+
 use crate::command::{
     Command, CreateApplication, CreateHostedVersion, CreateProfile, UpdateApplication,
     UpdateProfile, ValidatorInput,
@@ -104,16 +106,89 @@ pub fn decide<R: ReadModel + ?Sized>(
     }
 }
 
+/// The field rules of an application, shared by `decide` and the replay `check` (E5).
+pub(crate) fn application_fields(
+    name: &str,
+    description: Option<&str>,
+    tags: Option<&BTreeMap<String, String>>,
+) -> Result<(), Rejection> {
+    validate::application_name(name)?;
+    if let Some(d) = description {
+        validate::description(d)?;
+    }
+    if let Some(t) = tags {
+        validate::tags(t)?;
+    }
+    Ok(())
+}
+
+/// The field rules of a profile as recorded, shared by `decide` and `check` (E5).
+/// Validator contents are checked when they arrive (`validators`), since events hold
+/// only their hashes.
+pub(crate) struct ProfileFields<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) description: Option<&'a str>,
+    pub(crate) location_uri: Option<&'a str>,
+    pub(crate) retrieval_role_arn: Option<&'a str>,
+    pub(crate) validator_count: usize,
+    pub(crate) profile_type: Option<&'a str>,
+    pub(crate) kms_key_identifier: Option<&'a str>,
+    pub(crate) tags: Option<&'a BTreeMap<String, String>>,
+}
+
+pub(crate) fn profile_fields(f: &ProfileFields<'_>) -> Result<(), Rejection> {
+    validate::profile_name(f.name)?;
+    if let Some(d) = f.description {
+        validate::description(d)?;
+    }
+    if let Some(uri) = f.location_uri {
+        validate::location_uri(uri)?;
+    }
+    if let Some(arn) = f.retrieval_role_arn {
+        validate::retrieval_role_arn(arn)?;
+    }
+    if f.validator_count > 2 {
+        return Err(Rejection::invalid(
+            "Validators",
+            format!("{} validators is more than 2", f.validator_count),
+        ));
+    }
+    if let Some(t) = f.profile_type {
+        validate::profile_type(t)?;
+    }
+    if let Some(k) = f.kms_key_identifier {
+        validate::kms_key_identifier(k)?;
+    }
+    if let Some(t) = f.tags {
+        validate::tags(t)?;
+    }
+    Ok(())
+}
+
+/// The field rules of a hosted version as recorded, shared by `decide` and `check`.
+pub(crate) fn version_fields(
+    content_type: Option<&str>,
+    description: Option<&str>,
+    label: Option<&str>,
+) -> Result<(), Rejection> {
+    if let Some(t) = content_type {
+        validate::content_type(t)?;
+    }
+    if let Some(d) = description {
+        validate::description(d)?;
+    }
+    if let Some(l) = label {
+        validate::version_label(l)?;
+    }
+    Ok(())
+}
+
 fn create_application<R: ReadModel + ?Sized>(
     state: &R,
     c: &CreateApplication,
     limits: &Limits,
 ) -> Result<Decision, Rejection> {
-    validate::application_name(&c.name)?;
-    if let Some(d) = &c.description {
-        validate::description(d)?;
-    }
-    validate::tags(&c.tags)?;
+    application_fields(&c.name, c.description.as_deref(), Some(&c.tags))?;
     if state.application(&c.id).is_some() {
         return Err(already_exists("application", &c.id));
     }
@@ -135,16 +210,13 @@ fn update_application<R: ReadModel + ?Sized>(
     c: &UpdateApplication,
 ) -> Result<Decision, Rejection> {
     let current = existing_application(state, &c.id)?;
-    if let Some(n) = &c.name {
-        validate::application_name(n)?;
-    }
-    if let Some(d) = &c.description {
-        validate::description(d)?;
-    }
+    let name = c.name.clone().unwrap_or(current.name);
+    let description = c.description.clone().or(current.description);
+    application_fields(&name, description.as_deref(), None)?;
     Ok(Decision::append(Event::ApplicationUpdated {
         application: c.id.clone(),
-        name: c.name.clone().unwrap_or(current.name),
-        description: c.description.clone().or(current.description),
+        name,
+        description,
     }))
 }
 
@@ -153,26 +225,19 @@ fn create_profile<R: ReadModel + ?Sized>(
     c: &CreateProfile,
     limits: &Limits,
 ) -> Result<Decision, Rejection> {
-    validate::profile_name(&c.name)?;
-    if let Some(d) = &c.description {
-        validate::description(d)?;
-    }
-    validate::location_uri(&c.location_uri)?;
-    if let Some(arn) = &c.retrieval_role_arn {
-        validate::retrieval_role_arn(arn)?;
-    }
+    profile_fields(&ProfileFields {
+        name: &c.name,
+        description: c.description.as_deref(),
+        location_uri: Some(&c.location_uri),
+        retrieval_role_arn: c.retrieval_role_arn.as_deref(),
+        validator_count: c.validators.len(),
+        profile_type: c.profile_type.as_deref(),
+        kms_key_identifier: c.kms_key_identifier.as_deref(),
+        tags: Some(&c.tags),
+    })?;
     let validators = validators(&c.validators)?;
-    if let Some(t) = &c.profile_type {
-        validate::profile_type(t)?;
-    }
-    if let Some(k) = &c.kms_key_identifier {
-        validate::kms_key_identifier(k)?;
-    }
-    validate::tags(&c.tags)?;
     existing_application(state, &c.application)?;
-    if state.profile(&c.application, &c.id).is_some() {
-        return Err(already_exists("configuration profile", &c.id));
-    }
+    profile_id_is_new(state, &c.application, &c.id)?;
     quota(
         state.profile_count(&c.application),
         limits.max_profiles_per_application,
@@ -199,15 +264,6 @@ fn update_profile<R: ReadModel + ?Sized>(
     changes: &UpdateProfile,
 ) -> Result<Decision, Rejection> {
     let current = existing_profile(state, application, profile)?;
-    if let Some(n) = &changes.name {
-        validate::profile_name(n)?;
-    }
-    if let Some(d) = &changes.description {
-        validate::description(d)?;
-    }
-    if let Some(arn) = &changes.retrieval_role_arn {
-        validate::retrieval_role_arn(arn)?;
-    }
     let validators = match &changes.validators {
         Some(v) => validators(v)?,
         None => current.validators,
@@ -215,20 +271,30 @@ fn update_profile<R: ReadModel + ?Sized>(
     let kms_key_identifier = match changes.kms_key_identifier.as_deref() {
         None => current.kms_key_identifier,
         Some("") => None,
-        Some(k) => {
-            validate::kms_key_identifier(k)?;
-            Some(k.to_owned())
-        }
+        Some(k) => Some(k.to_owned()),
     };
+    let name = changes.name.clone().unwrap_or(current.name);
+    let description = changes.description.clone().or(current.description);
+    let retrieval_role_arn = changes
+        .retrieval_role_arn
+        .clone()
+        .or(current.retrieval_role_arn);
+    profile_fields(&ProfileFields {
+        name: &name,
+        description: description.as_deref(),
+        location_uri: None,
+        retrieval_role_arn: retrieval_role_arn.as_deref(),
+        validator_count: validators.len(),
+        profile_type: None,
+        kms_key_identifier: kms_key_identifier.as_deref(),
+        tags: None,
+    })?;
     Ok(Decision::append(Event::ProfileUpdated {
         application: application.clone(),
         profile: profile.clone(),
-        name: changes.name.clone().unwrap_or(current.name),
-        description: changes.description.clone().or(current.description),
-        retrieval_role_arn: changes
-            .retrieval_role_arn
-            .clone()
-            .or(current.retrieval_role_arn),
+        name,
+        description,
+        retrieval_role_arn,
         validators,
         kms_key_identifier,
     }))
@@ -239,13 +305,11 @@ fn create_hosted_version<R: ReadModel + ?Sized>(
     c: &CreateHostedVersion,
     limits: &Limits,
 ) -> Result<Decision, Rejection> {
-    validate::content_type(&c.content_type)?;
-    if let Some(d) = &c.description {
-        validate::description(d)?;
-    }
-    if let Some(l) = &c.label {
-        validate::version_label(l)?;
-    }
+    version_fields(
+        Some(&c.content_type),
+        c.description.as_deref(),
+        c.label.as_deref(),
+    )?;
     let content = c.content.to_ref();
     if content.len > limits.max_content_bytes {
         return Err(Rejection::new(
@@ -304,12 +368,6 @@ fn create_hosted_version<R: ReadModel + ?Sized>(
 }
 
 fn validators(inputs: &[ValidatorInput]) -> Result<Vec<ValidatorRef>, Rejection> {
-    if inputs.len() > 2 {
-        return Err(Rejection::invalid(
-            "Validators",
-            format!("{} validators is more than 2", inputs.len()),
-        ));
-    }
     inputs
         .iter()
         .map(|v| {
@@ -371,6 +429,21 @@ pub(crate) fn live_version<R: ReadModel + ?Sized>(
         .version(stream, version)
         .filter(VersionRecord::is_live)
         .ok_or_else(|| Rejection::not_found("HostedConfigurationVersion", version))
+}
+
+/// A profile id is new when no live profile has it and its stream has no history: ids of
+/// deleted profiles whose versions are in the log are never reused (E4).
+pub(crate) fn profile_id_is_new<R: ReadModel + ?Sized>(
+    state: &R,
+    application: &ApplicationId,
+    id: &ProfileId,
+) -> Result<(), Rejection> {
+    if state.profile(application, id).is_some()
+        || state.stream(&StreamId::hosted(application, id)).is_some()
+    {
+        return Err(already_exists("configuration profile", id));
+    }
+    Ok(())
 }
 
 fn already_exists(what: &str, id: &impl std::fmt::Display) -> Rejection {

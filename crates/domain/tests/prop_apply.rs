@@ -1,0 +1,493 @@
+//! Property: for any sequence of commands, every event `decide` accepts passes `check`
+//! against the state it was decided on (so replay accepts what the writer appends, E5),
+//! and folding those events keeps the projections consistent: version numbers in each
+//! stream go 1, 2, 3 with no gap and no reuse (E4), each stream head names its highest
+//! live version, and the hosted bytes total is the sum of the live versions' sizes.
+//!
+//! Ids come from small pools and quotas are tiny, so `AlreadyExists`, `NotFound`,
+//! `NotEmpty`, `QuotaExceeded`, `PayloadTooLarge` and lock conflicts happen often. Besides
+//! the AppConfig commands, a "kernel append" op calls the stream kernel the way a face
+//! with idempotency keys and expected-content hashes (Connect, Proton) will.
+//!
+//! Cases: proptest's default (256); raise with `PROPTEST_CASES` for long runs.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use verso_domain::{
+    ApplicationId, Command, Content, ContentHash, CreateApplication, CreateHostedVersion,
+    CreateProfile, DeleteApplication, Event, HOSTED_LOCATION, IdempotencyKey, Limits, MemState,
+    Position, ProfileId, Recorded, StreamId, StreamVersion, Timestamp, UpdateApplication,
+    UpdateProfile, ValidatorInput, ValidatorKind, check, decide,
+    projection::{ReadModel, apply},
+    stream::{AppendOutcome, AppendVersion, RequestDigest, UnchangedContent, decide_append},
+};
+
+const APPS: [&str; 3] = ["app1", "app2", "app3"];
+const PROFILES: [&str; 3] = ["prf1", "prf2", "prf3"];
+/// The last one is over `max_content_bytes`.
+const CONTENTS: [&[u8]; 5] = [b"", b"a", b"b", b"abcd", b"too large"];
+/// "123" is an invalid label (all digits).
+const LABELS: [Option<&str>; 4] = [None, Some("prod"), Some("beta"), Some("123")];
+const TOKENS: [&str; 2] = ["tok-a", "tok-b"];
+
+fn limits() -> Limits {
+    let mut limits = Limits::DEFAULT;
+    limits.max_applications = 2;
+    limits.max_profiles_per_application = 2;
+    limits.max_content_bytes = 8;
+    limits.max_hosted_bytes = 24;
+    limits
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    CreateApplication {
+        app: usize,
+        valid_name: bool,
+    },
+    UpdateApplication {
+        app: usize,
+        name: Option<bool>,
+        description: bool,
+    },
+    DeleteApplication {
+        app: usize,
+    },
+    CreateProfile {
+        app: usize,
+        profile: usize,
+        hosted: bool,
+        validators: usize,
+    },
+    UpdateProfile {
+        app: usize,
+        profile: usize,
+        validators: Option<usize>,
+        kms: Option<bool>,
+    },
+    DeleteProfile {
+        app: usize,
+        profile: usize,
+    },
+    CreateVersion {
+        app: usize,
+        profile: usize,
+        content: usize,
+        label: usize,
+        lock: Option<u64>,
+    },
+    DeleteVersion {
+        app: usize,
+        profile: usize,
+        version: u64,
+    },
+    KernelAppend {
+        app: usize,
+        profile: usize,
+        content: usize,
+        token: Option<usize>,
+        expected_content: Option<usize>,
+        return_existing: bool,
+    },
+}
+
+/// An index into a pool of three, mostly the first, so that commands mostly land on
+/// things that exist; the others are what quotas, collisions and not-found paths are
+/// made of.
+fn pick() -> impl Strategy<Value = usize> + Clone {
+    prop::sample::select(vec![0, 0, 0, 0, 0, 0, 1, 1, 1, 2])
+}
+
+/// An (application, profile) pair, mostly the profile with the application's own index,
+/// as the setup creates them.
+fn target() -> impl Strategy<Value = (usize, usize)> + Clone {
+    (pick(), prop::option::weighted(0.3, pick()))
+        .prop_map(|(app, other)| (app, other.unwrap_or(app)))
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let content = prop::sample::select(vec![0, 1, 1, 2, 2, 3, 3, 4]);
+    let label = prop::sample::select(vec![0, 0, 1, 1, 2, 3]);
+    prop_oneof![
+        3 => (pick(), prop::bool::weighted(0.9))
+            .prop_map(|(app, valid_name)| Op::CreateApplication { app, valid_name }),
+        1 => (pick(), prop::option::of(prop::bool::weighted(0.8)), any::<bool>())
+            .prop_map(|(app, name, description)| Op::UpdateApplication { app, name, description }),
+        1 => pick().prop_map(|app| Op::DeleteApplication { app }),
+        4 => (target(), prop::bool::weighted(0.85), prop::sample::select(vec![0, 0, 1, 2, 3]))
+            .prop_map(|((app, profile), hosted, validators)| Op::CreateProfile {
+                app,
+                profile,
+                hosted,
+                validators,
+            }),
+        1 => (target(), prop::option::of(0..=3usize), prop::option::of(any::<bool>()))
+            .prop_map(|((app, profile), validators, kms)| Op::UpdateProfile {
+                app,
+                profile,
+                validators,
+                kms,
+            }),
+        1 => target().prop_map(|(app, profile)| Op::DeleteProfile { app, profile }),
+        8 => (target(), content.clone(), label, prop::option::weighted(0.4, 0..=4u64))
+            .prop_map(|((app, profile), content, label, lock)| Op::CreateVersion {
+                app,
+                profile,
+                content,
+                label,
+                lock,
+            }),
+        5 => (target(), 1..=6u64)
+            .prop_map(|((app, profile), version)| Op::DeleteVersion { app, profile, version }),
+        4 => (
+            target(),
+            content,
+            prop::option::of(0..TOKENS.len()),
+            prop::option::weighted(0.3, 0..CONTENTS.len()),
+            any::<bool>(),
+        )
+            .prop_map(|((app, profile), content, token, expected_content, return_existing)| {
+                Op::KernelAppend {
+                    app,
+                    profile,
+                    content,
+                    token,
+                    expected_content,
+                    return_existing,
+                }
+            }),
+    ]
+}
+
+/// A random prefix of a typical setup (two applications with a hosted profile each),
+/// then random ops: without it most commands of a short run would only find nothing.
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    let setup = [
+        Op::CreateApplication {
+            app: 0,
+            valid_name: true,
+        },
+        Op::CreateProfile {
+            app: 0,
+            profile: 0,
+            hosted: true,
+            validators: 0,
+        },
+        Op::CreateApplication {
+            app: 1,
+            valid_name: true,
+        },
+        Op::CreateProfile {
+            app: 1,
+            profile: 1,
+            hosted: true,
+            validators: 1,
+        },
+    ];
+    (0..=setup.len(), prop::collection::vec(op(), 1..80)).prop_map(move |(n, random)| {
+        let mut ops = setup[..n].to_vec();
+        ops.extend(random);
+        ops
+    })
+}
+
+fn app_id(i: usize) -> ApplicationId {
+    ApplicationId::parse(APPS[i]).expect("pool ids are well formed")
+}
+
+fn profile_id(i: usize) -> ProfileId {
+    ProfileId::parse(PROFILES[i]).expect("pool ids are well formed")
+}
+
+fn validators(n: usize) -> Vec<ValidatorInput> {
+    (0..n)
+        .map(|i| ValidatorInput {
+            kind: ValidatorKind::JsonSchema,
+            content: Content::new(format!("{{\"title\":\"v{i}\"}}").into_bytes()),
+        })
+        .collect()
+}
+
+fn command(op: &Op) -> Option<Command> {
+    Some(match *op {
+        Op::CreateApplication { app, valid_name } => {
+            Command::CreateApplication(CreateApplication {
+                id: app_id(app),
+                name: if valid_name {
+                    APPS[app].to_owned()
+                } else {
+                    String::new()
+                },
+                description: None,
+                tags: BTreeMap::new(),
+            })
+        }
+        Op::UpdateApplication {
+            app,
+            name,
+            description,
+        } => Command::UpdateApplication(UpdateApplication {
+            id: app_id(app),
+            name: name.map(|valid| {
+                if valid {
+                    "renamed".to_owned()
+                } else {
+                    "n".repeat(65)
+                }
+            }),
+            description: description.then(|| "described".to_owned()),
+        }),
+        Op::DeleteApplication { app } => {
+            Command::DeleteApplication(DeleteApplication { id: app_id(app) })
+        }
+        Op::CreateProfile {
+            app,
+            profile,
+            hosted,
+            validators: n,
+        } => Command::CreateProfile(CreateProfile {
+            application: app_id(app),
+            id: profile_id(profile),
+            name: PROFILES[profile].to_owned(),
+            description: None,
+            location_uri: if hosted {
+                HOSTED_LOCATION
+            } else {
+                "s3://bucket/key"
+            }
+            .to_owned(),
+            retrieval_role_arn: None,
+            validators: validators(n),
+            profile_type: None,
+            kms_key_identifier: None,
+            tags: BTreeMap::new(),
+        }),
+        Op::UpdateProfile {
+            app,
+            profile,
+            validators: n,
+            kms,
+        } => Command::UpdateProfile {
+            application: app_id(app),
+            profile: profile_id(profile),
+            changes: UpdateProfile {
+                validators: n.map(validators),
+                kms_key_identifier: kms.map(|set| {
+                    if set {
+                        "alias/key".to_owned()
+                    } else {
+                        String::new()
+                    }
+                }),
+                ..UpdateProfile::default()
+            },
+        },
+        Op::DeleteProfile { app, profile } => Command::DeleteProfile {
+            application: app_id(app),
+            profile: profile_id(profile),
+        },
+        Op::CreateVersion {
+            app,
+            profile,
+            content,
+            label,
+            lock,
+        } => Command::CreateHostedVersion(CreateHostedVersion {
+            application: app_id(app),
+            profile: profile_id(profile),
+            content: Content::new(CONTENTS[content]),
+            content_type: "application/json".to_owned(),
+            description: None,
+            label: LABELS[label].map(str::to_owned),
+            latest_version_number: lock.map(StreamVersion::new),
+        }),
+        Op::DeleteVersion {
+            app,
+            profile,
+            version,
+        } => Command::DeleteHostedVersion {
+            application: app_id(app),
+            profile: profile_id(profile),
+            version: StreamVersion::new(version),
+        },
+        Op::KernelAppend { .. } => return None,
+    })
+}
+
+/// What a face with idempotency keys would append for `op`, deciding with the kernel.
+fn kernel_append(state: &MemState, op: &Op) -> Vec<Event> {
+    let Op::KernelAppend {
+        app,
+        profile,
+        content,
+        token,
+        expected_content,
+        return_existing,
+    } = *op
+    else {
+        return Vec::new();
+    };
+    let (application, profile) = (app_id(app), profile_id(profile));
+    // The face checks that the stream's owner exists and is hosted before the kernel.
+    if state.application(&application).is_none()
+        || state
+            .profile(&application, &profile)
+            .is_none_or(|p| p.location_uri != HOSTED_LOCATION)
+    {
+        return Vec::new();
+    }
+    let stream = StreamId::hosted(&application, &profile);
+    let bytes = CONTENTS[content];
+    let expected_content = expected_content.map(|i| ContentHash::of(CONTENTS[i]));
+    let key = token.map(|t| IdempotencyKey {
+        token: TOKENS[t].to_owned(),
+        digest: RequestDigest::new("KernelAppend")
+            .field(bytes)
+            .optional(expected_content.as_ref().map(|h| h.as_bytes().as_slice()))
+            .field(&[u8::from(return_existing)])
+            .finish(),
+    });
+    let request = AppendVersion {
+        stream: &stream,
+        content: Content::new(bytes).to_ref(),
+        expected_latest: None,
+        expected_content,
+        idempotency: key.as_ref(),
+        unchanged: if return_existing {
+            UnchangedContent::ReturnExisting
+        } else {
+            UnchangedContent::NewVersion
+        },
+    };
+    match decide_append(state, &request) {
+        Ok(AppendOutcome::Append(version)) => vec![Event::VersionCreated {
+            stream: stream.clone(),
+            version,
+            content: request.content,
+            content_type: None,
+            description: None,
+            label: None,
+            expected_latest: None,
+            expected_content,
+            idempotency: key,
+        }],
+        Ok(AppendOutcome::Existing(..)) | Err(_) => Vec::new(),
+    }
+}
+
+/// The log as decided so far, and the projections folded from it.
+struct Run {
+    state: MemState,
+    log: Vec<Recorded>,
+    /// The last version created in each stream.
+    last: BTreeMap<StreamId, u64>,
+}
+
+impl Run {
+    fn next_position(&self) -> Position {
+        Position::new(self.log.len() as u64 + 1)
+    }
+
+    /// Checks `event` against the current state, then folds it in.
+    fn append(&mut self, event: Event) -> Result<(), TestCaseError> {
+        let position = self.next_position();
+        let recorded = Recorded {
+            position,
+            timestamp: Timestamp::from_millis(i64::try_from(position.get()).unwrap_or(i64::MAX)),
+            actor: None,
+            event,
+        };
+        if let Err(violation) = check(&self.state, &recorded) {
+            return Err(TestCaseError::fail(format!(
+                "decided event refused by check at {position}: {violation}; event {:?}",
+                recorded.event
+            )));
+        }
+        if let Event::VersionCreated {
+            stream, version, ..
+        } = &recorded.event
+        {
+            let last = self.last.entry(stream.clone()).or_insert(0);
+            prop_assert!(
+                version.get() > *last,
+                "{stream}: version {version} after {last}"
+            );
+            prop_assert_eq!(version.get(), *last + 1, "{} numbering has a gap", stream);
+            *last = version.get();
+        }
+        apply(&mut self.state, &recorded);
+        self.log.push(recorded);
+        Ok(())
+    }
+
+    /// Stream heads and the hosted bytes total agree with the version records.
+    fn projections_agree(&self) -> Result<(), TestCaseError> {
+        let mut live_bytes = 0u64;
+        for (stream, last) in &self.last {
+            let versions: Vec<_> = self.state.versions(stream).collect();
+            let head = self.state.stream(stream).unwrap_or_default();
+            let highest = versions.iter().map(|r| r.version.get()).max();
+            prop_assert_eq!(Some(head.last_assigned), highest);
+            prop_assert_eq!(head.last_assigned, *last);
+            let latest_live = versions
+                .iter()
+                .filter(|r| r.is_live())
+                .map(|r| r.version)
+                .max();
+            prop_assert_eq!(head.latest_live, latest_live, "{} latest live", stream);
+            live_bytes += versions
+                .iter()
+                .filter(|r| r.is_live())
+                .map(|r| r.content.len)
+                .sum::<u64>();
+        }
+        prop_assert_eq!(self.state.hosted_bytes(), live_bytes, "hosted bytes");
+        Ok(())
+    }
+}
+
+proptest! {
+    // Failing cases are saved under crates/domain/proptest-regressions/ (cargo runs tests
+    // from the package root) and replayed first on every later run.
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/prop_apply.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn decided_events_always_pass_check_and_number_versions_without_gaps(
+        ops in ops()
+    ) {
+        let limits = limits();
+        let mut run = Run { state: MemState::new(), log: Vec::new(), last: BTreeMap::new() };
+        for op in &ops {
+            let events = match command(op) {
+                Some(command) => match decide(&run.state, &command, &limits) {
+                    Ok(decision) => {
+                        prop_assert!(decision.existing.is_none(), "AppConfig appends or refuses");
+                        prop_assert!(!decision.events.is_empty(), "accepted {command:?} appended nothing");
+                        decision.events
+                    }
+                    Err(_) => Vec::new(),
+                },
+                None => kernel_append(&run.state, op),
+            };
+            for event in events {
+                run.append(event)?;
+            }
+            run.projections_agree()?;
+        }
+
+        // Replay from scratch: every record passes check again and the fold is the same.
+        let mut replayed = MemState::new();
+        for recorded in &run.log {
+            prop_assert!(check(&replayed, recorded).is_ok(), "replay refused {:?}", recorded);
+            apply(&mut replayed, recorded);
+        }
+        prop_assert_eq!(replayed, run.state);
+    }
+}

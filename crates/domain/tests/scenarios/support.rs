@@ -1,0 +1,330 @@
+//! The given/when/then helper and builders for ids, events and commands.
+//!
+//! `given(events)` folds the events into a `MemState` at positions 1, 2, 3, ...;
+//! `when(command)` decides it; `then_events` / `then_rejected` assert the outcome. An
+//! accepted decision is checked with `check` against the state it was decided on and
+//! then applied, so scenarios can be chained.
+
+use std::collections::BTreeMap;
+
+use verso_domain::{
+    ApplicationId, Command, Content, CreateApplication, CreateHostedVersion, CreateProfile,
+    Decision, Detail, Event, Limits, MemState, Position, ProfileId, Recorded, Rejection,
+    RejectionKind, StreamId, StreamVersion, Timestamp, Violation, check, decide, projection::apply,
+};
+
+/// The content type every version built here carries.
+pub(crate) const CONTENT_TYPE: &str = "text/plain";
+
+// --- ids ----------------------------------------------------------------------------
+
+pub(crate) fn app(id: &str) -> ApplicationId {
+    ApplicationId::parse(id).expect("test application ids are well formed")
+}
+
+pub(crate) fn prof(id: &str) -> ProfileId {
+    ProfileId::parse(id).expect("test profile ids are well formed")
+}
+
+pub(crate) fn hosted(application: &str, profile: &str) -> StreamId {
+    StreamId::hosted(&app(application), &prof(profile))
+}
+
+pub(crate) const fn v(n: u64) -> StreamVersion {
+    StreamVersion::new(n)
+}
+
+pub(crate) fn content(bytes: &[u8]) -> Content {
+    Content::new(bytes.to_vec())
+}
+
+// --- events -------------------------------------------------------------------------
+
+pub(crate) fn application_created(id: &str) -> Event {
+    Event::ApplicationCreated {
+        application: app(id),
+        name: format!("app {id}"),
+        description: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+pub(crate) fn application_deleted(id: &str) -> Event {
+    Event::ApplicationDeleted {
+        application: app(id),
+    }
+}
+
+pub(crate) fn profile_created(application: &str, profile: &str, location_uri: &str) -> Event {
+    Event::ProfileCreated {
+        application: app(application),
+        profile: prof(profile),
+        name: format!("profile {profile}"),
+        description: None,
+        location_uri: location_uri.to_owned(),
+        retrieval_role_arn: None,
+        validators: Vec::new(),
+        profile_type: None,
+        kms_key_identifier: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+pub(crate) fn hosted_profile_created(application: &str, profile: &str) -> Event {
+    profile_created(application, profile, "hosted")
+}
+
+pub(crate) fn profile_deleted(application: &str, profile: &str) -> Event {
+    Event::ProfileDeleted {
+        application: app(application),
+        profile: prof(profile),
+    }
+}
+
+/// A `VersionCreated` as `decide` records it for a `CreateHostedVersion` built by
+/// [`create_version`] with `label` and `latest_version_number` set as given.
+pub(crate) fn version_created_with(
+    application: &str,
+    profile: &str,
+    version: u64,
+    bytes: &[u8],
+    label: Option<&str>,
+    expected_latest: Option<u64>,
+) -> Event {
+    Event::VersionCreated {
+        stream: hosted(application, profile),
+        version: v(version),
+        content: content(bytes).to_ref(),
+        content_type: Some(CONTENT_TYPE.to_owned()),
+        description: None,
+        label: label.map(str::to_owned),
+        expected_latest: expected_latest.map(v),
+        expected_content: None,
+        idempotency: None,
+    }
+}
+
+pub(crate) fn version_created(
+    application: &str,
+    profile: &str,
+    version: u64,
+    bytes: &[u8],
+) -> Event {
+    version_created_with(application, profile, version, bytes, None, None)
+}
+
+pub(crate) fn version_deleted(application: &str, profile: &str, version: u64) -> Event {
+    Event::VersionDeleted {
+        stream: hosted(application, profile),
+        version: v(version),
+    }
+}
+
+/// Application `app1` with hosted profile `prf1`: the usual start of a version scenario.
+pub(crate) fn hosted_profile_history() -> Vec<Event> {
+    vec![
+        application_created("app1"),
+        hosted_profile_created("app1", "prf1"),
+    ]
+}
+
+// --- commands -----------------------------------------------------------------------
+
+pub(crate) fn create_application(id: &str) -> CreateApplication {
+    CreateApplication {
+        id: app(id),
+        name: format!("app {id}"),
+        description: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+pub(crate) fn create_profile(application: &str, profile: &str) -> CreateProfile {
+    CreateProfile {
+        application: app(application),
+        id: prof(profile),
+        name: format!("profile {profile}"),
+        description: None,
+        location_uri: "hosted".to_owned(),
+        retrieval_role_arn: None,
+        validators: Vec::new(),
+        profile_type: None,
+        kms_key_identifier: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+pub(crate) fn create_version(
+    application: &str,
+    profile: &str,
+    bytes: &[u8],
+) -> CreateHostedVersion {
+    CreateHostedVersion {
+        application: app(application),
+        profile: prof(profile),
+        content: content(bytes),
+        content_type: CONTENT_TYPE.to_owned(),
+        description: None,
+        label: None,
+        latest_version_number: None,
+    }
+}
+
+pub(crate) fn delete_version(application: &str, profile: &str, version: u64) -> Command {
+    Command::DeleteHostedVersion {
+        application: app(application),
+        profile: prof(profile),
+        version: v(version),
+    }
+}
+
+// --- given / when / then ------------------------------------------------------------
+
+/// A state built from recorded events, and the limits commands are decided under.
+#[derive(Clone, Debug)]
+pub(crate) struct Given {
+    state: MemState,
+    next: Position,
+    limits: Limits,
+}
+
+/// Folds `events` into a fresh `MemState`, at positions 1, 2, 3, ...
+pub(crate) fn given(events: impl IntoIterator<Item = Event>) -> Given {
+    let mut given = Given {
+        state: MemState::new(),
+        next: Position::FIRST,
+        limits: Limits::DEFAULT,
+    };
+    for event in events {
+        given.record(event);
+    }
+    given
+}
+
+impl Given {
+    /// Decides later commands under `limits`.
+    pub(crate) const fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The projections as of the last applied event.
+    pub(crate) const fn state(&self) -> &MemState {
+        &self.state
+    }
+
+    /// `event` as it would be recorded next.
+    pub(crate) fn recorded(&self, event: Event) -> Recorded {
+        let millis = i64::try_from(self.next.get()).expect("positions in tests are small");
+        Recorded {
+            position: self.next,
+            timestamp: Timestamp::from_millis(millis * 1000),
+            actor: Some("tester".to_owned()),
+            event,
+        }
+    }
+
+    /// Applies `event` at the next position, without checking it.
+    pub(crate) fn record(&mut self, event: Event) {
+        let recorded = self.recorded(event);
+        apply(&mut self.state, &recorded);
+        self.next = self.next.next();
+    }
+
+    /// Applies more events.
+    pub(crate) fn and(mut self, events: impl IntoIterator<Item = Event>) -> Self {
+        for event in events {
+            self.record(event);
+        }
+        self
+    }
+
+    /// Decides `command` against the state.
+    pub(crate) fn when(self, command: Command) -> Then {
+        let result = decide(&self.state, &command, &self.limits);
+        Then {
+            given: self,
+            result,
+        }
+    }
+
+    /// Checks `event` as replay would, as the next record after the given ones.
+    pub(crate) fn when_replayed(&self, event: Event) -> Result<(), Violation> {
+        check(&self.state, &self.recorded(event))
+    }
+}
+
+/// The outcome of a decided command.
+#[derive(Debug)]
+pub(crate) struct Then {
+    given: Given,
+    result: Result<Decision, Rejection>,
+}
+
+impl Then {
+    /// Asserts the command was accepted and appends exactly `expected`; every event must
+    /// pass `check` against the state it is appended to. Returns the state after them.
+    #[track_caller]
+    pub(crate) fn then_events(self, expected: &[Event]) -> Given {
+        let (events, given) = self.then_accepted_with_events();
+        assert_eq!(events, expected, "appended events");
+        given
+    }
+
+    /// Asserts the command was accepted with at least one event (each passing `check`).
+    /// Returns the state after them.
+    #[track_caller]
+    pub(crate) fn then_accepted(self) -> Given {
+        self.then_accepted_with_events().1
+    }
+
+    #[track_caller]
+    fn then_accepted_with_events(self) -> (Vec<Event>, Given) {
+        let decision = match self.result {
+            Ok(d) => d,
+            Err(r) => panic!(
+                "expected the command to be accepted, got {:?}: {r}",
+                r.kind()
+            ),
+        };
+        assert!(
+            decision.existing.is_none(),
+            "no existing version answers a plain append"
+        );
+        assert!(
+            !decision.events.is_empty(),
+            "an accepted command appends events"
+        );
+        let mut given = self.given;
+        for event in &decision.events {
+            if let Err(violation) = given.when_replayed(event.clone()) {
+                panic!("decide produced {event:?}, which check refuses: {violation}");
+            }
+            given.record(event.clone());
+        }
+        (decision.events, given)
+    }
+
+    /// Asserts the command was rejected with `kind`; returns the rejection.
+    #[track_caller]
+    pub(crate) fn then_rejected(self, kind: RejectionKind) -> Rejection {
+        match self.result {
+            Ok(d) => panic!("expected a {kind:?} rejection, got {:?}", d.events),
+            Err(r) => {
+                assert_eq!(r.kind(), kind, "rejection kind ({r})");
+                r
+            }
+        }
+    }
+
+    /// Asserts the command was rejected as `Invalid`, naming `field`.
+    #[track_caller]
+    pub(crate) fn then_invalid(self, field: &str) -> Rejection {
+        let rejection = self.then_rejected(RejectionKind::Invalid);
+        match rejection.detail() {
+            Detail::Field { field: named } => assert_eq!(*named, field, "invalid field"),
+            other => panic!("expected a Field detail naming {field}, got {other:?}"),
+        }
+        rejection
+    }
+}
