@@ -36,10 +36,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let profile = match profiles.items.into_iter().next() {
         Some(p) => p,
         None => store
-            .create_profile(&app.id, NewProfile {
-                name: "feature-flags".into(),
-                ..Default::default()
-            })
+            .create_profile(
+                &app.id,
+                NewProfile {
+                    name: "feature-flags".into(),
+                    ..Default::default()
+                },
+            )
             .wait()??,
     };
 
@@ -50,14 +53,18 @@ fn main() -> Result<(), Box<dyn Error>> {
             .first()
             .map_or(0, |v| v.version.get());
         let created = store
-            .create_hosted_version(&app.id, &profile.id, NewHostedVersion {
-                content: format!("{{\"checkout\": {}}}", n % 2 == 0).into_bytes(),
-                content_type: "application/json".into(),
-                label: Some(format!("release-{}", latest + 1)),
-                // The optimistic lock: refused if someone else created a version since.
-                latest_version_number: Some(latest),
-                ..Default::default()
-            })
+            .create_hosted_version(
+                &app.id,
+                &profile.id,
+                NewHostedVersion {
+                    content: format!("{{\"checkout\": {}}}", n % 2 == 0).into_bytes(),
+                    content_type: "application/json".into(),
+                    label: Some(format!("release-{}", latest + 1)),
+                    // The optimistic lock: refused if someone else created a version since.
+                    latest_version_number: Some(latest),
+                    ..Default::default()
+                },
+            )
             .wait()??;
         println!(
             "created {} version {} ({} bytes, sha256 {})",

@@ -109,7 +109,8 @@ pub enum Error {
         /// What this build reads.
         expected: u8,
     },
-    /// Another process (or another `Store` in this one) has the directory open.
+    /// Another process (or another `Store` in this one) has the directory open; `open`
+    /// waited two seconds for it to be released.
     #[error("{path} is in use by another process (a running `verso serve`?)")]
     Locked {
         /// The data directory.

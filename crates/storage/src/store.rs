@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 use verso_domain::{Command, Limits, Position, Timestamp};
@@ -309,21 +310,34 @@ impl Drop for Inner {
     }
 }
 
+/// How long `open` waits for sled's directory lock. sled 0.34's I/O threads keep the
+/// data file (and its lock) open for a few milliseconds after the last handle of a
+/// closed store is dropped (sled #1289), so a reopen right after `close` would otherwise
+/// be refused; a store really held by another process or handle stays locked far longer.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
 fn open_sled(path: &Path, options: &StoreOptions) -> Result<sled::Db> {
     std::fs::create_dir_all(path).map_err(Error::io("create data directory"))?;
-    sled::Config::new()
-        .path(path)
-        .cache_capacity(options.cache_capacity)
-        .flush_every_ms(Some(500))
-        .open()
-        .map_err(|e| match e {
-            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                Error::Locked {
-                    path: path.to_path_buf(),
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        let opened = sled::Config::new()
+            .path(path)
+            .cache_capacity(options.cache_capacity)
+            .flush_every_ms(Some(500))
+            .open();
+        match opened {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
+                if Instant::now() >= deadline {
+                    return Err(Error::Locked {
+                        path: path.to_path_buf(),
+                    });
                 }
+                std::thread::sleep(Duration::from_millis(5));
             }
-            other => Error::sled("open sled")(other),
-        })
+            Err(other) => return Err(Error::sled("open sled")(other)),
+        }
+    }
 }
 
 /// Invariant L2: a new store gets the marker; any other marker is refused.

@@ -1,0 +1,124 @@
+//! A failed durable barrier: nobody in the group is acknowledged, the store is poisoned
+//! until reopened, and the reopened store is consistent.
+#![cfg(feature = "failpoints")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use verso_storage::{ErrorKind, NewApplication, NewHostedVersion, NewProfile, PageRequest, Store};
+
+fn reopen(dir: &std::path::Path) -> Store {
+    Store::open(dir).unwrap()
+}
+
+fn version(content: Vec<u8>) -> NewHostedVersion {
+    NewHostedVersion {
+        content,
+        content_type: "text/plain".into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_failed_sync_acknowledges_nothing_poisons_the_store_and_reopens_consistent() {
+    // Invariant C4: after a failed barrier no caller of the group is acknowledged and
+    // the store refuses everything until reopened; C3: what reached sled is whole groups,
+    // so the reopened log verifies and its versions are a gapless prefix (E1, E4).
+    const THREADS: usize = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = store
+        .create_application(NewApplication {
+            name: "app".into(),
+            ..Default::default()
+        })
+        .wait()
+        .unwrap()
+        .unwrap();
+    let profile = store
+        .create_profile(
+            &app.id,
+            NewProfile {
+                name: "profile".into(),
+                ..Default::default()
+            },
+        )
+        .wait()
+        .unwrap()
+        .unwrap();
+    let (app, profile) = (app.id, profile.id);
+    let head_before = store.head();
+
+    store.fail_next_syncs(1);
+    let start = Arc::new(Barrier::new(THREADS));
+    let writers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (store, app, profile) = (store.clone(), app.clone(), profile.clone());
+            let start = Arc::clone(&start);
+            thread::spawn(move || {
+                start.wait();
+                store
+                    .create_hosted_version(&app, &profile, version(format!("w{t}").into_bytes()))
+                    .wait()
+            })
+        })
+        .collect();
+    let results: Vec<_> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    let mut injected = 0;
+    for result in &results {
+        match result {
+            Ok(outcome) => panic!("acknowledged after a failed barrier: {outcome:?}"),
+            Err(e) if e.kind() == ErrorKind::Poisoned => {}
+            Err(e) if e.kind() == ErrorKind::Io && e.to_string().contains("injected") => {
+                injected += 1;
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert!(
+        injected >= 1,
+        "no caller saw the injected failure: {results:?}"
+    );
+    assert!(store.is_poisoned());
+    // The published head did not move: nothing was acknowledged.
+    assert_eq!(store.head(), head_before);
+
+    let later = store
+        .create_hosted_version(&app, &profile, version(b"later".to_vec()))
+        .wait();
+    assert_eq!(later.unwrap_err().kind(), ErrorKind::Poisoned);
+    let closed = store.close();
+    assert_eq!(closed.unwrap_err().kind(), ErrorKind::Poisoned);
+
+    let store = reopen(dir.path());
+    assert!(!store.is_poisoned());
+    store.verify().unwrap().expect("verify after reopen");
+    let page = PageRequest {
+        max_results: Some(1000),
+        next_token: None,
+    };
+    let page = store
+        .hosted_versions(&app, &profile, None, &page)
+        .unwrap()
+        .unwrap();
+    let mut present: Vec<u64> = page.items.iter().map(|r| r.version.get()).collect();
+    present.sort_unstable();
+    let m = present.len() as u64;
+    // Only the failed group can have reached sled, and only whole (C3).
+    assert!(
+        m == 0 || m == injected,
+        "{m} versions present, {injected} in the failed group"
+    );
+    assert_eq!(present, (1..=m).collect::<Vec<_>>(), "not a gapless prefix");
+    assert_eq!(store.head().position, head_before.position + m);
+    // The reopened store takes writes again, numbering on from what is there.
+    let next = store
+        .create_hosted_version(&app, &profile, version(b"after reopen".to_vec()))
+        .wait()
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.version.get(), m + 1);
+    store.verify().unwrap().unwrap();
+    store.close().unwrap();
+}

@@ -1,0 +1,306 @@
+//! Opening and reopening: format markers, the directory lock, data surviving a close,
+//! version numbers never reused, no unsynced sled blobs, and the buffered mode.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use verso_domain::{ApplicationId, ContentHash, ProfileId};
+use verso_storage::{
+    Durability, ErrorKind, NewApplication, NewHostedVersion, NewProfile, PageRequest, Store,
+    StoreOptions,
+};
+
+fn setup(store: &Store) -> (ApplicationId, ProfileId) {
+    let app = store
+        .create_application(NewApplication {
+            name: "app".into(),
+            ..Default::default()
+        })
+        .wait()
+        .unwrap()
+        .unwrap();
+    let profile = store
+        .create_profile(
+            &app.id,
+            NewProfile {
+                name: "profile".into(),
+                ..Default::default()
+            },
+        )
+        .wait()
+        .unwrap()
+        .unwrap();
+    (app.id, profile.id)
+}
+
+fn create(store: &Store, app: &ApplicationId, profile: &ProfileId, content: Vec<u8>) -> u64 {
+    store
+        .create_hosted_version(
+            app,
+            profile,
+            NewHostedVersion {
+                content,
+                content_type: "application/octet-stream".into(),
+                ..Default::default()
+            },
+        )
+        .wait()
+        .unwrap()
+        .unwrap()
+        .version
+        .get()
+}
+
+/// The live version numbers of a profile, oldest first.
+fn live_versions(store: &Store, app: &ApplicationId, profile: &ProfileId) -> Vec<u64> {
+    let page = PageRequest {
+        max_results: Some(1000),
+        next_token: None,
+    };
+    let page = store
+        .hosted_versions(app, profile, None, &page)
+        .unwrap()
+        .unwrap();
+    assert!(page.next_token.is_none());
+    let mut versions: Vec<u64> = page.items.iter().map(|r| r.version.get()).collect();
+    versions.reverse();
+    versions
+}
+
+/// Opens a store that this process may have closed a moment ago.
+fn reopen(dir: &Path) -> Store {
+    Store::open(dir).unwrap()
+}
+
+/// A closed, empty store in a fresh directory.
+fn closed_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    Store::open(dir.path()).unwrap().close().unwrap();
+    dir
+}
+
+/// Opens the directory with sled directly (retrying sled's lock, which `Store::open` does itself)
+/// and lets `edit` change it.
+fn edit_with_sled(dir: &Path, edit: impl FnOnce(&sled::Db)) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let db = loop {
+        match sled::Config::new().path(dir).open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => break other.unwrap(),
+        }
+    };
+    edit(&db);
+    db.flush().unwrap();
+}
+
+#[test]
+fn a_store_whose_format_marker_says_nine_is_refused_naming_format_nine() {
+    // Invariant L2: a store of a format this build does not know is never read.
+    let dir = closed_store();
+    edit_with_sled(dir.path(), |db| {
+        db.insert(b"\x00format", &b"verso-log\x09"[..]).unwrap();
+    });
+    let err = Store::open(dir.path()).expect_err("opened a format-9 store");
+    assert_eq!(err.kind(), ErrorKind::UnknownFormat, "{err}");
+    assert!(err.to_string().contains("format 9"), "{err}");
+    let err = verso_storage::verify_path(dir.path(), &mut |_| {}).expect_err("verified it");
+    assert_eq!(err.kind(), ErrorKind::UnknownFormat, "{err}");
+}
+
+#[test]
+fn a_sled_database_without_a_format_marker_is_refused() {
+    // Invariant L2: a sled database that is not a Verso store is not adopted as one.
+    let dir = tempfile::tempdir().unwrap();
+    edit_with_sled(dir.path(), |db| {
+        db.insert(b"someone else's key", &b"value"[..]).unwrap();
+    });
+    let err = Store::open(dir.path()).expect_err("adopted a foreign database");
+    assert_eq!(err.kind(), ErrorKind::UnknownFormat, "{err}");
+    // Nothing was written to it.
+    edit_with_sled(dir.path(), |db| {
+        assert_eq!(db.len(), 1);
+        assert!(db.get(b"\x00format").unwrap().is_none());
+    });
+}
+
+#[test]
+fn a_directory_held_open_by_another_store_is_locked() {
+    // One writer per directory (D4): a second open must not start a second writer.
+    let dir = tempfile::tempdir().unwrap();
+    let first = Store::open(dir.path()).unwrap();
+    let err = Store::open(dir.path()).expect_err("opened a store twice");
+    assert_eq!(err.kind(), ErrorKind::Locked, "{err}");
+    first.close().unwrap();
+    // Once closed, it opens.
+    reopen(dir.path()).close().unwrap();
+}
+
+#[test]
+fn data_and_version_numbers_survive_close_and_reopen() {
+    // Invariant D1 for an orderly close: every acknowledged write is there afterwards.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (app, profile) = setup(&store);
+    for i in 1..=5u64 {
+        assert_eq!(
+            create(&store, &app, &profile, format!("v{i}").into_bytes()),
+            i
+        );
+    }
+    let head = store.close().unwrap();
+    assert_eq!(head.position, 7);
+
+    let store = reopen(dir.path());
+    assert_eq!(store.head(), head);
+    assert_eq!(store.application(&app).unwrap().unwrap().name, "app");
+    assert_eq!(live_versions(&store, &app, &profile), vec![1, 2, 3, 4, 5]);
+    for i in 1..=5u64 {
+        let v = store.hosted_version(&app, &profile, i).unwrap().unwrap();
+        assert_eq!(v.content, format!("v{i}").into_bytes());
+    }
+    assert_eq!(create(&store, &app, &profile, b"v6".to_vec()), 6);
+    store.verify().unwrap().unwrap();
+    store.close().unwrap();
+}
+
+#[test]
+fn after_reopen_deleting_the_latest_version_never_lets_its_number_be_reused() {
+    // Invariant E4: a number is never handed out twice, deletes and restarts included.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (app, profile) = setup(&store);
+    for i in 1..=3u64 {
+        assert_eq!(
+            create(&store, &app, &profile, vec![u8::try_from(i).unwrap()]),
+            i
+        );
+    }
+    store.close().unwrap();
+
+    let store = reopen(dir.path());
+    store
+        .delete_hosted_version(&app, &profile, 3)
+        .wait()
+        .unwrap()
+        .unwrap();
+    assert_eq!(create(&store, &app, &profile, b"four".to_vec()), 4);
+    store
+        .delete_hosted_version(&app, &profile, 4)
+        .wait()
+        .unwrap()
+        .unwrap();
+    store.close().unwrap();
+
+    // The delete of the latest is itself durable across a restart.
+    let store = reopen(dir.path());
+    assert_eq!(live_versions(&store, &app, &profile), vec![1, 2]);
+    assert_eq!(create(&store, &app, &profile, b"five".to_vec()), 5);
+    assert_eq!(live_versions(&store, &app, &profile), vec![1, 2, 5]);
+    store.verify().unwrap().unwrap();
+    store.close().unwrap();
+}
+
+#[test]
+fn ten_versions_of_two_mebibytes_leave_no_sled_blob_files() {
+    // Durable barrier (D4, ADR 0003): content is chunked, so no value reaches sled's
+    // blob path, whose files sled never syncs.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (app, profile) = setup(&store);
+    let mut hashes = Vec::new();
+    for i in 0..10u8 {
+        let content: Vec<u8> = (0..2 * 1024 * 1024u32)
+            .map(|j| (j.wrapping_mul(31) ^ u32::from(i)).to_le_bytes()[0])
+            .collect();
+        hashes.push(ContentHash::of(&content));
+        assert_eq!(create(&store, &app, &profile, content), u64::from(i) + 1);
+    }
+    store.close().unwrap();
+
+    let blobs = dir.path().join("blobs");
+    if blobs.exists() {
+        let files: Vec<_> = std::fs::read_dir(&blobs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(files.is_empty(), "sled wrote blob files: {files:?}");
+    }
+    let store = reopen(dir.path());
+    for (i, hash) in (1..=10u64).zip(hashes) {
+        let v = store.hosted_version(&app, &profile, i).unwrap().unwrap();
+        assert_eq!(v.content.len(), 2 * 1024 * 1024);
+        assert_eq!(ContentHash::of(&v.content), hash);
+    }
+    store.verify().unwrap().unwrap();
+    store.close().unwrap();
+}
+
+#[test]
+fn a_buffered_store_keeps_everything_after_close_and_reopen() {
+    // Closing makes everything durable whatever the mode (docs/design/durability.md).
+    let dir = tempfile::tempdir().unwrap();
+    let store = StoreOptions::new()
+        .durability(Durability::Buffered)
+        .open(dir.path())
+        .unwrap();
+    let (app, profile) = setup(&store);
+    for i in 1..=50u64 {
+        assert_eq!(
+            create(&store, &app, &profile, format!("b{i}").into_bytes()),
+            i
+        );
+    }
+    let head = store.close().unwrap();
+
+    let store = reopen(dir.path());
+    assert_eq!(store.head(), head);
+    assert_eq!(
+        live_versions(&store, &app, &profile),
+        (1..=50).collect::<Vec<_>>()
+    );
+    let latest = store
+        .latest_hosted_version(&app, &profile)
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.content, b"b50");
+    store.verify().unwrap().unwrap();
+    store.close().unwrap();
+}
+
+#[test]
+fn a_closed_store_can_be_reopened_at_once() {
+    // One writer per directory (D4): once `close` has returned, the directory is free,
+    // so opening it again right away works (`Error::Locked` is documented as "another
+    // process or another Store has it open"). Fails in about one reopen of a hundred.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (app, profile) = setup(&store);
+    store.close().unwrap();
+    let mut locked = Vec::new();
+    for i in 1..=200u64 {
+        let store = match Store::open(dir.path()) {
+            Ok(s) => s,
+            Err(e) if e.kind() == ErrorKind::Locked => {
+                locked.push(i);
+                reopen(dir.path())
+            }
+            Err(e) => panic!("reopen {i}: {e}"),
+        };
+        // A large write, so that sled has work left on its I/O threads at close.
+        let content: Vec<u8> = (0..1024 * 1024u64)
+            .map(|j| (j * i).to_le_bytes()[0])
+            .collect();
+        create(&store, &app, &profile, content);
+        store.close().unwrap();
+    }
+    assert!(
+        locked.is_empty(),
+        "reopening right after close found the directory locked at iterations {locked:?}"
+    );
+}
