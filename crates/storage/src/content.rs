@@ -7,12 +7,10 @@ use crate::error::{Error, Result};
 use crate::log::{keys, schema};
 use crate::view::View;
 
-/// Adds `content` to the pending writes unless the store already holds it.
-pub(crate) fn write(view: &mut View<'_>, content: &Content) -> Result<()> {
+/// Adds `content` to the pending writes. The caller has checked with [`contains`] that
+/// the store does not hold it yet (one lookup per new content, not two).
+pub(crate) fn write_new(view: &mut View<'_>, content: &Content) -> Result<()> {
     let header = keys::content(content.hash());
-    if view.contains(&header)? {
-        return Ok(());
-    }
     let bytes = content.bytes();
     for (index, chunk) in bytes.chunks(schema::CHUNK_LEN).enumerate() {
         let index = u32::try_from(index)

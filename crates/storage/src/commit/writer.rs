@@ -256,7 +256,7 @@ impl Writer {
                         ),
                     ));
                 };
-                content::write(&mut view, c)?;
+                content::write_new(&mut view, c)?;
             }
             let mut records = Vec::with_capacity(decision.events.len());
             for event in decision.events {
