@@ -9,7 +9,13 @@
 //! versions present are a prefix of what it submitted, since it submits its next create
 //! only after the previous one was acknowledged).
 //!
-//! Environment: `VERSO_CRASH_KILLS` (default 20) sets the number of kills,
+//! The kills run in each durability mode (docs/design/durability.md): `Sync` (the
+//! default; every acknowledged version must survive), then `Flush` (acknowledged after
+//! sled's flush: must also survive kill -9, since the bytes are with the OS), then
+//! `Buffered` (acknowledgements may be lost, but every other check above still holds).
+//!
+//! Environment: `VERSO_CRASH_KILLS` (default 20) sets the number of `Sync` kills; the
+//! other two modes get a quarter as many each (at least 3),
 //! `VERSO_CRASH_SEED` the seed of the kill delays. `VERSO_CRASH_CHILD` and the other
 //! `VERSO_CRASH_*` variables are set by the parent for the child.
 #![allow(clippy::print_stdout)]
@@ -21,8 +27,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use verso::{
-    ApplicationId, ContentHash, NewApplication, NewHostedVersion, NewProfile, PageRequest,
-    ProfileId, Store,
+    ApplicationId, ContentHash, Durability, NewApplication, NewHostedVersion, NewProfile,
+    PageRequest, ProfileId, Store, StoreOptions,
 };
 
 const CHILD: &str = "VERSO_CRASH_CHILD";
@@ -31,6 +37,47 @@ const PROFILE: &str = "VERSO_CRASH_PROFILE";
 const RUN: &str = "VERSO_CRASH_RUN";
 const KILLS: &str = "VERSO_CRASH_KILLS";
 const SEED: &str = "VERSO_CRASH_SEED";
+const MODE: &str = "VERSO_CRASH_DURABILITY";
+
+/// The durability mode a child writes with, and what its kill may take away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Every acknowledged version survives (D1).
+    Sync,
+    /// Every acknowledged version survives a process crash.
+    Flush,
+    /// Acknowledged versions may be lost; groups stay all-or-nothing.
+    Buffered,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sync => "sync",
+            Self::Flush => "flush",
+            Self::Buffered => "buffered",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Sync, Self::Flush, Self::Buffered]
+            .into_iter()
+            .find(|m| m.name() == text)
+    }
+
+    fn durability(self) -> Durability {
+        match self {
+            Self::Sync => Durability::Sync,
+            Self::Flush => Durability::Flush,
+            Self::Buffered => Durability::Buffered,
+        }
+    }
+
+    /// Whether an acknowledgement must survive kill -9 in this mode.
+    fn acks_survive_kill(self) -> bool {
+        self != Self::Buffered
+    }
+}
 
 /// Writer threads in the child.
 const THREADS: usize = 8;
@@ -75,13 +122,14 @@ fn child(dir: &Path) -> ! {
         let app = ApplicationId::parse(&std::env::var(APP).ok()?).ok()?;
         let profile = ProfileId::parse(&std::env::var(PROFILE).ok()?).ok()?;
         let run: u64 = std::env::var(RUN).ok()?.parse().ok()?;
-        Some((app, profile, run))
+        let mode = Mode::parse(&std::env::var(MODE).ok()?)?;
+        Some((app, profile, run, mode))
     })();
-    let Some((app, profile, run)) = ids else {
-        eprintln!("crash child: missing or bad {APP}, {PROFILE} or {RUN}");
+    let Some((app, profile, run, mode)) = ids else {
+        eprintln!("crash child: missing or bad {APP}, {PROFILE}, {RUN} or {MODE}");
         std::process::exit(2);
     };
-    let store = match Store::open(dir) {
+    let store = match StoreOptions::new().durability(mode.durability()).open(dir) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("crash child: open {}: {e}", dir.display());
@@ -164,9 +212,15 @@ fn parent() {
     let mut rng = XorShift::new(seed);
     let mut total_acked = 0usize;
     let mut latest = 0;
-    for run in 0..kills {
+    let others = (kills / 4).max(3);
+    let schedule: Vec<Mode> = std::iter::repeat_n(Mode::Sync, kills as usize)
+        .chain(std::iter::repeat_n(Mode::Flush, others as usize))
+        .chain(std::iter::repeat_n(Mode::Buffered, others as usize))
+        .collect();
+    let kills = schedule.len();
+    for (run, mode) in (0u32..).zip(schedule) {
         let delay = Duration::from_millis(rng.between(MIN_DELAY_MS, MAX_DELAY_MS));
-        match crash_once(dir.path(), (&app, &profile), run, delay, latest) {
+        match crash_once(dir.path(), (&app, &profile), run, mode, delay, latest) {
             Ok(survived) => {
                 total_acked += survived.acked;
                 latest = survived.latest;
@@ -174,8 +228,9 @@ fn parent() {
             Err(problem) => {
                 let kept = dir.keep();
                 println!(
-                    "crash: kill {} of {kills} (after {delay:?}): {problem}",
-                    run + 1
+                    "crash: kill {} of {kills} ({} mode, after {delay:?}): {problem}",
+                    run + 1,
+                    mode.name()
                 );
                 println!(
                     "crash: seed {seed} (rerun with {SEED}={seed}); store kept in {}",
@@ -243,6 +298,7 @@ fn crash_once(
     dir: &Path,
     ids: (&ApplicationId, &ProfileId),
     run: u32,
+    mode: Mode,
     delay: Duration,
     before: u64,
 ) -> Result<Survived, String> {
@@ -253,6 +309,7 @@ fn crash_once(
         .env(APP, app.as_str())
         .env(PROFILE, profile.as_str())
         .env(RUN, run.to_string())
+        .env(MODE, mode.name())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -272,7 +329,7 @@ fn crash_once(
         .join()
         .map_err(|_| "the reader thread panicked".to_owned())??;
     let store = Store::open(dir).map_err(|e| format!("reopen after kill: {e}"))?;
-    let checked = check(&store, ids, &acks, run, before);
+    let checked = check(&store, ids, &acks, run, mode, before);
     let closed = store.close();
     let latest = checked?;
     closed.map_err(|e| format!("close after checks: {e}"))?;
@@ -317,10 +374,25 @@ fn check(
     (app, profile): (&ApplicationId, &ProfileId),
     acks: &[Ack],
     run: u32,
+    mode: Mode,
     before: u64,
 ) -> Result<u64, String> {
-    // D1: every acknowledged version is there, with the content it was acknowledged with.
+    // D1: every acknowledged version is there, with the content it was acknowledged with
+    // (in `Buffered` mode an acknowledged version may be lost, but never changed).
     for (version, hash) in acks {
+        if !mode.acks_survive_kill() {
+            let present = store
+                .hosted_version(app, profile, *version)
+                .map_err(|e| format!("read acknowledged version {version}: {e}"))?;
+            let Ok(found) = present else { continue };
+            let actual = ContentHash::of(&found.content).to_string();
+            if &actual != hash {
+                return Err(format!(
+                    "acknowledged version {version} has content {actual}, acknowledged as {hash}"
+                ));
+            }
+            continue;
+        }
         let found = store
             .hosted_version(app, profile, *version)
             .map_err(|e| format!("read acknowledged version {version}: {e}"))?
@@ -349,6 +421,7 @@ fn check(
     }
     if let Some((version, _)) = acks.iter().max()
         && *version > max
+        && mode.acks_survive_kill()
     {
         return Err(format!(
             "acknowledged version {version} but the latest is {max}"
