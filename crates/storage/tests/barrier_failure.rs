@@ -3,10 +3,12 @@
 #![cfg(feature = "failpoints")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use verso_storage::{ErrorKind, NewApplication, NewHostedVersion, NewProfile, PageRequest, Store};
+use verso_storage::{ErrorKind, NewHostedVersion, PageRequest, Store};
 
 fn reopen(dir: &std::path::Path) -> Store {
     Store::open(dir).unwrap()
@@ -28,26 +30,7 @@ fn a_failed_sync_acknowledges_nothing_poisons_the_store_and_reopens_consistent()
     const THREADS: usize = 16;
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = store
-        .create_application(NewApplication {
-            name: "app".into(),
-            ..Default::default()
-        })
-        .wait()
-        .unwrap()
-        .unwrap();
-    let profile = store
-        .create_profile(
-            &app.id,
-            NewProfile {
-                name: "profile".into(),
-                ..Default::default()
-            },
-        )
-        .wait()
-        .unwrap()
-        .unwrap();
-    let (app, profile) = (app.id, profile.id);
+    let (app, profile) = support::app_with_hosted_profile(&store);
     let head_before = store.head();
 
     store.fail_next_syncs(1);

@@ -2,36 +2,20 @@
 //! an optimistic lock admits exactly one of many racing writers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
 use verso_domain::{ApplicationId, ProfileId};
-use verso_storage::{NewApplication, NewHostedVersion, NewProfile, Refused, Store};
+use verso_storage::{NewHostedVersion, Refused, Store};
 
 /// A store with one application and one hosted profile.
 fn store_with_profile(dir: &std::path::Path) -> (Store, ApplicationId, ProfileId) {
     let store = Store::open(dir).unwrap();
-    let app = store
-        .create_application(NewApplication {
-            name: "app".into(),
-            ..Default::default()
-        })
-        .wait()
-        .unwrap()
-        .unwrap();
-    let profile = store
-        .create_profile(
-            &app.id,
-            NewProfile {
-                name: "profile".into(),
-                ..Default::default()
-            },
-        )
-        .wait()
-        .unwrap()
-        .unwrap();
-    (store, app.id, profile.id)
+    let (app, profile) = support::app_with_hosted_profile(&store);
+    (store, app, profile)
 }
 
 fn version(content: Vec<u8>, latest: Option<u64>) -> NewHostedVersion {

@@ -2,36 +2,16 @@
 //! version numbers never reused, no unsynced sled blobs, and the buffered mode.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use verso_domain::{ApplicationId, ContentHash, ProfileId};
-use verso_storage::{
-    Durability, ErrorKind, NewApplication, NewHostedVersion, NewProfile, PageRequest, Store,
-    StoreOptions,
-};
+use verso_storage::{Durability, ErrorKind, NewHostedVersion, PageRequest, Store, StoreOptions};
 
 fn setup(store: &Store) -> (ApplicationId, ProfileId) {
-    let app = store
-        .create_application(NewApplication {
-            name: "app".into(),
-            ..Default::default()
-        })
-        .wait()
-        .unwrap()
-        .unwrap();
-    let profile = store
-        .create_profile(
-            &app.id,
-            NewProfile {
-                name: "profile".into(),
-                ..Default::default()
-            },
-        )
-        .wait()
-        .unwrap()
-        .unwrap();
-    (app.id, profile.id)
+    support::app_with_hosted_profile(store)
 }
 
 fn create(store: &Store, app: &ApplicationId, profile: &ProfileId, content: Vec<u8>) -> u64 {
