@@ -3,14 +3,14 @@
 //! invariants, and are not re-checked.
 
 use crate::decide::{
-    ProfileFields, application_fields, existing_application, existing_profile, hosted_profile,
-    live_version, profile_fields, profile_id_is_new, version_fields,
+    existing_application, existing_profile, hosted_profile, live_version, profile_id_is_new,
 };
 use crate::event::{Event, Recorded};
 use crate::id::StreamId;
 use crate::projection::ReadModel;
 use crate::rejection::Rejection;
 use crate::stream::{AppendOutcome, AppendVersion, UnchangedContent, decide_append};
+use crate::validate;
 
 /// A recorded event that could not have been decided against the state before it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -44,27 +44,18 @@ impl From<Rejection> for Violation {
 /// # Errors
 /// A [`Violation`] saying which rule the event breaks.
 pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<(), Violation> {
+    // The same field rule `decide` applies to every event it returns.
+    validate::event(&recorded.event)?;
     match &recorded.event {
-        Event::ApplicationCreated {
-            application,
-            name,
-            description,
-            tags,
-        } => {
-            application_fields(name, description.as_deref(), Some(tags))?;
+        Event::ApplicationCreated { application, .. } => {
             if state.application(application).is_some() {
                 return Err(Violation::new(format!(
                     "application {application} created twice"
                 )));
             }
         }
-        Event::ApplicationUpdated {
-            application,
-            name,
-            description,
-        } => {
+        Event::ApplicationUpdated { application, .. } => {
             existing_application(state, application)?;
-            application_fields(name, description.as_deref(), None)?;
         }
         Event::ApplicationDeleted { application } => {
             existing_application(state, application)?;
@@ -77,48 +68,17 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
         Event::ProfileCreated {
             application,
             profile,
-            name,
-            description,
-            location_uri,
-            retrieval_role_arn,
-            validators,
-            profile_type,
-            kms_key_identifier,
-            tags,
+            ..
         } => {
             existing_application(state, application)?;
-            profile_fields(&ProfileFields {
-                name,
-                description: description.as_deref(),
-                location_uri: Some(location_uri),
-                retrieval_role_arn: retrieval_role_arn.as_deref(),
-                validator_count: validators.len(),
-                profile_type: profile_type.as_deref(),
-                kms_key_identifier: kms_key_identifier.as_deref(),
-                tags: Some(tags),
-            })?;
             profile_id_is_new(state, application, profile)?;
         }
         Event::ProfileUpdated {
             application,
             profile,
-            name,
-            description,
-            retrieval_role_arn,
-            validators,
-            kms_key_identifier,
+            ..
         } => {
             existing_profile(state, application, profile)?;
-            profile_fields(&ProfileFields {
-                name,
-                description: description.as_deref(),
-                location_uri: None,
-                retrieval_role_arn: retrieval_role_arn.as_deref(),
-                validator_count: validators.len(),
-                profile_type: None,
-                kms_key_identifier: kms_key_identifier.as_deref(),
-                tags: None,
-            })?;
         }
         Event::ProfileDeleted {
             application,
@@ -136,9 +96,6 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             stream,
             version,
             content,
-            content_type,
-            description,
-            label,
             expected_latest,
             expected_content,
             idempotency,
@@ -152,11 +109,6 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                     hosted_profile(state, application, profile)?;
                 }
             }
-            version_fields(
-                content_type.as_deref(),
-                description.as_deref(),
-                label.as_deref(),
-            )?;
             if let Some(key) = idempotency
                 && state.idempotency(stream, &key.token).is_some()
             {

@@ -1,8 +1,6 @@
 //! `decide`: every business rule. Given the projections and a command, it returns the
 //! events to append or a rejection. Pure: no I/O, no clock, no randomness.
 
-use std::collections::BTreeMap;
-
 use crate::command::{
     Command, CreateApplication, CreateHostedVersion, CreateProfile, UpdateApplication,
     UpdateProfile, ValidatorInput,
@@ -35,6 +33,12 @@ impl Decision {
             events: vec![event],
             existing: None,
         }
+    }
+
+    /// Appends `event` once its fields pass [`validate::event`], the rule replay checks.
+    fn validated(event: Event) -> Result<Self, Rejection> {
+        validate::event(&event)?;
+        Ok(Self::append(event))
     }
 }
 
@@ -106,89 +110,18 @@ pub fn decide<R: ReadModel + ?Sized>(
     }
 }
 
-/// The field rules of an application, shared by `decide` and the replay `check` (E5).
-pub(crate) fn application_fields(
-    name: &str,
-    description: Option<&str>,
-    tags: Option<&BTreeMap<String, String>>,
-) -> Result<(), Rejection> {
-    validate::application_name(name)?;
-    if let Some(d) = description {
-        validate::description(d)?;
-    }
-    if let Some(t) = tags {
-        validate::tags(t)?;
-    }
-    Ok(())
-}
-
-/// The field rules of a profile as recorded, shared by `decide` and `check` (E5).
-/// Validator contents are checked when they arrive (`validators`), since events hold
-/// only their hashes.
-pub(crate) struct ProfileFields<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) description: Option<&'a str>,
-    pub(crate) location_uri: Option<&'a str>,
-    pub(crate) retrieval_role_arn: Option<&'a str>,
-    pub(crate) validator_count: usize,
-    pub(crate) profile_type: Option<&'a str>,
-    pub(crate) kms_key_identifier: Option<&'a str>,
-    pub(crate) tags: Option<&'a BTreeMap<String, String>>,
-}
-
-pub(crate) fn profile_fields(f: &ProfileFields<'_>) -> Result<(), Rejection> {
-    validate::profile_name(f.name)?;
-    if let Some(d) = f.description {
-        validate::description(d)?;
-    }
-    if let Some(uri) = f.location_uri {
-        validate::location_uri(uri)?;
-    }
-    if let Some(arn) = f.retrieval_role_arn {
-        validate::retrieval_role_arn(arn)?;
-    }
-    if f.validator_count > 2 {
-        return Err(Rejection::invalid(
-            "Validators",
-            format!("{} validators is more than 2", f.validator_count),
-        ));
-    }
-    if let Some(t) = f.profile_type {
-        validate::profile_type(t)?;
-    }
-    if let Some(k) = f.kms_key_identifier {
-        validate::kms_key_identifier(k)?;
-    }
-    if let Some(t) = f.tags {
-        validate::tags(t)?;
-    }
-    Ok(())
-}
-
-/// The field rules of a hosted version as recorded, shared by `decide` and `check`.
-pub(crate) fn version_fields(
-    content_type: Option<&str>,
-    description: Option<&str>,
-    label: Option<&str>,
-) -> Result<(), Rejection> {
-    if let Some(t) = content_type {
-        validate::content_type(t)?;
-    }
-    if let Some(d) = description {
-        validate::description(d)?;
-    }
-    if let Some(l) = label {
-        validate::version_label(l)?;
-    }
-    Ok(())
-}
-
 fn create_application<R: ReadModel + ?Sized>(
     state: &R,
     c: &CreateApplication,
     limits: &Limits,
 ) -> Result<Decision, Rejection> {
-    application_fields(&c.name, c.description.as_deref(), Some(&c.tags))?;
+    let event = Event::ApplicationCreated {
+        application: c.id.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        tags: c.tags.clone(),
+    };
+    validate::event(&event)?;
     if state.application(&c.id).is_some() {
         return Err(already_exists("application", &c.id));
     }
@@ -197,12 +130,7 @@ fn create_application<R: ReadModel + ?Sized>(
         limits.max_applications,
         "applications",
     )?;
-    Ok(Decision::append(Event::ApplicationCreated {
-        application: c.id.clone(),
-        name: c.name.clone(),
-        description: c.description.clone(),
-        tags: c.tags.clone(),
-    }))
+    Ok(Decision::append(event))
 }
 
 fn update_application<R: ReadModel + ?Sized>(
@@ -210,14 +138,11 @@ fn update_application<R: ReadModel + ?Sized>(
     c: &UpdateApplication,
 ) -> Result<Decision, Rejection> {
     let current = existing_application(state, &c.id)?;
-    let name = c.name.clone().unwrap_or(current.name);
-    let description = c.description.clone().or(current.description);
-    application_fields(&name, description.as_deref(), None)?;
-    Ok(Decision::append(Event::ApplicationUpdated {
+    Decision::validated(Event::ApplicationUpdated {
         application: c.id.clone(),
-        name,
-        description,
-    }))
+        name: c.name.clone().unwrap_or(current.name),
+        description: c.description.clone().or(current.description),
+    })
 }
 
 fn create_profile<R: ReadModel + ?Sized>(
@@ -225,17 +150,19 @@ fn create_profile<R: ReadModel + ?Sized>(
     c: &CreateProfile,
     limits: &Limits,
 ) -> Result<Decision, Rejection> {
-    profile_fields(&ProfileFields {
-        name: &c.name,
-        description: c.description.as_deref(),
-        location_uri: Some(&c.location_uri),
-        retrieval_role_arn: c.retrieval_role_arn.as_deref(),
-        validator_count: c.validators.len(),
-        profile_type: c.profile_type.as_deref(),
-        kms_key_identifier: c.kms_key_identifier.as_deref(),
-        tags: Some(&c.tags),
-    })?;
-    let validators = validators(&c.validators)?;
+    let event = Event::ProfileCreated {
+        application: c.application.clone(),
+        profile: c.id.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        location_uri: c.location_uri.clone(),
+        retrieval_role_arn: c.retrieval_role_arn.clone(),
+        validators: validators(&c.validators)?,
+        profile_type: c.profile_type.clone(),
+        kms_key_identifier: c.kms_key_identifier.clone(),
+        tags: c.tags.clone(),
+    };
+    validate::event(&event)?;
     existing_application(state, &c.application)?;
     profile_id_is_new(state, &c.application, &c.id)?;
     quota(
@@ -243,18 +170,7 @@ fn create_profile<R: ReadModel + ?Sized>(
         limits.max_profiles_per_application,
         "configuration profiles per application",
     )?;
-    Ok(Decision::append(Event::ProfileCreated {
-        application: c.application.clone(),
-        profile: c.id.clone(),
-        name: c.name.clone(),
-        description: c.description.clone(),
-        location_uri: c.location_uri.clone(),
-        retrieval_role_arn: c.retrieval_role_arn.clone(),
-        validators,
-        profile_type: c.profile_type.clone(),
-        kms_key_identifier: c.kms_key_identifier.clone(),
-        tags: c.tags.clone(),
-    }))
+    Ok(Decision::append(event))
 }
 
 fn update_profile<R: ReadModel + ?Sized>(
@@ -273,31 +189,18 @@ fn update_profile<R: ReadModel + ?Sized>(
         Some("") => None,
         Some(k) => Some(k.to_owned()),
     };
-    let name = changes.name.clone().unwrap_or(current.name);
-    let description = changes.description.clone().or(current.description);
-    let retrieval_role_arn = changes
-        .retrieval_role_arn
-        .clone()
-        .or(current.retrieval_role_arn);
-    profile_fields(&ProfileFields {
-        name: &name,
-        description: description.as_deref(),
-        location_uri: None,
-        retrieval_role_arn: retrieval_role_arn.as_deref(),
-        validator_count: validators.len(),
-        profile_type: None,
-        kms_key_identifier: kms_key_identifier.as_deref(),
-        tags: None,
-    })?;
-    Ok(Decision::append(Event::ProfileUpdated {
+    Decision::validated(Event::ProfileUpdated {
         application: application.clone(),
         profile: profile.clone(),
-        name,
-        description,
-        retrieval_role_arn,
+        name: changes.name.clone().unwrap_or(current.name),
+        description: changes.description.clone().or(current.description),
+        retrieval_role_arn: changes
+            .retrieval_role_arn
+            .clone()
+            .or(current.retrieval_role_arn),
         validators,
         kms_key_identifier,
-    }))
+    })
 }
 
 fn create_hosted_version<R: ReadModel + ?Sized>(
@@ -305,7 +208,8 @@ fn create_hosted_version<R: ReadModel + ?Sized>(
     c: &CreateHostedVersion,
     limits: &Limits,
 ) -> Result<Decision, Rejection> {
-    version_fields(
+    // Checked before the profile is looked up, so a bad header is a 400 before a 404.
+    validate::version_fields(
         Some(&c.content_type),
         c.description.as_deref(),
         c.label.as_deref(),

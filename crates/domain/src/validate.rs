@@ -4,7 +4,115 @@
 
 use std::collections::BTreeMap;
 
+use crate::event::Event;
 use crate::rejection::Rejection;
+
+/// Every field constraint of an event, as recorded. `decide` runs it on each event it
+/// returns and replay's `check` on each recorded event, so the two can never disagree
+/// about which fields are valid (invariant E5). Validator contents are checked when they
+/// arrive (`decide`), since events hold only their hashes.
+///
+/// # Errors
+/// `Invalid` naming the first field that breaks its constraint.
+pub fn event(event: &Event) -> Result<(), Rejection> {
+    match event {
+        Event::ApplicationCreated {
+            name,
+            description,
+            tags,
+            ..
+        } => {
+            application_name(name)?;
+            optional(description.as_deref(), self::description)?;
+            self::tags(tags)
+        }
+        Event::ApplicationUpdated {
+            name, description, ..
+        } => {
+            application_name(name)?;
+            optional(description.as_deref(), self::description)
+        }
+        Event::ProfileCreated {
+            name,
+            description,
+            location_uri: uri,
+            retrieval_role_arn: arn,
+            validators,
+            profile_type: kind,
+            kms_key_identifier: kms,
+            tags,
+            ..
+        } => {
+            profile_name(name)?;
+            optional(description.as_deref(), self::description)?;
+            location_uri(uri)?;
+            optional(arn.as_deref(), retrieval_role_arn)?;
+            validator_count(validators.len())?;
+            optional(kind.as_deref(), profile_type)?;
+            optional(kms.as_deref(), kms_key_identifier)?;
+            self::tags(tags)
+        }
+        Event::ProfileUpdated {
+            name,
+            description,
+            retrieval_role_arn: arn,
+            validators,
+            kms_key_identifier: kms,
+            ..
+        } => {
+            profile_name(name)?;
+            optional(description.as_deref(), self::description)?;
+            optional(arn.as_deref(), retrieval_role_arn)?;
+            validator_count(validators.len())?;
+            optional(kms.as_deref(), kms_key_identifier)
+        }
+        Event::VersionCreated {
+            content_type,
+            description,
+            label,
+            ..
+        } => version_fields(
+            content_type.as_deref(),
+            description.as_deref(),
+            label.as_deref(),
+        ),
+        Event::ApplicationDeleted { .. }
+        | Event::ProfileDeleted { .. }
+        | Event::VersionDeleted { .. } => Ok(()),
+    }
+}
+
+/// The fields of a version: its content type, description and label.
+///
+/// # Errors
+/// `Invalid` naming the first field that breaks its constraint.
+pub fn version_fields(
+    content_type: Option<&str>,
+    description: Option<&str>,
+    label: Option<&str>,
+) -> Result<(), Rejection> {
+    optional(content_type, self::content_type)?;
+    optional(description, self::description)?;
+    optional(label, version_label)
+}
+
+fn optional(value: Option<&str>, rule: fn(&str) -> Result<(), Rejection>) -> Result<(), Rejection> {
+    value.map_or(Ok(()), rule)
+}
+
+/// At most two validators per profile.
+///
+/// # Errors
+/// `Invalid` naming `Validators` when there are more.
+pub fn validator_count(count: usize) -> Result<(), Rejection> {
+    if count > 2 {
+        return Err(Rejection::invalid(
+            "Validators",
+            format!("{count} validators is more than 2"),
+        ));
+    }
+    Ok(())
+}
 
 /// Checks that `value` has between `min` and `max` characters.
 ///
