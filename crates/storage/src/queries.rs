@@ -59,6 +59,11 @@ impl PageRequest {
         Ok(usize::try_from(n).unwrap_or(1000))
     }
 
+    /// The page size and the decoded token, or why the request is refused.
+    fn parsed(&self) -> Outcome<(usize, Option<Vec<u8>>)> {
+        Ok((self.size()?, self.token()?))
+    }
+
     fn token(&self) -> Outcome<Option<Vec<u8>>> {
         match &self.next_token {
             None => Ok(None),
@@ -120,31 +125,7 @@ impl Store {
     /// # Errors
     /// Fail-stop errors; a bad page request is the inner refusal.
     pub fn applications(&self, page: &PageRequest) -> Result<Outcome<Page<ApplicationRecord>>> {
-        let (size, token) = match (page.size(), page.token()) {
-            (Ok(s), Ok(t)) => (s, t),
-            (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
-        };
-        let prefix = [schema::APPLICATION];
-        let start = token.map_or(Bound::Included(prefix.to_vec()), |t| {
-            let mut k = prefix.to_vec();
-            k.extend_from_slice(&t);
-            Bound::Excluded(k)
-        });
-        let view = self.view();
-        let mut items = Vec::new();
-        let mut more = false;
-        for item in view.scan_range(&prefix, start, false) {
-            let (_, value) = item?;
-            if items.len() == size {
-                more = true;
-                break;
-            }
-            items.push(decode::<ApplicationRecord>(&value)?);
-        }
-        let next_token = more
-            .then(|| items.last().map(|a| encode_token(a.id.as_str().as_bytes())))
-            .flatten();
-        Ok(Ok(Page { items, next_token }))
+        page_in_key_order(&self.view(), &[schema::APPLICATION], page)
     }
 
     /// A configuration profile.
@@ -174,34 +155,11 @@ impl Store {
         application: &ApplicationId,
         page: &PageRequest,
     ) -> Result<Outcome<Page<ProfileRecord>>> {
-        let (size, token) = match (page.size(), page.token()) {
-            (Ok(s), Ok(t)) => (s, t),
-            (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
-        };
         let view = self.view();
         if view.application_checked(application)?.is_none() {
             return Ok(Err(Rejection::not_found("Application", application).into()));
         }
-        let prefix = keys::profile_prefix(application);
-        let start = token.map_or(Bound::Included(prefix.clone()), |t| {
-            let mut k = prefix.clone();
-            k.extend_from_slice(&t);
-            Bound::Excluded(k)
-        });
-        let mut items = Vec::new();
-        let mut more = false;
-        for item in view.scan_range(&prefix, start, false) {
-            let (_, value) = item?;
-            if items.len() == size {
-                more = true;
-                break;
-            }
-            items.push(decode::<ProfileRecord>(&value)?);
-        }
-        let next_token = more
-            .then(|| items.last().map(|p| encode_token(p.id.as_str().as_bytes())))
-            .flatten();
-        Ok(Ok(Page { items, next_token }))
+        page_in_key_order(&view, &keys::profile_prefix(application), page)
     }
 
     /// Reads content by its sha256, verifying it; `None` when not stored.
@@ -341,9 +299,9 @@ impl Store {
         label: Option<&str>,
         page: &PageRequest,
     ) -> Result<Outcome<Page<VersionRecord>>> {
-        let (size, token) = match (page.size(), page.token()) {
-            (Ok(s), Ok(t)) => (s, t),
-            (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+        let (size, token) = match page.parsed() {
+            Ok(parsed) => parsed,
+            Err(e) => return Ok(Err(e)),
         };
         let view = self.view();
         let stream = match self.hosted_stream(&view, application, profile)? {
@@ -443,6 +401,37 @@ impl Store {
             Ok(record.recorded)
         })
     }
+}
+
+/// One page of the records under `prefix`, in key order. The token is the last returned
+/// key without the prefix, so the next page starts right after it.
+fn page_in_key_order<T: serde::de::DeserializeOwned>(
+    view: &View<'_>,
+    prefix: &[u8],
+    page: &PageRequest,
+) -> Result<Outcome<Page<T>>> {
+    let (size, token) = match page.parsed() {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(Err(e)),
+    };
+    let start = match token {
+        None => Bound::Included(prefix.to_vec()),
+        Some(t) => Bound::Excluded([prefix, t.as_slice()].concat()),
+    };
+    let mut items = Vec::new();
+    let mut last_key = Vec::new();
+    let mut more = false;
+    for item in view.scan_range(prefix, start, false) {
+        let (key, value) = item?;
+        if items.len() == size {
+            more = true;
+            break;
+        }
+        items.push(decode::<T>(&value)?);
+        last_key = key;
+    }
+    let next_token = more.then(|| encode_token(last_key.get(prefix.len()..).unwrap_or_default()));
+    Ok(Ok(Page { items, next_token }))
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {

@@ -52,25 +52,25 @@ pub(crate) fn rebuild(
             .map_err(Error::sled("drop projections"))?;
     }
     let count = entries.len() as u64;
-    let mut items = entries.into_iter().peekable();
-    while items.peek().is_some() {
+    let mut items = entries.into_iter();
+    loop {
         let mut batch = sled::Batch::default();
+        let mut n = 0;
         for (k, v) in items.by_ref().take(CHUNK) {
             batch.insert(k, v);
+            n += 1;
         }
-        if items.peek().is_none() {
+        let last = n < CHUNK;
+        if last {
+            // The last projection entries and the end of the rebuild are one batch.
             batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
             batch.remove(schema::META_REBUILDING);
         }
         tree.apply_batch(batch)
             .map_err(Error::sled("write projections"))?;
-    }
-    if count == 0 {
-        let mut batch = sled::Batch::default();
-        batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
-        batch.remove(schema::META_REBUILDING);
-        tree.apply_batch(batch)
-            .map_err(Error::sled("finish rebuild"))?;
+        if last {
+            break;
+        }
     }
     sync()?;
     Ok(Ok(RebuildReport {

@@ -99,7 +99,7 @@ impl Store {
     pub(crate) fn open_with(path: &Path, options: StoreOptions) -> Result<Self> {
         options.validate()?;
         let db = open_sled(path, &options)?;
-        check_format(path, &db)?;
+        check_format(path, &db, IfEmpty::Create)?;
         #[cfg(feature = "failpoints")]
         let failpoints = Arc::new(Failpoints::default());
         let mut barrier = Barrier::new(
@@ -340,10 +340,16 @@ fn open_sled(path: &Path, options: &StoreOptions) -> Result<sled::Db> {
     }
 }
 
+/// Whether an empty directory may become a new store.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IfEmpty {
+    Create,
+    Refuse,
+}
+
 /// Invariant L2: a new store gets the marker; any other marker is refused.
-fn check_format(path: &Path, db: &sled::Db) -> Result<()> {
-    let mut expected = schema::LOG_FORMAT_MAGIC.to_vec();
-    expected.push(schema::LOG_FORMAT);
+fn check_format(path: &Path, db: &sled::Db, if_empty: IfEmpty) -> Result<()> {
+    let expected = [schema::LOG_FORMAT_MAGIC, &[schema::LOG_FORMAT]].concat();
     match db
         .get(schema::META_FORMAT)
         .map_err(Error::sled("read format marker"))?
@@ -354,7 +360,7 @@ fn check_format(path: &Path, db: &sled::Db) -> Result<()> {
             found: describe_marker(&marker),
             expected: schema::LOG_FORMAT,
         }),
-        None if db.is_empty() => {
+        None if if_empty == IfEmpty::Create && db.is_empty() => {
             let mut batch = sled::Batch::default();
             batch.insert(schema::META_FORMAT, expected);
             batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
@@ -441,20 +447,6 @@ pub fn verify_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Checked
         });
     }
     let db = open_sled(path, &StoreOptions::default())?;
-    let mut expected = schema::LOG_FORMAT_MAGIC.to_vec();
-    expected.push(schema::LOG_FORMAT);
-    match db
-        .get(schema::META_FORMAT)
-        .map_err(Error::sled("read format marker"))?
-    {
-        Some(marker) if marker.as_ref() == expected.as_slice() => {}
-        other => {
-            return Err(Error::UnknownFormat {
-                path: path.to_path_buf(),
-                found: other.map_or_else(|| "no format marker".to_owned(), |m| describe_marker(&m)),
-                expected: schema::LOG_FORMAT,
-            });
-        }
-    }
+    check_format(path, &db, IfEmpty::Refuse)?;
     crate::verify::verify(&db, progress)
 }
