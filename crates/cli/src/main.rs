@@ -1,0 +1,135 @@
+//! `verso`: the command-line face of Verso.
+//!
+//! `verso serve` serves the AWS AppConfig control plane over HTTP on an embedded store.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Where `verso serve` listens unless told otherwise: loopback only.
+const DEFAULT_LISTEN: &str = "127.0.0.1:7080";
+
+/// Verso: an event-sourced versioning store that speaks the AWS AppConfig API.
+#[derive(Parser, Debug)]
+#[command(name = "verso", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the AWS AppConfig control plane over HTTP until SIGINT or SIGTERM.
+    ///
+    /// Point a client at it with `--endpoint-url http://127.0.0.1:7080` (AWS CLI),
+    /// `endpoint_url=` (boto3) or `endpoint_url(...)` (AWS SDK for Rust). Logs go to
+    /// stderr; set `RUST_LOG` (e.g. `RUST_LOG=debug`) for more.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address and port to listen on. Port 0 picks a free port; the address actually
+    /// bound is printed on stdout as `listening on http://ADDR`.
+    #[arg(long, default_value = DEFAULT_LISTEN, value_name = "ADDR:PORT")]
+    listen: SocketAddr,
+
+    /// The store's data directory, created if missing. Default: `$VERSO_DATA_DIR`, else
+    /// `$XDG_DATA_HOME/verso`, else `~/.local/share/verso`.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+/// The default data directory (see [`ServeArgs::data_dir`]).
+fn default_data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("VERSO_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("verso"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .context("no data directory: pass --data-dir, or set VERSO_DATA_DIR or HOME")?;
+    Ok(PathBuf::from(home).join(".local/share/verso"))
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let data_dir = match args.data_dir {
+        Some(d) => d,
+        None => default_data_dir()?,
+    };
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    let store = verso_storage::Store::open(&data_dir)
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    let head = store.head();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("verso-http")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        tracing::info!(
+            data_dir = %data_dir.display(),
+            head = head.position,
+            "verso serving the AppConfig API on http://{addr}"
+        );
+        // The one line on stdout: scripts and tests read the bound address from it.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on http://{addr}").context("writing to stdout")?;
+        stdout.flush().context("writing to stdout")?;
+        drop(stdout);
+        verso_server::serve(listener, store, shutdown_signal())
+            .await
+            .context("serving")?;
+        tracing::info!("store closed; bye");
+        Ok(())
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: finishing in-flight requests"),
+        () = terminate => tracing::info!("SIGTERM: finishing in-flight requests"),
+    }
+}

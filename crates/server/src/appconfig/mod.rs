@@ -1,0 +1,125 @@
+//! The AppConfig control plane (aws-api-surface.md §3): one file per resource, each
+//! handler a thin adapter from the wire to a typed store call and back.
+
+mod applications;
+mod hosted_versions;
+mod profiles;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::RawPathParams;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use verso_domain::{ApplicationId, ProfileId};
+use verso_storage::{Outcome, Store};
+
+use crate::wire::{self, ApiError, Operation};
+
+/// What every handler shares: the store. Cloning it is cheap (an `Arc`).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The store every operation reads and writes.
+    pub store: Store,
+}
+
+impl AppState {
+    /// The store handle for one request: writes record the request's signer as actor.
+    fn store_for(&self, headers: &HeaderMap) -> Store {
+        match wire::actor(headers) {
+            Some(actor) => self.store.with_actor(actor),
+            None => self.store.clone(),
+        }
+    }
+}
+
+/// Every AppConfig route. Paths and methods are the model's, typos included
+/// (`/deployementstrategies/` for DeleteDeploymentStrategy).
+pub(crate) fn routes() -> Router<AppState> {
+    const PROFILE: &str =
+        "/applications/{ApplicationId}/configurationprofiles/{ConfigurationProfileId}";
+    Router::new()
+        .route(
+            "/applications",
+            get(applications::list).post(applications::create),
+        )
+        .route(
+            "/applications/{ApplicationId}",
+            get(applications::get)
+                .patch(applications::update)
+                .delete(applications::delete),
+        )
+        .route(
+            "/applications/{ApplicationId}/configurationprofiles",
+            get(profiles::list).post(profiles::create),
+        )
+        .route(
+            PROFILE,
+            get(profiles::get)
+                .patch(profiles::update)
+                .delete(profiles::delete),
+        )
+        .route(
+            &format!("{PROFILE}/hostedconfigurationversions"),
+            get(hosted_versions::list).post(hosted_versions::create),
+        )
+        .route(
+            &format!("{PROFILE}/hostedconfigurationversions/{{VersionNumber}}"),
+            get(hosted_versions::get).delete(hosted_versions::delete),
+        )
+        .route(
+            &format!("{PROFILE}/validators"),
+            post(hosted_versions::validate),
+        )
+}
+
+/// The `{ApplicationId}` label. Input ids are only length-checked by AWS (1..64); one
+/// that cannot be an id names no application.
+fn application_id(params: &RawPathParams) -> Result<ApplicationId, ApiError> {
+    let text = wire::name_label(params, "ApplicationId", 64)?;
+    ApplicationId::parse(&text)
+        .map_err(|_| ApiError::not_found("Application", format!("application {text} not found")))
+}
+
+/// The `{ConfigurationProfileId}` label (1..128).
+fn profile_id(params: &RawPathParams) -> Result<ProfileId, ApiError> {
+    let text = wire::name_label(params, "ConfigurationProfileId", 128)?;
+    ProfileId::parse(&text).map_err(|_| {
+        ApiError::not_found(
+            "ConfigurationProfile",
+            format!("configuration profile {text} not found"),
+        )
+    })
+}
+
+/// A store result as `op` reports it.
+fn outcome<T>(op: Operation, result: verso_storage::Result<Outcome<T>>) -> Result<T, ApiError> {
+    match result {
+        Err(e) => Err(ApiError::internal(op, &e)),
+        Ok(Err(refused)) => Err(ApiError::refused(op, refused)),
+        Ok(Ok(value)) => Ok(value),
+    }
+}
+
+/// Waits for a write and reports it as `op`.
+async fn committed<T>(
+    op: Operation,
+    pending: impl Future<Output = verso_storage::Result<Outcome<T>>>,
+) -> Result<T, ApiError> {
+    outcome(op, pending.await)
+}
+
+/// A required input member.
+fn required<T>(value: Option<T>, member: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::bad_request(format!("{member} is required")))
+}
+
+/// A list output: `Items`, and `NextToken` only when there is a next page (§2.4).
+fn list_json(items: Vec<serde_json::Value>, next_token: Option<String>) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert("Items".into(), serde_json::Value::Array(items));
+    if let Some(token) = next_token {
+        m.insert("NextToken".into(), serde_json::Value::String(token));
+    }
+    serde_json::Value::Object(m)
+}

@@ -1,0 +1,240 @@
+//! The one mapping from refusals and failures to AWS error responses (style 3.6).
+//!
+//! Every error carries the AWS error type (the shape name), which both botocore and the
+//! AWS SDK for Rust read from the `X-Amzn-ErrorType` header, and a JSON body with the
+//! modelled members (`Message`, and `ResourceName`, `Reason`, `Details`, `Measure`,
+//! `Limit`, `Size` where modelled) (aws-api-surface.md §2.3). An operation only ever
+//! answers with an error type its model lists: a refusal whose natural type the
+//! operation does not model becomes `BadRequestException`.
+//!
+//! Client mistakes are logged at `debug`; internal errors are logged once at `error`,
+//! with detail, and the client gets a generic message.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use verso_domain::Detail;
+use verso_domain::RejectionKind;
+use verso_storage::{Error, Refused};
+
+use super::operation::Operation;
+
+/// The AWS error types Verso emits. The shape name is the error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorType {
+    /// 400: the request breaks a constraint or the resource is in the wrong state.
+    BadRequest,
+    /// 404: the named resource does not exist.
+    ResourceNotFound,
+    /// 409: a concurrent change won, or the resource's state forbids the request.
+    Conflict,
+    /// 413: the content is over the size limit.
+    PayloadTooLarge,
+    /// 402: a quota would be exceeded.
+    ServiceQuotaExceeded,
+    /// 500: Verso failed; the detail is in the server's log.
+    InternalServer,
+    /// 404: no operation has this method and path.
+    UnknownOperation,
+}
+
+impl ErrorType {
+    /// The error code: the AWS error shape name.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::BadRequest => "BadRequestException",
+            Self::ResourceNotFound => "ResourceNotFoundException",
+            Self::Conflict => "ConflictException",
+            Self::PayloadTooLarge => "PayloadTooLargeException",
+            Self::ServiceQuotaExceeded => "ServiceQuotaExceededException",
+            Self::InternalServer => "InternalServerException",
+            Self::UnknownOperation => "UnknownOperationException",
+        }
+    }
+
+    /// The modelled HTTP status.
+    #[must_use]
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::ResourceNotFound | Self::UnknownOperation => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ServiceQuotaExceeded => StatusCode::PAYMENT_REQUIRED,
+            Self::InternalServer => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// An AWS error response.
+#[derive(Debug)]
+pub struct ApiError {
+    kind: ErrorType,
+    message: String,
+    /// Modelled members beyond `Message`, with their exact AWS casing.
+    members: Map<String, Value>,
+}
+
+impl ApiError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorType, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            members: Map::new(),
+        }
+    }
+
+    /// A `BadRequestException`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorType::BadRequest, message)
+    }
+
+    /// A `ResourceNotFoundException` naming the resource type.
+    pub fn not_found(resource: &str, message: impl Into<String>) -> Self {
+        Self::new(ErrorType::ResourceNotFound, message).with("ResourceName", json!(resource))
+    }
+
+    /// A `PayloadTooLargeException`: sizes in bytes, reported in kilobytes as AWS does.
+    pub fn payload_too_large(limit: u64, size: u64, message: impl Into<String>) -> Self {
+        Self::new(ErrorType::PayloadTooLarge, message)
+            .with("Measure", json!("KILOBYTES"))
+            .with("Limit", json!(kilobytes(limit)))
+            .with("Size", json!(kilobytes(size)))
+    }
+
+    /// A failed validation: `BadRequestException` with `Reason` `InvalidConfiguration`
+    /// and the details (aws-api-surface.md, ValidateConfiguration).
+    pub fn invalid_configuration(message: impl Into<String>, details: Vec<Value>) -> Self {
+        Self::bad_request(message)
+            .with("Reason", json!("InvalidConfiguration"))
+            .with("Details", json!({ "InvalidConfiguration": details }))
+    }
+
+    /// A fail-stop store error: logged here, once, with detail; the client gets a
+    /// generic message.
+    pub fn internal(op: Operation, error: &Error) -> Self {
+        tracing::error!(operation = op.name(), error = %error, "request failed");
+        Self::new(
+            ErrorType::InternalServer,
+            "the server could not complete the request; see its log",
+        )
+    }
+
+    /// The error type.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorType {
+        self.kind
+    }
+
+    /// The message.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn with(mut self, member: &str, value: Value) -> Self {
+        self.members.insert(member.to_owned(), value);
+        self
+    }
+
+    /// Narrows the error to what `op` models: anything else becomes a
+    /// `BadRequestException` with the same message.
+    #[must_use]
+    pub fn for_operation(self, op: Operation) -> Self {
+        if op.models(self.kind) {
+            self
+        } else {
+            Self::bad_request(self.message)
+        }
+    }
+
+    /// The refusal as `op` reports it.
+    pub fn refused(op: Operation, refused: Refused) -> Self {
+        let (kind, message, detail) = match &refused {
+            Refused::Rejected(r) => (r.kind(), r.message().to_owned(), r.detail().clone()),
+            Refused::Conflict(c) => (refused.kind(), c.message().to_owned(), c.detail().clone()),
+            _ => (refused.kind(), refused.to_string(), Detail::None),
+        };
+        let error = match kind {
+            RejectionKind::NotFound => {
+                let resource = match detail {
+                    Detail::Resource { resource } => resource,
+                    _ => "Resource",
+                };
+                Self::not_found(resource, message)
+            }
+            RejectionKind::PayloadTooLarge => match detail {
+                Detail::Size { limit, size } => Self::payload_too_large(limit, size, message),
+                _ => Self::new(ErrorType::PayloadTooLarge, message),
+            },
+            RejectionKind::QuotaExceeded => Self::new(ErrorType::ServiceQuotaExceeded, message),
+            RejectionKind::AlreadyExists
+            | RejectionKind::VersionMismatch
+            | RejectionKind::ContentMismatch
+            | RejectionKind::IdempotencyMismatch
+            | RejectionKind::NotEmpty => Self::new(ErrorType::Conflict, message),
+            _ => Self::bad_request(message),
+        };
+        error.for_operation(op)
+    }
+}
+
+fn kilobytes(bytes: u64) -> f64 {
+    // Exact for every size below 2^53 bytes, far above any configurable limit.
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    b / 1024.0
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.kind != ErrorType::InternalServer {
+            tracing::debug!(error = self.kind.code(), message = %self.message, "refused");
+        }
+        let mut body = Map::new();
+        body.insert("Message".to_owned(), Value::String(self.message));
+        body.extend(self.members);
+        let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_else(|_| b"{}".to_vec());
+        let mut response = (self.kind.status(), bytes).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            "x-amzn-errortype",
+            HeaderValue::from_static(self.kind.code()),
+        );
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use verso_domain::Rejection;
+
+    use super::*;
+
+    #[test]
+    fn a_refusal_the_operation_does_not_model_becomes_bad_request() {
+        let not_empty = Refused::Rejected(Rejection::new(
+            RejectionKind::NotEmpty,
+            "application app1 still has configuration profiles",
+            Detail::None,
+        ));
+        let e = ApiError::refused(Operation::DeleteApplication, not_empty.clone());
+        assert_eq!(e.kind(), ErrorType::BadRequest);
+        let e = ApiError::refused(Operation::DeleteConfigurationProfile, not_empty);
+        assert_eq!(e.kind(), ErrorType::Conflict);
+    }
+
+    #[test]
+    fn payload_too_large_reports_kilobytes() {
+        let e = ApiError::payload_too_large(2 * 1024 * 1024, 3 * 1024 * 1024, "too big");
+        assert_eq!(e.members.get("Limit"), Some(&json!(2048.0)));
+        assert_eq!(e.members.get("Size"), Some(&json!(3072.0)));
+        assert_eq!(e.members.get("Measure"), Some(&json!("KILOBYTES")));
+    }
+}

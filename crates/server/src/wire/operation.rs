@@ -1,0 +1,105 @@
+//! The operations Verso serves, with the error types each one's model lists.
+
+use super::error::ErrorType;
+
+/// An AWS operation Verso serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+#[allow(missing_docs)] // Each variant is the AWS operation of the same name.
+pub enum Operation {
+    CreateApplication,
+    GetApplication,
+    ListApplications,
+    UpdateApplication,
+    DeleteApplication,
+    CreateConfigurationProfile,
+    GetConfigurationProfile,
+    ListConfigurationProfiles,
+    UpdateConfigurationProfile,
+    DeleteConfigurationProfile,
+    CreateHostedConfigurationVersion,
+    GetHostedConfigurationVersion,
+    ListHostedConfigurationVersions,
+    DeleteHostedConfigurationVersion,
+    CreateEnvironment,
+    GetEnvironment,
+    ListEnvironments,
+    UpdateEnvironment,
+    DeleteEnvironment,
+    CreateDeploymentStrategy,
+    GetDeploymentStrategy,
+    ListDeploymentStrategies,
+    UpdateDeploymentStrategy,
+    DeleteDeploymentStrategy,
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+    ValidateConfiguration,
+}
+
+impl Operation {
+    /// The AWS operation name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::CreateApplication => "CreateApplication",
+            Self::GetApplication => "GetApplication",
+            Self::ListApplications => "ListApplications",
+            Self::UpdateApplication => "UpdateApplication",
+            Self::DeleteApplication => "DeleteApplication",
+            Self::CreateConfigurationProfile => "CreateConfigurationProfile",
+            Self::GetConfigurationProfile => "GetConfigurationProfile",
+            Self::ListConfigurationProfiles => "ListConfigurationProfiles",
+            Self::UpdateConfigurationProfile => "UpdateConfigurationProfile",
+            Self::DeleteConfigurationProfile => "DeleteConfigurationProfile",
+            Self::CreateHostedConfigurationVersion => "CreateHostedConfigurationVersion",
+            Self::GetHostedConfigurationVersion => "GetHostedConfigurationVersion",
+            Self::ListHostedConfigurationVersions => "ListHostedConfigurationVersions",
+            Self::DeleteHostedConfigurationVersion => "DeleteHostedConfigurationVersion",
+            Self::CreateEnvironment => "CreateEnvironment",
+            Self::GetEnvironment => "GetEnvironment",
+            Self::ListEnvironments => "ListEnvironments",
+            Self::UpdateEnvironment => "UpdateEnvironment",
+            Self::DeleteEnvironment => "DeleteEnvironment",
+            Self::CreateDeploymentStrategy => "CreateDeploymentStrategy",
+            Self::GetDeploymentStrategy => "GetDeploymentStrategy",
+            Self::ListDeploymentStrategies => "ListDeploymentStrategies",
+            Self::UpdateDeploymentStrategy => "UpdateDeploymentStrategy",
+            Self::DeleteDeploymentStrategy => "DeleteDeploymentStrategy",
+            Self::TagResource => "TagResource",
+            Self::UntagResource => "UntagResource",
+            Self::ListTagsForResource => "ListTagsForResource",
+            Self::ValidateConfiguration => "ValidateConfiguration",
+        }
+    }
+
+    /// Whether the operation's model lists `error` (aws-api-surface.md §3, route table).
+    #[must_use]
+    pub const fn models(self, error: ErrorType) -> bool {
+        match error {
+            ErrorType::BadRequest | ErrorType::InternalServer | ErrorType::UnknownOperation => true,
+            ErrorType::ResourceNotFound => !matches!(
+                self,
+                Self::CreateApplication
+                    | Self::ListApplications
+                    | Self::CreateDeploymentStrategy
+                    | Self::ListDeploymentStrategies
+            ),
+            ErrorType::Conflict => matches!(
+                self,
+                Self::DeleteConfigurationProfile
+                    | Self::CreateHostedConfigurationVersion
+                    | Self::DeleteEnvironment
+            ),
+            ErrorType::ServiceQuotaExceeded => matches!(
+                self,
+                Self::CreateApplication
+                    | Self::CreateConfigurationProfile
+                    | Self::CreateHostedConfigurationVersion
+                    | Self::CreateEnvironment
+                    | Self::CreateDeploymentStrategy
+            ),
+            ErrorType::PayloadTooLarge => matches!(self, Self::CreateHostedConfigurationVersion),
+        }
+    }
+}
