@@ -3,7 +3,9 @@
 //! invariants, and are not re-checked.
 
 use crate::decide::{
-    existing_application, existing_profile, hosted_profile, live_version, profile_id_is_new,
+    application_children, current_tags, environment_id_is_new, existing_application,
+    existing_environment, existing_profile, hosted_profile, live_version, profile_id_is_new,
+    strategy_id_is_new, user_strategy,
 };
 use crate::event::{Event, Recorded};
 use crate::id::StreamId;
@@ -59,9 +61,9 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
         }
         Event::ApplicationDeleted { application } => {
             existing_application(state, application)?;
-            if state.profile_count(application) > 0 {
+            if let Some(children) = application_children(state, application) {
                 return Err(Violation::new(format!(
-                    "application {application} deleted while it had configuration profiles"
+                    "application {application} deleted while it had {children}"
                 )));
             }
         }
@@ -142,6 +144,35 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
         }
         Event::VersionDeleted { stream, version } => {
             live_version(state, stream, *version)?;
+        }
+        Event::EnvironmentCreated {
+            application,
+            environment,
+            ..
+        } => {
+            existing_application(state, application)?;
+            environment_id_is_new(state, application, environment)?;
+        }
+        Event::EnvironmentUpdated {
+            application,
+            environment,
+            ..
+        }
+        | Event::EnvironmentDeleted {
+            application,
+            environment,
+        } => {
+            existing_environment(state, application, environment)?;
+        }
+        Event::DeploymentStrategyCreated { strategy, .. } => {
+            strategy_id_is_new(state, strategy)?;
+        }
+        Event::DeploymentStrategyUpdated { strategy, .. }
+        | Event::DeploymentStrategyDeleted { strategy } => {
+            user_strategy(state, strategy, "DeploymentStrategyId")?;
+        }
+        Event::TagsChanged { resource, .. } => {
+            current_tags(state, resource)?;
         }
     }
     Ok(())

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::content::Content;
-use crate::event::ValidatorKind;
-use crate::id::{ApplicationId, ProfileId, StreamVersion};
+use crate::event::{GrowthFactor, GrowthType, Monitor, ReplicateTo, TaggedResource, ValidatorKind};
+use crate::id::{ApplicationId, DeploymentStrategyId, EnvironmentId, ProfileId, StreamVersion};
 
 /// A validator as a caller supplies it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,6 +106,73 @@ pub struct CreateHostedVersion {
     pub latest_version_number: Option<StreamVersion>,
 }
 
+/// Create an environment in an application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateEnvironment {
+    /// The owning application.
+    pub application: ApplicationId,
+    /// The new id; refused as `AlreadyExists` if taken or ever used in the application.
+    pub id: EnvironmentId,
+    /// 1 to 64 characters.
+    pub name: String,
+    /// At most 1024 characters.
+    pub description: Option<String>,
+    /// At most 5.
+    pub monitors: Vec<Monitor>,
+    /// At most 50 tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Change an environment; `None` leaves a field as it is.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct UpdateEnvironment {
+    /// The new name.
+    pub name: Option<String>,
+    /// The new description.
+    pub description: Option<String>,
+    /// The new monitors, replacing the old list (an empty list removes them all).
+    pub monitors: Option<Vec<Monitor>>,
+}
+
+/// Create a deployment strategy with a caller-chosen (usually random) id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateDeploymentStrategy {
+    /// The new id: `[a-z0-9]{4,7}`, not predefined; refused as `AlreadyExists` if taken.
+    pub id: DeploymentStrategyId,
+    /// 1 to 64 characters.
+    pub name: String,
+    /// At most 1024 characters.
+    pub description: Option<String>,
+    /// 0 to 1440.
+    pub deployment_duration_in_minutes: u32,
+    /// 0 to 1440; default 0.
+    pub final_bake_time_in_minutes: Option<u32>,
+    /// 1 to 100 (the type holds only valid values).
+    pub growth_factor: GrowthFactor,
+    /// Default `Linear`.
+    pub growth_type: Option<GrowthType>,
+    /// Default `None`; cannot be changed later.
+    pub replicate_to: Option<ReplicateTo>,
+    /// At most 50 tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Change a deployment strategy; `None` leaves a field as it is. Its name and
+/// `ReplicateTo` cannot be changed.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct UpdateDeploymentStrategy {
+    /// The new description.
+    pub description: Option<String>,
+    /// The new deployment duration, 0 to 1440.
+    pub deployment_duration_in_minutes: Option<u32>,
+    /// The new final bake time, 0 to 1440.
+    pub final_bake_time_in_minutes: Option<u32>,
+    /// The new growth factor.
+    pub growth_factor: Option<GrowthFactor>,
+    /// The new growth type.
+    pub growth_type: Option<GrowthType>,
+}
+
 /// Everything a caller can ask the store to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -144,6 +211,52 @@ pub enum Command {
         profile: ProfileId,
         /// Which version.
         version: StreamVersion,
+    },
+    /// See [`CreateEnvironment`].
+    CreateEnvironment(CreateEnvironment),
+    /// Update the environment `(application, environment)`.
+    UpdateEnvironment {
+        /// The owning application.
+        application: ApplicationId,
+        /// Which environment.
+        environment: EnvironmentId,
+        /// The changes.
+        changes: UpdateEnvironment,
+    },
+    /// Delete an environment; its id is never used again in the application.
+    DeleteEnvironment {
+        /// The owning application.
+        application: ApplicationId,
+        /// Which environment.
+        environment: EnvironmentId,
+    },
+    /// See [`CreateDeploymentStrategy`].
+    CreateDeploymentStrategy(CreateDeploymentStrategy),
+    /// Update a user deployment strategy (predefined ones are refused).
+    UpdateDeploymentStrategy {
+        /// Which strategy.
+        strategy: DeploymentStrategyId,
+        /// The changes.
+        changes: UpdateDeploymentStrategy,
+    },
+    /// Delete a user deployment strategy (predefined ones are refused).
+    DeleteDeploymentStrategy {
+        /// Which strategy.
+        strategy: DeploymentStrategyId,
+    },
+    /// Add tags to a resource, overwriting the values of keys it already has.
+    TagResource {
+        /// The resource.
+        resource: TaggedResource,
+        /// The tags to add or overwrite.
+        tags: BTreeMap<String, String>,
+    },
+    /// Remove tags from a resource; keys it does not have are ignored.
+    UntagResource {
+        /// The resource.
+        resource: TaggedResource,
+        /// The keys to remove (at most 50, each 1 to 128 characters).
+        keys: Vec<String>,
     },
 }
 

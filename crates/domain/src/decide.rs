@@ -1,5 +1,16 @@
 //! `decide`: every business rule. Given the projections and a command, it returns the
 //! events to append or a rejection. Pure: no I/O, no clock, no randomness.
+//!
+//! Applications, profiles and hosted versions are decided here; environments, deployment
+//! strategies and tags in the submodules.
+
+mod environments;
+mod strategies;
+mod tags;
+
+pub(crate) use environments::{environment_id_is_new, existing_environment};
+pub(crate) use strategies::{strategy_id_is_new, user_strategy};
+pub(crate) use tags::current_tags;
 
 use crate::command::{
     Command, CreateApplication, CreateHostedVersion, CreateProfile, UpdateApplication,
@@ -35,6 +46,14 @@ impl Decision {
         }
     }
 
+    /// Appends nothing: the command changes nothing.
+    const fn nothing() -> Self {
+        Self {
+            events: Vec::new(),
+            existing: None,
+        }
+    }
+
     /// Appends `event` once its fields pass [`validate::event`], the rule replay checks.
     fn validated(event: Event) -> Result<Self, Rejection> {
         validate::event(&event)?;
@@ -56,10 +75,10 @@ pub fn decide<R: ReadModel + ?Sized>(
         Command::UpdateApplication(c) => update_application(state, c),
         Command::DeleteApplication(c) => {
             existing_application(state, &c.id)?;
-            if state.profile_count(&c.id) > 0 {
+            if let Some(children) = application_children(state, &c.id) {
                 return Err(Rejection::new(
                     RejectionKind::NotEmpty,
-                    format!("application {} still has configuration profiles", c.id),
+                    format!("application {} still has {children}", c.id),
                     Detail::None,
                 ));
             }
@@ -107,6 +126,37 @@ pub fn decide<R: ReadModel + ?Sized>(
                 version: *version,
             }))
         }
+        Command::CreateEnvironment(c) => environments::create(state, c, limits),
+        Command::UpdateEnvironment {
+            application,
+            environment,
+            changes,
+        } => environments::update(state, application, environment, changes),
+        Command::DeleteEnvironment {
+            application,
+            environment,
+        } => environments::delete(state, application, environment),
+        Command::CreateDeploymentStrategy(c) => strategies::create(state, c, limits),
+        Command::UpdateDeploymentStrategy { strategy, changes } => {
+            strategies::update(state, strategy, changes)
+        }
+        Command::DeleteDeploymentStrategy { strategy } => strategies::delete(state, strategy),
+        Command::TagResource { resource, tags } => tags::tag(state, resource, tags),
+        Command::UntagResource { resource, keys } => tags::untag(state, resource, keys),
+    }
+}
+
+/// What still lives in an application and so keeps it from being deleted, if anything.
+pub(crate) fn application_children<R: ReadModel + ?Sized>(
+    state: &R,
+    application: &ApplicationId,
+) -> Option<&'static str> {
+    if state.profile_count(application) > 0 {
+        Some("configuration profiles")
+    } else if state.environment_count(application) > 0 {
+        Some("environments")
+    } else {
+        None
     }
 }
 

@@ -6,13 +6,17 @@
 //! any other change is a new format version.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
 use crate::content::ContentRef;
 use crate::id::{
-    ApplicationId, ContentHash, Position, ProfileId, StreamId, StreamVersion, Timestamp,
+    ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, Position, ProfileId, StreamId,
+    StreamVersion, Timestamp,
 };
+use crate::rejection::Rejection;
 
 /// An event with its place in the log, as every reader of the log sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +56,245 @@ pub struct IdempotencyKey {
     pub token: String,
     /// sha256 of the request's canonical form; a reuse with another digest is refused.
     pub digest: ContentHash,
+}
+
+/// A CloudWatch alarm an environment's deployments watch.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Monitor {
+    /// The alarm's ARN, 1 to 2048 characters (`AlarmArn`).
+    pub alarm_arn: String,
+    /// The IAM role AppConfig would assume to read the alarm (`AlarmRoleArn`).
+    pub alarm_role_arn: Option<String>,
+}
+
+/// Where an environment stands in its deployments. Deployments will move it; an
+/// environment without any is `ReadyForDeployment`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum EnvironmentState {
+    /// Idle: a deployment may start (`READY_FOR_DEPLOYMENT`).
+    ReadyForDeployment,
+    /// A deployment is under way (`DEPLOYING`).
+    Deploying,
+    /// An alarm fired and the deployment is being rolled back (`ROLLING_BACK`).
+    RollingBack,
+    /// The last deployment was rolled back (`ROLLED_BACK`).
+    RolledBack,
+    /// The last deployment was reverted (`REVERTED`).
+    Reverted,
+}
+
+impl EnvironmentState {
+    /// The wire name, e.g. `READY_FOR_DEPLOYMENT`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ReadyForDeployment => "READY_FOR_DEPLOYMENT",
+            Self::Deploying => "DEPLOYING",
+            Self::RollingBack => "ROLLING_BACK",
+            Self::RolledBack => "ROLLED_BACK",
+            Self::Reverted => "REVERTED",
+        }
+    }
+}
+
+/// How a deployment strategy grows the share of targets that get the new configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum GrowthType {
+    /// The same step each interval (`LINEAR`), the default.
+    #[default]
+    Linear,
+    /// The step doubles each interval (`EXPONENTIAL`).
+    Exponential,
+}
+
+impl GrowthType {
+    /// The wire name, `LINEAR` or `EXPONENTIAL`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Linear => "LINEAR",
+            Self::Exponential => "EXPONENTIAL",
+        }
+    }
+
+    /// Parses a wire name.
+    ///
+    /// # Errors
+    /// `Invalid` naming `GrowthType` for anything else.
+    pub fn parse(text: &str) -> Result<Self, Rejection> {
+        match text {
+            "LINEAR" => Ok(Self::Linear),
+            "EXPONENTIAL" => Ok(Self::Exponential),
+            _ => Err(Rejection::invalid(
+                "GrowthType",
+                format!("{text:?} is not LINEAR or EXPONENTIAL"),
+            )),
+        }
+    }
+}
+
+/// Where a deployment strategy is copied to; fixed when the strategy is created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ReplicateTo {
+    /// Nowhere (`NONE`), the default.
+    #[default]
+    None,
+    /// To an SSM document (`SSM_DOCUMENT`).
+    SsmDocument,
+}
+
+impl ReplicateTo {
+    /// The wire name, `NONE` or `SSM_DOCUMENT`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "NONE",
+            Self::SsmDocument => "SSM_DOCUMENT",
+        }
+    }
+
+    /// Parses a wire name.
+    ///
+    /// # Errors
+    /// `Invalid` naming `ReplicateTo` for anything else.
+    pub fn parse(text: &str) -> Result<Self, Rejection> {
+        match text {
+            "NONE" => Ok(Self::None),
+            "SSM_DOCUMENT" => Ok(Self::SsmDocument),
+            _ => Err(Rejection::invalid(
+                "ReplicateTo",
+                format!("{text:?} is not NONE or SSM_DOCUMENT"),
+            )),
+        }
+    }
+}
+
+/// A deployment strategy's step, in percent of targets: a finite 32-bit float from 1 to
+/// 100 (the wire's `GrowthFactor`). Only valid values can be built, decoding included,
+/// so equality and hashing by bit pattern agree with numeric equality.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(try_from = "f32", into = "f32")]
+pub struct GrowthFactor(f32);
+
+impl GrowthFactor {
+    /// The smallest growth factor.
+    pub const MIN: f32 = 1.0;
+    /// The largest growth factor.
+    pub const MAX: f32 = 100.0;
+
+    /// `value` as a growth factor, or `None` when it is not a finite number from 1 to
+    /// 100.
+    #[must_use]
+    pub const fn new(value: f32) -> Option<Self> {
+        if value.is_finite() && value >= Self::MIN && value <= Self::MAX {
+            Some(Self(value))
+        } else {
+            None
+        }
+    }
+
+    /// The value.
+    #[must_use]
+    pub const fn get(self) -> f32 {
+        self.0
+    }
+}
+
+impl TryFrom<f32> for GrowthFactor {
+    type Error = Rejection;
+
+    fn try_from(value: f32) -> Result<Self, Rejection> {
+        Self::new(value)
+            .ok_or_else(|| Rejection::invalid("GrowthFactor", format!("{value} is outside 1..100")))
+    }
+}
+
+impl From<GrowthFactor> for f32 {
+    fn from(g: GrowthFactor) -> Self {
+        g.0
+    }
+}
+
+impl PartialEq for GrowthFactor {
+    fn eq(&self, other: &Self) -> bool {
+        // Sound: values are finite and at least 1, so no NaN and no signed zero.
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for GrowthFactor {}
+
+impl Hash for GrowthFactor {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+impl fmt::Display for GrowthFactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A resource that carries tags.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum TaggedResource {
+    /// An application.
+    Application(ApplicationId),
+    /// A configuration profile.
+    Profile {
+        /// The owning application.
+        application: ApplicationId,
+        /// The profile.
+        profile: ProfileId,
+    },
+    /// An environment.
+    Environment {
+        /// The owning application.
+        application: ApplicationId,
+        /// The environment.
+        environment: EnvironmentId,
+    },
+    /// A deployment strategy (predefined ones carry no tags and cannot be tagged).
+    DeploymentStrategy(DeploymentStrategyId),
+}
+
+impl TaggedResource {
+    /// The AppConfig resource type, as a not-found rejection names it, e.g.
+    /// `ConfigurationProfile`.
+    #[must_use]
+    pub const fn resource_type(&self) -> &'static str {
+        match self {
+            Self::Application(_) => "Application",
+            Self::Profile { .. } => "ConfigurationProfile",
+            Self::Environment { .. } => "Environment",
+            Self::DeploymentStrategy(_) => "DeploymentStrategy",
+        }
+    }
+}
+
+impl fmt::Display for TaggedResource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Application(id) => write!(f, "application {id}"),
+            Self::Profile {
+                application,
+                profile,
+            } => write!(
+                f,
+                "configuration profile {profile} of application {application}"
+            ),
+            Self::Environment {
+                application,
+                environment,
+            } => write!(f, "environment {environment} of application {application}"),
+            Self::DeploymentStrategy(id) => write!(f, "deployment strategy {id}"),
+        }
+    }
 }
 
 /// Everything that can happen. Append-only (see the module docs).
@@ -159,6 +402,89 @@ pub enum Event {
         /// The deleted version.
         version: StreamVersion,
     },
+    /// An environment was created, ready for deployment.
+    EnvironmentCreated {
+        /// The owning application.
+        application: ApplicationId,
+        /// Its id, never used before in the application.
+        environment: EnvironmentId,
+        /// Its name.
+        name: String,
+        /// Its description.
+        description: Option<String>,
+        /// The alarms its deployments watch (at most 5).
+        monitors: Vec<Monitor>,
+        /// Its tags.
+        tags: BTreeMap<String, String>,
+    },
+    /// An environment changed; the event holds the values after the update.
+    EnvironmentUpdated {
+        /// The owning application.
+        application: ApplicationId,
+        /// Its id.
+        environment: EnvironmentId,
+        /// The name after the update.
+        name: String,
+        /// The description after the update.
+        description: Option<String>,
+        /// The monitors after the update.
+        monitors: Vec<Monitor>,
+    },
+    /// An environment was deleted. Its id is never used again in its application.
+    EnvironmentDeleted {
+        /// The owning application.
+        application: ApplicationId,
+        /// Its id.
+        environment: EnvironmentId,
+    },
+    /// A user deployment strategy was created (predefined ones are never recorded).
+    DeploymentStrategyCreated {
+        /// Its id.
+        strategy: DeploymentStrategyId,
+        /// Its name.
+        name: String,
+        /// Its description.
+        description: Option<String>,
+        /// Minutes a deployment takes to reach every target (0 to 1440).
+        deployment_duration_in_minutes: u32,
+        /// Minutes alarms are watched after the last step (0 to 1440).
+        final_bake_time_in_minutes: u32,
+        /// The step, in percent of targets.
+        growth_factor: GrowthFactor,
+        /// How steps grow.
+        growth_type: GrowthType,
+        /// Where the strategy is copied to.
+        replicate_to: ReplicateTo,
+        /// Its tags.
+        tags: BTreeMap<String, String>,
+    },
+    /// A user deployment strategy changed; the event holds the values after the update.
+    DeploymentStrategyUpdated {
+        /// Its id.
+        strategy: DeploymentStrategyId,
+        /// The description after the update.
+        description: Option<String>,
+        /// The deployment duration after the update.
+        deployment_duration_in_minutes: u32,
+        /// The final bake time after the update.
+        final_bake_time_in_minutes: u32,
+        /// The growth factor after the update.
+        growth_factor: GrowthFactor,
+        /// The growth type after the update.
+        growth_type: GrowthType,
+    },
+    /// A user deployment strategy was deleted.
+    DeploymentStrategyDeleted {
+        /// Its id.
+        strategy: DeploymentStrategyId,
+    },
+    /// A resource's tags changed; the event holds the whole map after the change.
+    TagsChanged {
+        /// The tagged resource.
+        resource: TaggedResource,
+        /// Every tag it carries after the change.
+        tags: BTreeMap<String, String>,
+    },
 }
 
 impl Event {
@@ -174,6 +500,13 @@ impl Event {
             Self::ProfileDeleted { .. } => "ProfileDeleted",
             Self::VersionCreated { .. } => "VersionCreated",
             Self::VersionDeleted { .. } => "VersionDeleted",
+            Self::EnvironmentCreated { .. } => "EnvironmentCreated",
+            Self::EnvironmentUpdated { .. } => "EnvironmentUpdated",
+            Self::EnvironmentDeleted { .. } => "EnvironmentDeleted",
+            Self::DeploymentStrategyCreated { .. } => "DeploymentStrategyCreated",
+            Self::DeploymentStrategyUpdated { .. } => "DeploymentStrategyUpdated",
+            Self::DeploymentStrategyDeleted { .. } => "DeploymentStrategyDeleted",
+            Self::TagsChanged { .. } => "TagsChanged",
         }
     }
 

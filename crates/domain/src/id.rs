@@ -59,6 +59,74 @@ resource_id!(
     ProfileId,
     "ConfigurationProfileId"
 );
+resource_id!(
+    /// The id of an environment within an application. Never reused within its
+    /// application, even after the environment is deleted.
+    EnvironmentId,
+    "EnvironmentId"
+);
+
+/// The id of a deployment strategy: either one a user created (`[a-z0-9]{4,7}`, like
+/// other resource ids) or one of AppConfig's predefined strategies
+/// (`AppConfig.` followed by 9 to 40 characters from `[A-Za-z0-9]`, e.g.
+/// `AppConfig.AllAtOnce`). This is the model's pattern for the id in paths and bodies.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeploymentStrategyId(String);
+
+/// The prefix of every predefined deployment strategy id.
+const PREDEFINED_PREFIX: &str = "AppConfig.";
+
+impl DeploymentStrategyId {
+    /// Parses an id matching `^[a-z0-9]{4,7}$` or `^AppConfig\.[A-Za-z0-9]{9,40}$`.
+    ///
+    /// A well-formed `AppConfig.` id parses even when no such predefined strategy exists;
+    /// looking it up then finds nothing.
+    ///
+    /// # Errors
+    /// A [`Rejection`] of kind `Invalid` naming `DeploymentStrategyId` when the text has
+    /// neither shape.
+    pub fn parse(text: &str) -> Result<Self, Rejection> {
+        let predefined = text.strip_prefix(PREDEFINED_PREFIX).is_some_and(|rest| {
+            (9..=40).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+        if predefined || is_resource_id(text) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(Rejection::invalid(
+                "DeploymentStrategyId",
+                format!(
+                    "{text:?} must be 4 to 7 characters from [a-z0-9], or AppConfig. and 9 to 40 characters from [A-Za-z0-9]"
+                ),
+            ))
+        }
+    }
+
+    /// A predefined strategy's id from the kernel's own table (never from input).
+    pub(crate) fn predefined(id: &'static str) -> Self {
+        debug_assert!(id.starts_with(PREDEFINED_PREFIX));
+        Self(id.to_owned())
+    }
+
+    /// True for the id shape of AppConfig's predefined strategies (`AppConfig.*`), which
+    /// no user can create, update, delete or tag.
+    #[must_use]
+    pub fn is_predefined(&self) -> bool {
+        self.0.starts_with(PREDEFINED_PREFIX)
+    }
+
+    /// The id as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DeploymentStrategyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// True when `text` matches `[a-z0-9]{4,7}` exactly.
 #[must_use]
@@ -278,6 +346,37 @@ mod tests {
         for bad in ["abc", "abcdefgh", "ABCD", "ab-d", "", "abc\u{e9}"] {
             assert!(ApplicationId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn strategy_ids_accept_resource_ids_and_predefined_shapes_only() {
+        for good in [
+            "abcd",
+            "a1b2c3d",
+            "AppConfig.AllAtOnce",
+            "AppConfig.Canary10Percent20Minutes",
+            &format!("AppConfig.{}", "a".repeat(40)),
+        ] {
+            assert!(DeploymentStrategyId::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "abc",
+            "ABCD",
+            "AppConfig.Short",
+            "AppConfig.All-At-Once",
+            "appconfig.AllAtOnce",
+            "AppConfig.",
+            &format!("AppConfig.{}", "a".repeat(41)),
+            "",
+        ] {
+            assert!(DeploymentStrategyId::parse(bad).is_err(), "{bad}");
+        }
+        assert!(
+            DeploymentStrategyId::parse("AppConfig.AllAtOnce")
+                .unwrap()
+                .is_predefined()
+        );
+        assert!(!DeploymentStrategyId::parse("abcd").unwrap().is_predefined());
     }
 
     #[test]

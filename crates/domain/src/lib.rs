@@ -59,6 +59,7 @@ mod decide;
 mod event;
 mod id;
 mod limits;
+mod predefined;
 pub mod projection;
 mod rejection;
 pub mod stream;
@@ -66,16 +67,21 @@ pub mod validate;
 
 pub use check::{Violation, check};
 pub use command::{
-    Command, CreateApplication, CreateHostedVersion, CreateProfile, DeleteApplication,
-    UpdateApplication, UpdateProfile, ValidatorInput,
+    Command, CreateApplication, CreateDeploymentStrategy, CreateEnvironment, CreateHostedVersion,
+    CreateProfile, DeleteApplication, UpdateApplication, UpdateDeploymentStrategy,
+    UpdateEnvironment, UpdateProfile, ValidatorInput,
 };
 pub use content::{Content, ContentRef};
 pub use decide::{Decision, HOSTED_LOCATION, decide};
-pub use event::{Event, IdempotencyKey, Recorded, ValidatorKind, ValidatorRef};
+pub use event::{
+    EnvironmentState, Event, GrowthFactor, GrowthType, IdempotencyKey, Monitor, Recorded,
+    ReplicateTo, TaggedResource, ValidatorKind, ValidatorRef,
+};
 pub use id::{
-    ApplicationId, ContentHash, Position, ProfileId, StreamId, StreamVersion, Timestamp,
-    is_resource_id,
+    ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, Position, ProfileId, StreamId,
+    StreamVersion, Timestamp, is_resource_id,
 };
 pub use limits::Limits;
+pub use predefined::{predefined_strategies, predefined_strategy};
 pub use projection::MemState;
 pub use rejection::{Detail, Rejection, RejectionKind};

@@ -13,6 +13,11 @@ pub struct Limits {
     pub max_profiles_per_application: u64,
     /// Most bytes of live hosted configuration versions in total. Default 1 GiB.
     pub max_hosted_bytes: u64,
+    /// Most environments per application. Default 20.
+    pub max_environments_per_application: u64,
+    /// Most deployment strategies a user created (the predefined ones do not count).
+    /// Default 20.
+    pub max_deployment_strategies: u64,
 }
 
 impl Limits {
@@ -22,6 +27,8 @@ impl Limits {
         max_applications: 100,
         max_profiles_per_application: 100,
         max_hosted_bytes: 1024 * 1024 * 1024,
+        max_environments_per_application: 20,
+        max_deployment_strategies: 20,
     };
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::event::Event;
+use crate::event::{Event, Monitor};
 use crate::rejection::Rejection;
 
 /// Every field constraint of an event, as recorded. `decide` runs it on each event it
@@ -76,9 +76,59 @@ pub fn event(event: &Event) -> Result<(), Rejection> {
             description.as_deref(),
             label.as_deref(),
         ),
+        Event::EnvironmentCreated {
+            name,
+            description,
+            monitors,
+            tags,
+            ..
+        } => {
+            environment_name(name)?;
+            optional(description.as_deref(), self::description)?;
+            self::monitors(monitors)?;
+            self::tags(tags)
+        }
+        Event::EnvironmentUpdated {
+            name,
+            description,
+            monitors,
+            ..
+        } => {
+            environment_name(name)?;
+            optional(description.as_deref(), self::description)?;
+            self::monitors(monitors)
+        }
+        Event::DeploymentStrategyCreated {
+            name,
+            description,
+            deployment_duration_in_minutes: duration,
+            final_bake_time_in_minutes: bake,
+            tags,
+            ..
+        } => {
+            strategy_name(name)?;
+            optional(description.as_deref(), self::description)?;
+            deployment_duration_in_minutes(*duration)?;
+            final_bake_time_in_minutes(*bake)?;
+            self::tags(tags)
+        }
+        Event::DeploymentStrategyUpdated {
+            description,
+            deployment_duration_in_minutes: duration,
+            final_bake_time_in_minutes: bake,
+            ..
+        } => {
+            optional(description.as_deref(), self::description)?;
+            deployment_duration_in_minutes(*duration)?;
+            final_bake_time_in_minutes(*bake)
+        }
+        Event::TagsChanged { tags, .. } => self::tags(tags),
+        // A growth factor is valid by construction (`GrowthFactor`), decoding included.
         Event::ApplicationDeleted { .. }
         | Event::ProfileDeleted { .. }
-        | Event::VersionDeleted { .. } => Ok(()),
+        | Event::VersionDeleted { .. }
+        | Event::EnvironmentDeleted { .. }
+        | Event::DeploymentStrategyDeleted { .. } => Ok(()),
     }
 }
 
@@ -143,6 +193,92 @@ pub fn application_name(name: &str) -> Result<(), Rejection> {
 /// `Invalid` when out of bounds.
 pub fn profile_name(name: &str) -> Result<(), Rejection> {
     length("Name", name, 1, 128)
+}
+
+/// An environment name: 1 to 64 characters.
+///
+/// # Errors
+/// `Invalid` when out of bounds.
+pub fn environment_name(name: &str) -> Result<(), Rejection> {
+    length("Name", name, 1, 64)
+}
+
+/// A deployment strategy name: 1 to 64 characters.
+///
+/// # Errors
+/// `Invalid` when out of bounds.
+pub fn strategy_name(name: &str) -> Result<(), Rejection> {
+    length("Name", name, 1, 64)
+}
+
+/// An environment's monitors: at most 5; each `AlarmArn` 1 to 2048 characters, each
+/// `AlarmRoleArn` an IAM role ARN as for [`retrieval_role_arn`].
+///
+/// # Errors
+/// `Invalid` naming `Monitors`, `AlarmArn` or `AlarmRoleArn`.
+pub fn monitors(monitors: &[Monitor]) -> Result<(), Rejection> {
+    if monitors.len() > 5 {
+        return Err(Rejection::invalid(
+            "Monitors",
+            format!("{} monitors is more than 5", monitors.len()),
+        ));
+    }
+    for monitor in monitors {
+        length("AlarmArn", &monitor.alarm_arn, 1, 2048)?;
+        if let Some(arn) = &monitor.alarm_role_arn {
+            role_arn("AlarmRoleArn", arn)?;
+        }
+    }
+    Ok(())
+}
+
+/// A `DeploymentDurationInMinutes`: 0 to 1440 (a day).
+///
+/// # Errors
+/// `Invalid` when over 1440.
+pub fn deployment_duration_in_minutes(minutes: u32) -> Result<(), Rejection> {
+    at_most_a_day("DeploymentDurationInMinutes", minutes)
+}
+
+/// A `FinalBakeTimeInMinutes`: 0 to 1440 (a day).
+///
+/// # Errors
+/// `Invalid` when over 1440.
+pub fn final_bake_time_in_minutes(minutes: u32) -> Result<(), Rejection> {
+    at_most_a_day("FinalBakeTimeInMinutes", minutes)
+}
+
+fn at_most_a_day(field: &'static str, minutes: u32) -> Result<(), Rejection> {
+    if minutes > 1440 {
+        return Err(Rejection::invalid(
+            field,
+            format!("{minutes} is outside 0..1440"),
+        ));
+    }
+    Ok(())
+}
+
+/// The keys of an UntagResource: at most 50, each 1 to 128 characters.
+///
+/// # Errors
+/// `Invalid` naming `TagKeys`.
+pub fn tag_keys(keys: &[String]) -> Result<(), Rejection> {
+    if keys.len() > 50 {
+        return Err(Rejection::invalid(
+            "TagKeys",
+            format!("{} keys is more than 50", keys.len()),
+        ));
+    }
+    for key in keys {
+        let k = key.chars().count();
+        if !(1..=128).contains(&k) {
+            return Err(Rejection::invalid(
+                "TagKeys",
+                format!("key {key:?} has length {k}, outside 1..128"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A description: at most 1024 characters.
@@ -236,12 +372,18 @@ pub fn profile_type(kind: &str) -> Result<(), Rejection> {
 /// # Errors
 /// `Invalid` when it does not.
 pub fn retrieval_role_arn(arn: &str) -> Result<(), Rejection> {
-    length("RetrievalRoleArn", arn, 20, 2048)?;
+    role_arn("RetrievalRoleArn", arn)
+}
+
+/// An IAM role ARN in `field`: 20 to 2048 characters and the pattern of
+/// [`retrieval_role_arn`].
+fn role_arn(field: &'static str, arn: &str) -> Result<(), Rejection> {
+    length(field, arn, 20, 2048)?;
     if is_iam_role_arn(arn) {
         Ok(())
     } else {
         Err(Rejection::invalid(
-            "RetrievalRoleArn",
+            field,
             format!("{arn:?} is not an IAM role ARN"),
         ))
     }
@@ -349,6 +491,42 @@ mod tests {
         assert!(retrieval_role_arn("arn:aws:s3::123456789012:role/my-role").is_err());
         assert!(retrieval_role_arn("arn:gcp:iam::123456789012:role/my-role").is_err());
         assert!(retrieval_role_arn("arn:aws:iam::123456789012:user/me").is_err());
+    }
+
+    #[test]
+    fn monitors_are_bounded_and_their_role_arns_follow_the_pattern() {
+        let alarm = |role: Option<&str>| Monitor {
+            alarm_arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:a".to_owned(),
+            alarm_role_arn: role.map(str::to_owned),
+        };
+        assert!(monitors(&[]).is_ok());
+        assert!(monitors(&vec![alarm(None); 5]).is_ok());
+        assert!(monitors(&vec![alarm(None); 6]).is_err());
+        assert!(monitors(&[alarm(Some("arn:aws:iam::123456789012:role/r"))]).is_ok());
+        assert!(monitors(&[alarm(Some("arn:aws:iam::123456789012:user/u"))]).is_err());
+        let empty = Monitor {
+            alarm_arn: String::new(),
+            alarm_role_arn: None,
+        };
+        assert!(monitors(&[empty]).is_err());
+    }
+
+    #[test]
+    fn minutes_are_at_most_a_day() {
+        assert!(deployment_duration_in_minutes(0).is_ok());
+        assert!(deployment_duration_in_minutes(1440).is_ok());
+        assert!(deployment_duration_in_minutes(1441).is_err());
+        assert!(final_bake_time_in_minutes(1441).is_err());
+    }
+
+    #[test]
+    fn tag_keys_are_bounded() {
+        assert!(tag_keys(&[]).is_ok());
+        assert!(tag_keys(&["k".repeat(128)]).is_ok());
+        assert!(tag_keys(&["k".repeat(129)]).is_err());
+        assert!(tag_keys(&[String::new()]).is_err());
+        let many: Vec<_> = (0..51).map(|i| format!("k{i}")).collect();
+        assert!(tag_keys(&many).is_err());
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! stream go 1, 2, 3 with no gap and no reuse (E4), each stream head names its highest
 //! live version, and the hosted bytes total is the sum of the live versions' sizes.
 //!
+//! Environments, deployment strategies (a predefined one in the pool) and tags are in the
+//! mix too; an environment id is never created twice in an application.
+//!
 //! Ids come from small pools and quotas are tiny, so `AlreadyExists`, `NotFound`,
 //! `NotEmpty`, `QuotaExceeded`, `PayloadTooLarge` and lock conflicts happen often. Besides
 //! the AppConfig commands, a "kernel append" op calls the stream kernel the way a face
@@ -11,15 +14,17 @@
 //!
 //! Cases: proptest's default (256); raise with `PROPTEST_CASES` for long runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use verso_domain::{
-    ApplicationId, Command, Content, ContentHash, CreateApplication, CreateHostedVersion,
-    CreateProfile, DeleteApplication, Event, HOSTED_LOCATION, IdempotencyKey, Limits, MemState,
-    Position, ProfileId, Recorded, StreamId, StreamVersion, Timestamp, UpdateApplication,
-    UpdateProfile, ValidatorInput, ValidatorKind, check, decide,
+    ApplicationId, Command, Content, ContentHash, CreateApplication, CreateDeploymentStrategy,
+    CreateEnvironment, CreateHostedVersion, CreateProfile, DeleteApplication, DeploymentStrategyId,
+    EnvironmentId, Event, GrowthFactor, HOSTED_LOCATION, IdempotencyKey, Limits, MemState, Monitor,
+    Position, ProfileId, Recorded, StreamId, StreamVersion, TaggedResource, Timestamp,
+    UpdateApplication, UpdateDeploymentStrategy, UpdateEnvironment, UpdateProfile, ValidatorInput,
+    ValidatorKind, check, decide,
     projection::{ReadModel, apply},
     stream::{AppendOutcome, AppendVersion, RequestDigest, UnchangedContent, decide_append},
 };
@@ -31,6 +36,11 @@ const CONTENTS: [&[u8]; 5] = [b"", b"a", b"b", b"abcd", b"too large"];
 /// "123" is an invalid label (all digits).
 const LABELS: [Option<&str>; 4] = [None, Some("prod"), Some("beta"), Some("123")];
 const TOKENS: [&str; 2] = ["tok-a", "tok-b"];
+const ENVIRONMENTS: [&str; 3] = ["env1", "env2", "env3"];
+/// The last one is predefined: it cannot be created, changed, deleted or tagged.
+const STRATEGIES: [&str; 3] = ["str1", "str2", "AppConfig.AllAtOnce"];
+/// Two tag keys, so that tagging often overwrites and untagging often finds nothing.
+const TAG_KEYS: [&str; 2] = ["team", "env"];
 
 fn limits() -> Limits {
     let mut limits = Limits::DEFAULT;
@@ -38,6 +48,8 @@ fn limits() -> Limits {
     limits.max_profiles_per_application = 2;
     limits.max_content_bytes = 8;
     limits.max_hosted_bytes = 24;
+    limits.max_environments_per_application = 2;
+    limits.max_deployment_strategies = 1;
     limits
 }
 
@@ -90,6 +102,41 @@ enum Op {
         token: Option<usize>,
         expected_content: Option<usize>,
         return_existing: bool,
+    },
+    CreateEnvironment {
+        app: usize,
+        environment: usize,
+        monitors: usize,
+    },
+    UpdateEnvironment {
+        app: usize,
+        environment: usize,
+        monitors: Option<usize>,
+    },
+    DeleteEnvironment {
+        app: usize,
+        environment: usize,
+    },
+    CreateStrategy {
+        strategy: usize,
+        duration: u32,
+    },
+    UpdateStrategy {
+        strategy: usize,
+        duration: Option<u32>,
+        growth: Option<u8>,
+    },
+    DeleteStrategy {
+        strategy: usize,
+    },
+    Tag {
+        resource: (usize, usize, usize),
+        key: usize,
+        value: bool,
+    },
+    Untag {
+        resource: (usize, usize, usize),
+        key: usize,
     },
 }
 
@@ -158,6 +205,30 @@ fn op() -> impl Strategy<Value = Op> {
                     return_existing,
                 }
             }),
+        3 => (target(), 0..=6usize).prop_map(|((app, environment), monitors)| {
+            Op::CreateEnvironment { app, environment, monitors }
+        }),
+        1 => (target(), prop::option::of(0..=6usize)).prop_map(|((app, environment), monitors)| {
+            Op::UpdateEnvironment { app, environment, monitors }
+        }),
+        2 => target().prop_map(|(app, environment)| Op::DeleteEnvironment { app, environment }),
+        2 => (pick(), prop::sample::select(vec![0, 30, 1440, 1441]))
+            .prop_map(|(strategy, duration)| Op::CreateStrategy { strategy, duration }),
+        1 => (
+            pick(),
+            prop::option::of(prop::sample::select(vec![5, 1441])),
+            prop::option::of(0..=120u8),
+        )
+            .prop_map(|(strategy, duration, growth)| Op::UpdateStrategy {
+                strategy,
+                duration,
+                growth,
+            }),
+        1 => pick().prop_map(|strategy| Op::DeleteStrategy { strategy }),
+        3 => ((0..4usize, pick(), pick()), 0..TAG_KEYS.len(), any::<bool>())
+            .prop_map(|(resource, key, value)| Op::Tag { resource, key, value }),
+        2 => ((0..4usize, pick(), pick()), 0..TAG_KEYS.len())
+            .prop_map(|(resource, key)| Op::Untag { resource, key }),
     ]
 }
 
@@ -199,6 +270,40 @@ fn app_id(i: usize) -> ApplicationId {
 
 fn profile_id(i: usize) -> ProfileId {
     ProfileId::parse(PROFILES[i]).expect("pool ids are well formed")
+}
+
+fn environment_id(i: usize) -> EnvironmentId {
+    EnvironmentId::parse(ENVIRONMENTS[i]).expect("pool ids are well formed")
+}
+
+fn strategy_id(i: usize) -> DeploymentStrategyId {
+    DeploymentStrategyId::parse(STRATEGIES[i]).expect("pool ids are well formed")
+}
+
+/// `n` monitors: more than 5 is refused.
+fn monitors(n: usize) -> Vec<Monitor> {
+    (0..n)
+        .map(|i| Monitor {
+            alarm_arn: format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:a{i}"),
+            alarm_role_arn: None,
+        })
+        .collect()
+}
+
+/// A resource of kind 0 to 3 (application, profile, environment, strategy) from the pools.
+fn resource((kind, a, b): (usize, usize, usize)) -> TaggedResource {
+    match kind {
+        0 => TaggedResource::Application(app_id(a)),
+        1 => TaggedResource::Profile {
+            application: app_id(a),
+            profile: profile_id(b),
+        },
+        2 => TaggedResource::Environment {
+            application: app_id(a),
+            environment: environment_id(b),
+        },
+        _ => TaggedResource::DeploymentStrategy(strategy_id(a)),
+    }
 }
 
 fn validators(n: usize) -> Vec<ValidatorInput> {
@@ -313,6 +418,78 @@ fn command(op: &Op) -> Option<Command> {
             version: StreamVersion::new(version),
         },
         Op::KernelAppend { .. } => return None,
+        Op::CreateEnvironment {
+            app,
+            environment,
+            monitors: n,
+        } => Command::CreateEnvironment(CreateEnvironment {
+            application: app_id(app),
+            id: environment_id(environment),
+            name: ENVIRONMENTS[environment].to_owned(),
+            description: None,
+            monitors: monitors(n),
+            tags: BTreeMap::new(),
+        }),
+        Op::UpdateEnvironment {
+            app,
+            environment,
+            monitors: n,
+        } => Command::UpdateEnvironment {
+            application: app_id(app),
+            environment: environment_id(environment),
+            changes: UpdateEnvironment {
+                monitors: n.map(monitors),
+                ..UpdateEnvironment::default()
+            },
+        },
+        Op::DeleteEnvironment { app, environment } => Command::DeleteEnvironment {
+            application: app_id(app),
+            environment: environment_id(environment),
+        },
+        Op::CreateStrategy { strategy, duration } => {
+            Command::CreateDeploymentStrategy(CreateDeploymentStrategy {
+                id: strategy_id(strategy),
+                name: STRATEGIES[strategy].to_owned(),
+                description: None,
+                deployment_duration_in_minutes: duration,
+                final_bake_time_in_minutes: None,
+                growth_factor: GrowthFactor::new(20.0).expect("20 is within 1..100"),
+                growth_type: None,
+                replicate_to: None,
+                tags: BTreeMap::new(),
+            })
+        }
+        Op::UpdateStrategy {
+            strategy,
+            duration,
+            growth,
+        } => Command::UpdateDeploymentStrategy {
+            strategy: strategy_id(strategy),
+            changes: UpdateDeploymentStrategy {
+                deployment_duration_in_minutes: duration,
+                // Out-of-range factors cannot be built: they never reach decide.
+                growth_factor: growth.and_then(|g| GrowthFactor::new(f32::from(g))),
+                ..UpdateDeploymentStrategy::default()
+            },
+        },
+        Op::DeleteStrategy { strategy } => Command::DeleteDeploymentStrategy {
+            strategy: strategy_id(strategy),
+        },
+        Op::Tag {
+            resource: r,
+            key,
+            value,
+        } => Command::TagResource {
+            resource: resource(r),
+            tags: BTreeMap::from([(
+                TAG_KEYS[key].to_owned(),
+                if value { "a" } else { "b" }.to_owned(),
+            )]),
+        },
+        Op::Untag { resource: r, key } => Command::UntagResource {
+            resource: resource(r),
+            keys: vec![TAG_KEYS[key].to_owned()],
+        },
     })
 }
 
@@ -383,6 +560,8 @@ struct Run {
     log: Vec<Recorded>,
     /// The last version created in each stream.
     last: BTreeMap<StreamId, u64>,
+    /// Every environment ever created, deleted ones included.
+    environments: BTreeSet<(ApplicationId, EnvironmentId)>,
 }
 
 impl Run {
@@ -416,6 +595,20 @@ impl Run {
             );
             prop_assert_eq!(version.get(), *last + 1, "{} numbering has a gap", stream);
             *last = version.get();
+        }
+        if let Event::EnvironmentCreated {
+            application,
+            environment,
+            ..
+        } = &recorded.event
+        {
+            prop_assert!(
+                self.environments
+                    .insert((application.clone(), environment.clone())),
+                "environment {} of {} created twice",
+                environment,
+                application
+            );
         }
         apply(&mut self.state, &recorded);
         self.log.push(recorded);
@@ -463,13 +656,26 @@ proptest! {
         ops in ops()
     ) {
         let limits = limits();
-        let mut run = Run { state: MemState::new(), log: Vec::new(), last: BTreeMap::new() };
+        let mut run = Run {
+            state: MemState::new(),
+            log: Vec::new(),
+            last: BTreeMap::new(),
+            environments: BTreeSet::new(),
+        };
         for op in &ops {
             let events = match command(op) {
                 Some(command) => match decide(&run.state, &command, &limits) {
                     Ok(decision) => {
                         prop_assert!(decision.existing.is_none(), "AppConfig appends or refuses");
-                        prop_assert!(!decision.events.is_empty(), "accepted {command:?} appended nothing");
+                        // Only a tag change that changes nothing may append nothing.
+                        let tagging = matches!(
+                            command,
+                            Command::TagResource { .. } | Command::UntagResource { .. }
+                        );
+                        prop_assert!(
+                            tagging || !decision.events.is_empty(),
+                            "accepted {command:?} appended nothing"
+                        );
                         decision.events
                     }
                     Err(_) => Vec::new(),

@@ -14,10 +14,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::IVec;
 use verso_domain::projection::{
-    ApplicationRecord, IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord,
-    WriteModel,
+    ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
+    ProfileRecord, ReadModel, StreamHead, VersionRecord, WriteModel,
 };
-use verso_domain::{ApplicationId, ContentHash, ProfileId, StreamId, StreamVersion};
+use verso_domain::{
+    ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
+    StreamVersion,
+};
 
 use crate::error::{Error, Result};
 use crate::log::{codec, keys, schema};
@@ -181,6 +184,22 @@ impl<'t> View<'t> {
         self.get(&keys::profile(application, id))
     }
 
+    pub(crate) fn environment_checked(
+        &self,
+        application: &ApplicationId,
+        id: &EnvironmentId,
+    ) -> Result<Option<EnvironmentRecord>> {
+        self.get(&keys::environment(application, id))
+    }
+
+    /// A user deployment strategy (predefined ones are not stored).
+    pub(crate) fn deployment_strategy_checked(
+        &self,
+        id: &DeploymentStrategyId,
+    ) -> Result<Option<DeploymentStrategyRecord>> {
+        self.get(&keys::deployment_strategy(id))
+    }
+
     pub(crate) fn version_checked(
         &self,
         stream: &StreamId,
@@ -330,6 +349,36 @@ impl ReadModel for View<'_> {
             }
         }
     }
+
+    fn environment(
+        &self,
+        application: &ApplicationId,
+        id: &EnvironmentId,
+    ) -> Option<EnvironmentRecord> {
+        self.or_fail(self.environment_checked(application, id))
+    }
+
+    fn environment_count(&self, application: &ApplicationId) -> u64 {
+        // One prefix scan per application, bounded by the environment quota.
+        self.count(&keys::environment_prefix(application))
+    }
+
+    fn retired_environment(&self, application: &ApplicationId, id: &EnvironmentId) -> bool {
+        self.contains(&keys::retired_environment(application, id))
+            .unwrap_or_else(|e| {
+                self.fail(e);
+                false
+            })
+    }
+
+    fn deployment_strategy(&self, id: &DeploymentStrategyId) -> Option<DeploymentStrategyRecord> {
+        self.or_fail(self.deployment_strategy_checked(id))
+    }
+
+    fn deployment_strategy_count(&self) -> u64 {
+        // A scan of the user strategies, bounded by the strategy quota.
+        self.count(&[schema::DEPLOYMENT_STRATEGY])
+    }
 }
 
 impl WriteModel for View<'_> {
@@ -384,5 +433,25 @@ impl WriteModel for View<'_> {
         } else {
             self.put_raw(schema::HOSTED_BYTES.to_vec(), bytes.to_be_bytes().to_vec());
         }
+    }
+
+    fn put_environment(&mut self, record: EnvironmentRecord) {
+        self.put(keys::environment(&record.application, &record.id), &record);
+    }
+
+    fn remove_environment(&mut self, application: &ApplicationId, id: &EnvironmentId) {
+        self.delete_raw(keys::environment(application, id));
+    }
+
+    fn put_retired_environment(&mut self, application: &ApplicationId, id: &EnvironmentId) {
+        self.put_raw(keys::retired_environment(application, id), Vec::new());
+    }
+
+    fn put_deployment_strategy(&mut self, record: DeploymentStrategyRecord) {
+        self.put(keys::deployment_strategy(&record.id), &record);
+    }
+
+    fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId) {
+        self.delete_raw(keys::deployment_strategy(id));
     }
 }

@@ -1,7 +1,12 @@
 //! `apply`: fold one recorded event into the projections.
 
-use super::{ApplicationRecord, IdempotencyRecord, ProfileRecord, VersionRecord, WriteModel};
-use crate::event::{Event, Recorded};
+use std::collections::BTreeMap;
+
+use super::{
+    ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
+    ProfileRecord, VersionRecord, WriteModel,
+};
+use crate::event::{EnvironmentState, Event, Recorded, TaggedResource};
 use crate::id::StreamId;
 
 /// Folds `recorded` into `state`.
@@ -148,6 +153,126 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
             if head.latest_live == Some(*version) {
                 head.latest_live = state.live_version_below(stream, *version);
                 state.put_stream(stream, head);
+            }
+        }
+        Event::EnvironmentCreated {
+            application,
+            environment,
+            name,
+            description,
+            monitors,
+            tags,
+        } => state.put_environment(EnvironmentRecord {
+            application: application.clone(),
+            id: environment.clone(),
+            name: name.clone(),
+            description: description.clone(),
+            monitors: monitors.clone(),
+            state: EnvironmentState::ReadyForDeployment,
+            tags: tags.clone(),
+            created: position,
+        }),
+        Event::EnvironmentUpdated {
+            application,
+            environment,
+            name,
+            description,
+            monitors,
+        } => {
+            if let Some(mut record) = state.environment(application, environment) {
+                record.name.clone_from(name);
+                record.description.clone_from(description);
+                record.monitors.clone_from(monitors);
+                state.put_environment(record);
+            }
+        }
+        Event::EnvironmentDeleted {
+            application,
+            environment,
+        } => {
+            state.remove_environment(application, environment);
+            state.put_retired_environment(application, environment);
+        }
+        Event::DeploymentStrategyCreated {
+            strategy,
+            name,
+            description,
+            deployment_duration_in_minutes,
+            final_bake_time_in_minutes,
+            growth_factor,
+            growth_type,
+            replicate_to,
+            tags,
+        } => state.put_deployment_strategy(DeploymentStrategyRecord {
+            id: strategy.clone(),
+            name: name.clone(),
+            description: description.clone(),
+            deployment_duration_in_minutes: *deployment_duration_in_minutes,
+            final_bake_time_in_minutes: *final_bake_time_in_minutes,
+            growth_factor: *growth_factor,
+            growth_type: *growth_type,
+            replicate_to: *replicate_to,
+            tags: tags.clone(),
+            created: position,
+        }),
+        Event::DeploymentStrategyUpdated {
+            strategy,
+            description,
+            deployment_duration_in_minutes,
+            final_bake_time_in_minutes,
+            growth_factor,
+            growth_type,
+        } => {
+            if let Some(mut record) = state.deployment_strategy(strategy) {
+                record.description.clone_from(description);
+                record.deployment_duration_in_minutes = *deployment_duration_in_minutes;
+                record.final_bake_time_in_minutes = *final_bake_time_in_minutes;
+                record.growth_factor = *growth_factor;
+                record.growth_type = *growth_type;
+                state.put_deployment_strategy(record);
+            }
+        }
+        Event::DeploymentStrategyDeleted { strategy } => state.remove_deployment_strategy(strategy),
+        Event::TagsChanged { resource, tags } => set_tags(state, resource, tags),
+    }
+}
+
+/// Replaces the tags of the resource, if it is in the projections (predefined strategies
+/// never are).
+fn set_tags<W: WriteModel + ?Sized>(
+    state: &mut W,
+    resource: &TaggedResource,
+    tags: &BTreeMap<String, String>,
+) {
+    match resource {
+        TaggedResource::Application(id) => {
+            if let Some(mut record) = state.application(id) {
+                record.tags.clone_from(tags);
+                state.put_application(record);
+            }
+        }
+        TaggedResource::Profile {
+            application,
+            profile,
+        } => {
+            if let Some(mut record) = state.profile(application, profile) {
+                record.tags.clone_from(tags);
+                state.put_profile(record);
+            }
+        }
+        TaggedResource::Environment {
+            application,
+            environment,
+        } => {
+            if let Some(mut record) = state.environment(application, environment) {
+                record.tags.clone_from(tags);
+                state.put_environment(record);
+            }
+        }
+        TaggedResource::DeploymentStrategy(id) => {
+            if let Some(mut record) = state.deployment_strategy(id) {
+                record.tags.clone_from(tags);
+                state.put_deployment_strategy(record);
             }
         }
     }

@@ -3,10 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    ApplicationRecord, IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord,
-    WriteModel,
+    ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
+    ProfileRecord, ReadModel, StreamHead, VersionRecord, WriteModel,
 };
-use crate::id::{ApplicationId, ContentHash, ProfileId, StreamId, StreamVersion};
+use crate::id::{
+    ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
+    StreamVersion,
+};
 
 /// Every projection, in ordered maps. Two `MemState`s are equal exactly when the
 /// projections they hold are equal, which is how verification compares the stored
@@ -21,6 +24,9 @@ pub struct MemState {
     content_uses: BTreeSet<(ContentHash, StreamId, StreamVersion)>,
     idempotency: BTreeMap<(StreamId, String), IdempotencyRecord>,
     hosted_bytes: u64,
+    environments: BTreeMap<(ApplicationId, EnvironmentId), EnvironmentRecord>,
+    retired_environments: BTreeSet<(ApplicationId, EnvironmentId)>,
+    deployment_strategies: BTreeMap<DeploymentStrategyId, DeploymentStrategyRecord>,
 }
 
 impl MemState {
@@ -88,6 +94,15 @@ impl MemState {
         if self.hosted_bytes > 0 {
             target.set_hosted_bytes(self.hosted_bytes);
         }
+        for record in self.environments.values() {
+            target.put_environment(record.clone());
+        }
+        for (application, id) in &self.retired_environments {
+            target.put_retired_environment(application, id);
+        }
+        for record in self.deployment_strategies.values() {
+            target.put_deployment_strategy(record.clone());
+        }
     }
 }
 
@@ -137,6 +152,36 @@ impl ReadModel for MemState {
 
     fn hosted_bytes(&self) -> u64 {
         self.hosted_bytes
+    }
+
+    fn environment(
+        &self,
+        application: &ApplicationId,
+        id: &EnvironmentId,
+    ) -> Option<EnvironmentRecord> {
+        self.environments
+            .get(&(application.clone(), id.clone()))
+            .cloned()
+    }
+
+    fn environment_count(&self, application: &ApplicationId) -> u64 {
+        self.environments
+            .keys()
+            .filter(|(a, _)| a == application)
+            .count() as u64
+    }
+
+    fn retired_environment(&self, application: &ApplicationId, id: &EnvironmentId) -> bool {
+        self.retired_environments
+            .contains(&(application.clone(), id.clone()))
+    }
+
+    fn deployment_strategy(&self, id: &DeploymentStrategyId) -> Option<DeploymentStrategyRecord> {
+        self.deployment_strategies.get(id).cloned()
+    }
+
+    fn deployment_strategy_count(&self) -> u64 {
+        self.deployment_strategies.len() as u64
     }
 }
 
@@ -192,5 +237,27 @@ impl WriteModel for MemState {
 
     fn set_hosted_bytes(&mut self, bytes: u64) {
         self.hosted_bytes = bytes;
+    }
+
+    fn put_environment(&mut self, record: EnvironmentRecord) {
+        self.environments
+            .insert((record.application.clone(), record.id.clone()), record);
+    }
+
+    fn remove_environment(&mut self, application: &ApplicationId, id: &EnvironmentId) {
+        self.environments.remove(&(application.clone(), id.clone()));
+    }
+
+    fn put_retired_environment(&mut self, application: &ApplicationId, id: &EnvironmentId) {
+        self.retired_environments
+            .insert((application.clone(), id.clone()));
+    }
+
+    fn put_deployment_strategy(&mut self, record: DeploymentStrategyRecord) {
+        self.deployment_strategies.insert(record.id.clone(), record);
+    }
+
+    fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId) {
+        self.deployment_strategies.remove(id);
     }
 }

@@ -11,9 +11,15 @@ mod records;
 
 pub use apply::apply;
 pub use mem::MemState;
-pub use records::{ApplicationRecord, IdempotencyRecord, ProfileRecord, StreamHead, VersionRecord};
+pub use records::{
+    ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
+    ProfileRecord, StreamHead, VersionRecord,
+};
 
-use crate::id::{ApplicationId, ContentHash, ProfileId, StreamId, StreamVersion};
+use crate::id::{
+    ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
+    StreamVersion,
+};
 
 /// Read access to the projections.
 ///
@@ -38,6 +44,23 @@ pub trait ReadModel {
     fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord>;
     /// Total bytes of live hosted configuration versions (for the hosted store quota).
     fn hosted_bytes(&self) -> u64;
+    /// An environment, if it exists.
+    fn environment(
+        &self,
+        application: &ApplicationId,
+        id: &EnvironmentId,
+    ) -> Option<EnvironmentRecord>;
+    /// How many environments an application has.
+    fn environment_count(&self, application: &ApplicationId) -> u64;
+    /// Whether an environment with this id was deleted from the application: such an id
+    /// is never used again there.
+    fn retired_environment(&self, application: &ApplicationId, id: &EnvironmentId) -> bool;
+    /// A deployment strategy a user created, if it exists. Predefined strategies are not
+    /// in the projections: they are kernel constants, see
+    /// [`predefined_strategy`](crate::predefined_strategy).
+    fn deployment_strategy(&self, id: &DeploymentStrategyId) -> Option<DeploymentStrategyRecord>;
+    /// How many deployment strategies users created (predefined ones not counted).
+    fn deployment_strategy_count(&self) -> u64;
 }
 
 /// Write access to the projections, used only by [`apply`].
@@ -66,4 +89,14 @@ pub trait WriteModel: ReadModel {
     fn put_idempotency(&mut self, stream: &StreamId, token: &str, record: IdempotencyRecord);
     /// Sets the live hosted bytes total.
     fn set_hosted_bytes(&mut self, bytes: u64);
+    /// Inserts or replaces an environment.
+    fn put_environment(&mut self, record: EnvironmentRecord);
+    /// Removes an environment.
+    fn remove_environment(&mut self, application: &ApplicationId, id: &EnvironmentId);
+    /// Records that an environment id was used and its environment deleted.
+    fn put_retired_environment(&mut self, application: &ApplicationId, id: &EnvironmentId);
+    /// Inserts or replaces a user deployment strategy.
+    fn put_deployment_strategy(&mut self, record: DeploymentStrategyRecord);
+    /// Removes a user deployment strategy.
+    fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId);
 }

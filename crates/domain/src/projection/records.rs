@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::content::ContentRef;
-use crate::event::ValidatorRef;
+use crate::event::{
+    EnvironmentState, GrowthFactor, GrowthType, Monitor, ReplicateTo, ValidatorRef,
+};
 use crate::id::{
-    ApplicationId, ContentHash, Position, ProfileId, StreamId, StreamVersion, Timestamp,
+    ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, Position, ProfileId, StreamId,
+    StreamVersion, Timestamp,
 };
 
 /// An application, as the catalog holds it.
@@ -50,6 +53,62 @@ pub struct ProfileRecord {
     pub tags: BTreeMap<String, String>,
     /// The position of the event that created it.
     pub created: Position,
+}
+
+/// An environment, as the catalog holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentRecord {
+    /// The owning application.
+    pub application: ApplicationId,
+    /// Its id.
+    pub id: EnvironmentId,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// The alarms its deployments watch.
+    pub monitors: Vec<Monitor>,
+    /// Where it stands in its deployments (`ReadyForDeployment` until deployments exist).
+    pub state: EnvironmentState,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// The position of the event that created it.
+    pub created: Position,
+}
+
+/// A deployment strategy: a user's, as the catalog holds it, or one of AppConfig's
+/// predefined ones ([`predefined_strategies`](crate::predefined_strategies)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentStrategyRecord {
+    /// Its id.
+    pub id: DeploymentStrategyId,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Minutes a deployment takes to reach every target.
+    pub deployment_duration_in_minutes: u32,
+    /// Minutes alarms are watched after the last step.
+    pub final_bake_time_in_minutes: u32,
+    /// The step, in percent of targets.
+    pub growth_factor: GrowthFactor,
+    /// How steps grow.
+    pub growth_type: GrowthType,
+    /// Where the strategy is copied to.
+    pub replicate_to: ReplicateTo,
+    /// Its tags (always empty for predefined strategies).
+    pub tags: BTreeMap<String, String>,
+    /// The position of the event that created it; position 0 (before the first record)
+    /// for the predefined strategies, which exist in every store without an event.
+    pub created: Position,
+}
+
+impl DeploymentStrategyRecord {
+    /// True for AppConfig's predefined strategies.
+    #[must_use]
+    pub fn is_predefined(&self) -> bool {
+        self.id.is_predefined()
+    }
 }
 
 /// The head of a stream: the latest-version projection.

@@ -4,8 +4,11 @@
 //! scenario doubles as evidence that replay accepts what `decide` produces (E5).
 
 mod applications;
+mod deployment_strategies;
+mod environments;
 mod hosted_versions;
 mod profiles;
 mod replay_check;
 mod stream_kernel;
 mod support;
+mod tags;

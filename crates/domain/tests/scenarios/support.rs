@@ -8,9 +8,11 @@
 use std::collections::BTreeMap;
 
 use verso_domain::{
-    ApplicationId, Command, Content, CreateApplication, CreateHostedVersion, CreateProfile,
-    Decision, Detail, Event, Limits, MemState, Position, ProfileId, Recorded, Rejection,
-    RejectionKind, StreamId, StreamVersion, Timestamp, Violation, check, decide, projection::apply,
+    ApplicationId, Command, Content, CreateApplication, CreateDeploymentStrategy,
+    CreateEnvironment, CreateHostedVersion, CreateProfile, Decision, DeploymentStrategyId, Detail,
+    EnvironmentId, Event, GrowthFactor, GrowthType, Limits, MemState, Position, ProfileId,
+    Recorded, Rejection, RejectionKind, ReplicateTo, StreamId, StreamVersion, Timestamp, Violation,
+    check, decide, projection::apply,
 };
 
 /// The content type every version built here carries.
@@ -24,6 +26,18 @@ pub(crate) fn app(id: &str) -> ApplicationId {
 
 pub(crate) fn prof(id: &str) -> ProfileId {
     ProfileId::parse(id).expect("test profile ids are well formed")
+}
+
+pub(crate) fn env(id: &str) -> EnvironmentId {
+    EnvironmentId::parse(id).expect("test environment ids are well formed")
+}
+
+pub(crate) fn strategy(id: &str) -> DeploymentStrategyId {
+    DeploymentStrategyId::parse(id).expect("test strategy ids are well formed")
+}
+
+pub(crate) fn growth(value: f32) -> GrowthFactor {
+    GrowthFactor::new(value).expect("test growth factors are within 1..100")
 }
 
 pub(crate) fn hosted(application: &str, profile: &str) -> StreamId {
@@ -120,6 +134,46 @@ pub(crate) fn version_deleted(application: &str, profile: &str, version: u64) ->
     }
 }
 
+/// An `EnvironmentCreated` as `decide` records it for [`create_environment`].
+pub(crate) fn environment_created(application: &str, environment: &str) -> Event {
+    Event::EnvironmentCreated {
+        application: app(application),
+        environment: env(environment),
+        name: format!("env {environment}"),
+        description: None,
+        monitors: Vec::new(),
+        tags: BTreeMap::new(),
+    }
+}
+
+pub(crate) fn environment_deleted(application: &str, environment: &str) -> Event {
+    Event::EnvironmentDeleted {
+        application: app(application),
+        environment: env(environment),
+    }
+}
+
+/// A `DeploymentStrategyCreated` as `decide` records it for [`create_strategy`].
+pub(crate) fn strategy_created(id: &str) -> Event {
+    Event::DeploymentStrategyCreated {
+        strategy: strategy(id),
+        name: format!("strategy {id}"),
+        description: None,
+        deployment_duration_in_minutes: 10,
+        final_bake_time_in_minutes: 0,
+        growth_factor: growth(25.0),
+        growth_type: GrowthType::Linear,
+        replicate_to: ReplicateTo::None,
+        tags: BTreeMap::new(),
+    }
+}
+
+pub(crate) fn strategy_deleted(id: &str) -> Event {
+    Event::DeploymentStrategyDeleted {
+        strategy: strategy(id),
+    }
+}
+
 /// Application `app1` with hosted profile `prf1`: the usual start of a version scenario.
 pub(crate) fn hosted_profile_history() -> Vec<Event> {
     vec![
@@ -150,6 +204,32 @@ pub(crate) fn create_profile(application: &str, profile: &str) -> CreateProfile 
         validators: Vec::new(),
         profile_type: None,
         kms_key_identifier: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+pub(crate) fn create_environment(application: &str, environment: &str) -> CreateEnvironment {
+    CreateEnvironment {
+        application: app(application),
+        id: env(environment),
+        name: format!("env {environment}"),
+        description: None,
+        monitors: Vec::new(),
+        tags: BTreeMap::new(),
+    }
+}
+
+/// The smallest valid strategy: 10 minutes, 25% linear, defaults for the rest.
+pub(crate) fn create_strategy(id: &str) -> CreateDeploymentStrategy {
+    CreateDeploymentStrategy {
+        id: strategy(id),
+        name: format!("strategy {id}"),
+        description: None,
+        deployment_duration_in_minutes: 10,
+        final_bake_time_in_minutes: None,
+        growth_factor: growth(25.0),
+        growth_type: None,
+        replicate_to: None,
         tags: BTreeMap::new(),
     }
 }
@@ -252,6 +332,23 @@ impl Given {
     pub(crate) fn when_replayed(&self, event: Event) -> Result<(), Violation> {
         check(&self.state, &self.recorded(event))
     }
+
+    /// Asserts replay's `check` accepts `event` as the next record.
+    #[track_caller]
+    pub(crate) fn replay_accepts(&self, event: Event) {
+        if let Err(violation) = self.when_replayed(event.clone()) {
+            panic!("check refused {event:?}: {violation}");
+        }
+    }
+
+    /// Asserts replay's `check` refuses `event` as the next record; returns why.
+    #[track_caller]
+    pub(crate) fn replay_refuses(&self, event: Event) -> Violation {
+        match self.when_replayed(event.clone()) {
+            Ok(()) => panic!("check accepted the forged event {event:?}"),
+            Err(violation) => violation,
+        }
+    }
 }
 
 /// The outcome of a decided command.
@@ -303,6 +400,22 @@ impl Then {
             given.record(event.clone());
         }
         (decision.events, given)
+    }
+
+    /// Asserts the command was accepted and appends nothing (it changes nothing).
+    #[track_caller]
+    pub(crate) fn then_nothing_appended(self) -> Given {
+        match self.result {
+            Ok(d) => {
+                assert!(d.events.is_empty(), "appended {:?}", d.events);
+                assert!(d.existing.is_none(), "no existing version answers it");
+            }
+            Err(r) => panic!(
+                "expected the command to be accepted, got {:?}: {r}",
+                r.kind()
+            ),
+        }
+        self.given
     }
 
     /// Asserts the command was rejected with `kind`; returns the rejection.

@@ -3,7 +3,10 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use verso_domain::{ApplicationId, ContentHash, Position, ProfileId, StreamId, StreamVersion};
+use verso_domain::{
+    ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, Position, ProfileId, StreamId,
+    StreamVersion,
+};
 
 use super::schema;
 
@@ -68,6 +71,35 @@ pub(crate) fn profile_prefix(application: &ApplicationId) -> Vec<u8> {
 /// `p` + application + profile.
 pub(crate) fn profile(application: &ApplicationId, id: &ProfileId) -> Vec<u8> {
     let mut key = profile_prefix(application);
+    key.extend_from_slice(id.as_str().as_bytes());
+    key
+}
+
+/// `e` + application (prefix of every environment of the application).
+pub(crate) fn environment_prefix(application: &ApplicationId) -> Vec<u8> {
+    let mut key = vec![schema::ENVIRONMENT];
+    push_str(&mut key, application.as_str());
+    key
+}
+
+/// `e` + application + environment.
+pub(crate) fn environment(application: &ApplicationId, id: &EnvironmentId) -> Vec<u8> {
+    let mut key = environment_prefix(application);
+    key.extend_from_slice(id.as_str().as_bytes());
+    key
+}
+
+/// `r` + application + environment: a retired environment id.
+pub(crate) fn retired_environment(application: &ApplicationId, id: &EnvironmentId) -> Vec<u8> {
+    let mut key = vec![schema::RETIRED_ENVIRONMENT];
+    push_str(&mut key, application.as_str());
+    key.extend_from_slice(id.as_str().as_bytes());
+    key
+}
+
+/// `d` + strategy id.
+pub(crate) fn deployment_strategy(id: &DeploymentStrategyId) -> Vec<u8> {
+    let mut key = vec![schema::DEPLOYMENT_STRATEGY];
     key.extend_from_slice(id.as_str().as_bytes());
     key
 }
@@ -192,6 +224,16 @@ mod tests {
         let k2 = version(&s2, StreamVersion::new(1));
         assert!(!k2.starts_with(&p1));
         assert_eq!(trailing_version(&k2), Some(StreamVersion::new(1)));
+    }
+
+    #[test]
+    fn environment_keys_of_different_applications_never_interleave() {
+        let a1 = ApplicationId::parse("abcd").unwrap();
+        let a2 = ApplicationId::parse("abcde").unwrap();
+        let e = EnvironmentId::parse("eeee").unwrap();
+        assert!(!environment(&a2, &e).starts_with(&environment_prefix(&a1)));
+        assert!(environment(&a1, &e).starts_with(&environment_prefix(&a1)));
+        assert_ne!(environment(&a1, &e), retired_environment(&a1, &e));
     }
 
     #[test]

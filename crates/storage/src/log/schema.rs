@@ -38,9 +38,17 @@ pub(crate) const CONTENT_USE: u8 = b'h';
 pub(crate) const IDEMPOTENCY: u8 = b'i';
 /// `b` -> total live hosted bytes (u64 BE).
 pub(crate) const HOSTED_BYTES: &[u8] = b"b";
+/// `e` + application + environment -> environment record.
+pub(crate) const ENVIRONMENT: u8 = b'e';
+/// `r` + application + environment -> empty: the ids of deleted environments, never
+/// reused (invariant E8).
+pub(crate) const RETIRED_ENVIRONMENT: u8 = b'r';
+/// `d` + strategy id -> a user deployment strategy record (predefined strategies are
+/// kernel constants and never stored).
+pub(crate) const DEPLOYMENT_STRATEGY: u8 = b'd';
 
 /// Every projection prefix, for rebuild and verification.
-pub(crate) const PROJECTION_PREFIXES: [u8; 8] = [
+pub(crate) const PROJECTION_PREFIXES: [u8; 11] = [
     APPLICATION,
     PROFILE,
     STREAM,
@@ -49,6 +57,9 @@ pub(crate) const PROJECTION_PREFIXES: [u8; 8] = [
     CONTENT_USE,
     IDEMPOTENCY,
     b'b',
+    ENVIRONMENT,
+    RETIRED_ENVIRONMENT,
+    DEPLOYMENT_STRATEGY,
 ];
 
 /// The log format this build writes and reads. The marker value is
