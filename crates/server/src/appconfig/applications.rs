@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Body;
-use axum::extract::{RawPathParams, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use verso_domain::projection::ApplicationRecord;
 use verso_storage::NewApplication;
 
 use super::{AppState, application_id, committed, outcome, required};
-use crate::wire::{self, ApiError, Operation, Query};
+use crate::wire::{self, ApiError, Labels, Operation, Query};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -58,7 +58,7 @@ pub(super) async fn create(
 
 pub(super) async fn get(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
 ) -> Result<Response, ApiError> {
     const OP: Operation = Operation::GetApplication;
     let id = application_id(&params)?;
@@ -79,7 +79,7 @@ pub(super) async fn list(State(state): State<AppState>, uri: Uri) -> Result<Resp
 
 pub(super) async fn update(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -98,7 +98,7 @@ pub(super) async fn update(
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     const OP: Operation = Operation::DeleteApplication;

@@ -4,7 +4,7 @@
 //! header (aws-api-surface.md, CreateHostedConfigurationVersion).
 
 use axum::body::Body;
-use axum::extract::{RawPathParams, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -14,7 +14,7 @@ use verso_storage::NewHostedVersion;
 
 use super::{AppState, application_id, committed, outcome, profile_id};
 use crate::schema;
-use crate::wire::{self, ApiError, BodyError, Operation, Query};
+use crate::wire::{self, ApiError, BodyError, Labels, Operation, Query};
 
 /// The `HostedConfigurationVersion` output: metadata headers and the raw content.
 fn version_response(status: StatusCode, record: &VersionRecord, content: Vec<u8>) -> Response {
@@ -71,7 +71,7 @@ fn summary_json(record: &VersionRecord) -> Value {
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -127,7 +127,7 @@ pub(super) async fn create(
 
 pub(super) async fn get(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
 ) -> Result<Response, ApiError> {
     const OP: Operation = Operation::GetHostedConfigurationVersion;
     let application = application_id(&params)?;
@@ -146,7 +146,7 @@ pub(super) async fn get(
 
 pub(super) async fn list(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     const OP: Operation = Operation::ListHostedConfigurationVersions;
@@ -178,7 +178,7 @@ pub(super) async fn list(
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     const OP: Operation = Operation::DeleteHostedConfigurationVersion;
@@ -201,7 +201,7 @@ pub(super) async fn delete(
 /// with one never validates; the details say so.
 pub(super) async fn validate(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     const OP: Operation = Operation::ValidateConfiguration;

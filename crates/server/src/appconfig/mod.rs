@@ -8,13 +8,13 @@ mod profiles;
 use std::future::Future;
 
 use axum::Router;
-use axum::extract::RawPathParams;
+
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use verso_domain::{ApplicationId, ProfileId};
 use verso_storage::{Outcome, Store};
 
-use crate::wire::{self, ApiError, Operation};
+use crate::wire::{self, ApiError, Labels, Operation};
 
 /// What every handler shares: the store. Cloning it is cheap (an `Arc`).
 #[derive(Clone, Debug)]
@@ -75,14 +75,14 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// The `{ApplicationId}` label. Input ids are only length-checked by AWS (1..64); one
 /// that cannot be an id names no application.
-fn application_id(params: &RawPathParams) -> Result<ApplicationId, ApiError> {
+fn application_id(params: &Labels) -> Result<ApplicationId, ApiError> {
     let text = wire::name_label(params, "ApplicationId", 64)?;
     ApplicationId::parse(&text)
         .map_err(|_| ApiError::not_found("Application", format!("application {text} not found")))
 }
 
 /// The `{ConfigurationProfileId}` label (1..128).
-fn profile_id(params: &RawPathParams) -> Result<ProfileId, ApiError> {
+fn profile_id(params: &Labels) -> Result<ProfileId, ApiError> {
     let text = wire::name_label(params, "ConfigurationProfileId", 128)?;
     ProfileId::parse(&text).map_err(|_| {
         ApiError::not_found(

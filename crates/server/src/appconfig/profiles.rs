@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Body;
-use axum::extract::{RawPathParams, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use verso_domain::projection::ProfileRecord;
 use verso_storage::{NewProfile, ProfileChanges, Store};
 
 use super::{AppState, application_id, committed, outcome, profile_id, required};
-use crate::wire::{self, ApiError, Operation, Query};
+use crate::wire::{self, ApiError, Labels, Operation, Query};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -131,7 +131,7 @@ fn summary_json(record: &ProfileRecord) -> Value {
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -164,7 +164,7 @@ pub(super) async fn create(
 
 pub(super) async fn get(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
 ) -> Result<Response, ApiError> {
     const OP: Operation = Operation::GetConfigurationProfile;
     let application = application_id(&params)?;
@@ -176,7 +176,7 @@ pub(super) async fn get(
 
 pub(super) async fn list(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     const OP: Operation = Operation::ListConfigurationProfiles;
@@ -204,7 +204,7 @@ pub(super) async fn list(
 
 pub(super) async fn update(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -232,7 +232,7 @@ pub(super) async fn update(
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    params: RawPathParams,
+    params: Labels,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     const OP: Operation = Operation::DeleteConfigurationProfile;

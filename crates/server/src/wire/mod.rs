@@ -6,7 +6,8 @@ pub mod error;
 pub mod operation;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{RawPathParams, Request};
+use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -28,12 +29,32 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 /// rather than a reset connection. Beyond it the connection is closed.
 const MAX_DRAIN: u64 = 64 * 1024 * 1024;
 
+/// The path labels of a request, still percent-encoded. Extracting them never fails
+/// with axum's plain-text rejection: a label that is not UTF-8 once decoded is a
+/// `BadRequestException`.
+#[derive(Debug)]
+pub struct Labels(RawPathParams);
+
+impl<S: Send + Sync> FromRequestParts<S> for Labels {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        RawPathParams::from_request_parts(parts, state)
+            .await
+            .map(Self)
+            .map_err(|e| {
+                ApiError::bad_request(format!("a path label is invalid: {}", e.body_text()))
+            })
+    }
+}
+
 /// A path label, percent-decoded after the path was split on `/` (§2.1).
 ///
 /// # Errors
 /// `BadRequestException` when the label is missing or does not decode to UTF-8.
-pub fn label(params: &RawPathParams, name: &str) -> Result<String, ApiError> {
+pub fn label(params: &Labels, name: &str) -> Result<String, ApiError> {
     let raw = params
+        .0
         .iter()
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value)
@@ -48,7 +69,7 @@ pub fn label(params: &RawPathParams, name: &str) -> Result<String, ApiError> {
 ///
 /// # Errors
 /// `BadRequestException` when it is empty, too long or not UTF-8.
-pub fn name_label(params: &RawPathParams, name: &str, max: usize) -> Result<String, ApiError> {
+pub fn name_label(params: &Labels, name: &str, max: usize) -> Result<String, ApiError> {
     let value = label(params, name)?;
     let len = value.chars().count();
     if len == 0 || len > max {
@@ -63,7 +84,7 @@ pub fn name_label(params: &RawPathParams, name: &str, max: usize) -> Result<Stri
 ///
 /// # Errors
 /// `BadRequestException` when it is not a non-negative decimal integer.
-pub fn integer_label(params: &RawPathParams, name: &str) -> Result<u64, ApiError> {
+pub fn integer_label(params: &Labels, name: &str) -> Result<u64, ApiError> {
     let value = label(params, name)?;
     value
         .parse::<u64>()

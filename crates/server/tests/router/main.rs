@@ -1,0 +1,9 @@
+//! In-process router tests (no socket): every operation, and every error it can return,
+//! against aws-api-surface.md §3. One test binary, one module per resource.
+
+mod applications;
+mod hosted_versions;
+mod profiles;
+mod support;
+mod validate;
+mod wire;

@@ -1,0 +1,136 @@
+//! Cross-cutting wire behaviour: request ids, unknown operations, malformed bodies,
+//! percent-encoded labels, internal errors.
+
+use axum::body::Body;
+use axum::http::Method;
+use serde_json::json;
+
+use crate::support::Harness;
+
+#[tokio::test]
+async fn every_response_has_a_request_id_errors_included() {
+    let h = Harness::new();
+    for r in [
+        h.get("/applications").await,
+        h.get("/applications/zzzzzzz").await,
+        h.get("/nowhere").await,
+    ] {
+        let id = r.header("x-amzn-requestid").expect("request id");
+        assert_eq!(id.len(), 36, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_wrong_methods_are_unknown_operations() {
+    let h = Harness::new();
+    h.get("/nowhere")
+        .await
+        .assert_error(404, "UnknownOperationException");
+    h.send(Method::PUT, "/applications", &[], Body::empty())
+        .await
+        .assert_error(404, "UnknownOperationException");
+    // Adjacent AppConfig operations Verso does not serve.
+    h.get("/settings")
+        .await
+        .assert_error(404, "UnknownOperationException");
+    h.get("/extensions")
+        .await
+        .assert_error(404, "UnknownOperationException");
+}
+
+#[tokio::test]
+async fn malformed_json_and_non_objects_are_bad_requests() {
+    let h = Harness::new();
+    for body in [
+        "{",
+        "[]",
+        "\"Name\"",
+        "{\"Name\": \"\u{1}\"",
+        "{\"Name\": null, \"Tags\": [1]}",
+    ] {
+        h.send(
+            Method::POST,
+            "/applications",
+            &[("content-type", "application/json")],
+            body.to_owned(),
+        )
+        .await
+        .assert_error(400, "BadRequestException");
+    }
+    h.send(Method::POST, "/applications", &[], vec![b'{', 0xff, b'}'])
+        .await
+        .assert_error(400, "BadRequestException");
+}
+
+#[tokio::test]
+async fn a_json_body_over_one_mebibyte_is_refused_before_it_is_buffered() {
+    let h = Harness::new();
+    let huge = format!("{{\"Name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    h.send(
+        Method::POST,
+        "/applications",
+        &[("content-type", "application/json")],
+        huge,
+    )
+    .await
+    .assert_error(400, "BadRequestException");
+}
+
+#[tokio::test]
+async fn labels_are_percent_decoded_after_the_path_is_split() {
+    let h = Harness::new();
+    let app = h.application("a").await;
+    // `%61` is `a`: a label decodes to the id it spells.
+    let encoded: String = app.bytes().map(|b| format!("%{b:02X}")).collect();
+    h.get(&format!("/applications/{encoded}"))
+        .await
+        .assert_status(200);
+    // A decoded `/` stays inside the label; it names no application.
+    h.get("/applications/ab%2Fcd")
+        .await
+        .assert_error(404, "ResourceNotFoundException");
+    h.get("/applications/%FF%FE")
+        .await
+        .assert_error(400, "BadRequestException");
+}
+
+#[tokio::test]
+async fn the_signers_access_key_is_recorded_as_the_actor() {
+    let h = Harness::new();
+    h.send(
+        Method::POST,
+        "/applications",
+        &[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDVERSO/20261122/us-east-1/appconfig/aws4_request, SignedHeaders=host, Signature=0",
+        )],
+        json!({"Name": "a"}).to_string(),
+    )
+    .await
+    .assert_status(201);
+    let events: Vec<_> = h
+        .store
+        .events(verso_domain::Position::FIRST)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(events[0].actor.as_deref(), Some("AKIDVERSO"));
+}
+
+#[cfg(feature = "failpoints")]
+#[tokio::test]
+async fn a_failed_sync_is_an_internal_server_error_with_a_json_body_then_the_store_refuses() {
+    let h = Harness::new();
+    h.store.fail_next_syncs(1);
+    let body = h
+        .post_json("/applications", &json!({"Name": "a"}))
+        .await
+        .assert_error(500, "InternalServerException");
+    // The client gets a generic message, not the store's detail.
+    assert!(
+        !body["Message"].as_str().unwrap().contains("sync"),
+        "{body}"
+    );
+    h.post_json("/applications", &json!({"Name": "b"}))
+        .await
+        .assert_error(500, "InternalServerException");
+}
