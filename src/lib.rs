@@ -56,14 +56,16 @@
 
 pub use verso_domain as domain;
 pub use verso_domain::{
-    ApplicationId, ContentHash, Event, Limits, Position, ProfileId, Recorded, Rejection,
-    RejectionKind, StreamId, StreamVersion, Timestamp, ValidatorKind,
+    ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, EnvironmentState, Event,
+    GrowthFactor, GrowthType, Limits, Monitor, Position, ProfileId, Recorded, Rejection,
+    RejectionKind, ReplicateTo, StreamId, StreamVersion, TaggedResource, Timestamp, ValidatorKind,
 };
 pub use verso_storage::{
-    Clock, Committed, Conflict, Durability, Error, ErrorKind, Head, HostedVersion, Mapped,
-    NewApplication, NewHostedVersion, NewProfile, Outcome, Page, PageRequest, Pending,
-    ProfileChanges, RebuildReport, Refused, Result, Store, StoreOptions, Subject, Ticket,
-    VerifyReport, Violation, verify_path,
+    Clock, Committed, Conflict, DeploymentStrategyChanges, Durability, EnvironmentChanges, Error,
+    ErrorKind, Head, HostedVersion, Mapped, NewApplication, NewDeploymentStrategy, NewEnvironment,
+    NewHostedVersion, NewProfile, Outcome, Page, PageRequest, Pending, ProfileChanges,
+    RebuildReport, Refused, Result, Store, StoreOptions, Subject, Ticket, VerifyReport, Violation,
+    verify_path,
 };
 
 // The README's library example is compiled and run as a doctest.

@@ -1,6 +1,14 @@
 //! Typed writes on [`Store`]: each builds a kernel command, submits it, and maps the
 //! outcome to the record the caller wants. Each returns a [`Pending`] to `.wait()` on or
-//! `.await`.
+//! `.await`. Applications, profiles and hosted versions are here; environments,
+//! deployment strategies and tags in the submodules.
+
+mod environments;
+mod strategies;
+mod tags;
+
+pub use environments::{EnvironmentChanges, NewEnvironment};
+pub use strategies::{DeploymentStrategyChanges, NewDeploymentStrategy};
 
 use std::collections::BTreeMap;
 

@@ -40,7 +40,10 @@ mod store;
 mod verify;
 mod view;
 
-pub use api::{NewApplication, NewHostedVersion, NewProfile, Pending, ProfileChanges};
+pub use api::{
+    DeploymentStrategyChanges, EnvironmentChanges, NewApplication, NewDeploymentStrategy,
+    NewEnvironment, NewHostedVersion, NewProfile, Pending, ProfileChanges,
+};
 pub use commit::{Committed, Mapped, Subject, Ticket};
 pub use error::{Conflict, Error, ErrorKind, Outcome, Refused, Result};
 pub use log::{ChainHash, Head};

@@ -3,6 +3,10 @@
 //! A read sees every acknowledged write. It may also see a group that the writer has
 //! written to sled but not yet made durable; such a group is not acknowledged to anyone,
 //! and a crash can still take it away (docs/design/durability.md, R1).
+//!
+//! Environments, deployment strategies and tags are read in the submodule.
+
+mod catalog;
 
 use std::ops::Bound;
 

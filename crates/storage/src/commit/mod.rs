@@ -9,7 +9,9 @@ pub use completion::{Mapped, Ticket};
 pub(crate) use writer::{Checked, Message, Progress, Request, Writer};
 
 use verso_domain::Recorded;
-use verso_domain::projection::{ApplicationRecord, ProfileRecord, VersionRecord};
+use verso_domain::projection::{
+    ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, ProfileRecord, VersionRecord,
+};
 
 /// What an accepted command produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,4 +35,8 @@ pub enum Subject {
     Profile(ProfileRecord),
     /// A version.
     Version(VersionRecord),
+    /// An environment.
+    Environment(EnvironmentRecord),
+    /// A user deployment strategy.
+    DeploymentStrategy(DeploymentStrategyRecord),
 }

@@ -317,6 +317,22 @@ fn subject(view: &View<'_>, command: &Command) -> Option<Subject> {
             profile,
             ..
         } => view.profile(application, profile).map(Subject::Profile),
+        Command::CreateEnvironment(c) => view
+            .environment(&c.application, &c.id)
+            .map(Subject::Environment),
+        Command::UpdateEnvironment {
+            application,
+            environment,
+            ..
+        } => view
+            .environment(application, environment)
+            .map(Subject::Environment),
+        Command::CreateDeploymentStrategy(c) => view
+            .deployment_strategy(&c.id)
+            .map(Subject::DeploymentStrategy),
+        Command::UpdateDeploymentStrategy { strategy, .. } => view
+            .deployment_strategy(strategy)
+            .map(Subject::DeploymentStrategy),
         Command::CreateHostedVersion(c) => {
             let stream = verso_domain::StreamId::hosted(&c.application, &c.profile);
             let head = view.stream(&stream)?;
