@@ -2,15 +2,18 @@
 //! handler a thin adapter from the wire to a typed store call and back.
 
 mod applications;
+mod environments;
 mod hosted_versions;
 mod profiles;
+mod strategies;
+mod tags;
 
 use std::future::Future;
 
 use axum::Router;
 
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use verso_domain::{ApplicationId, ProfileId};
 use verso_storage::{Outcome, Store};
 
@@ -70,6 +73,32 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             &format!("{PROFILE}/validators"),
             post(hosted_versions::validate),
+        )
+        .route(
+            "/applications/{ApplicationId}/environments",
+            get(environments::list).post(environments::create),
+        )
+        .route(
+            "/applications/{ApplicationId}/environments/{EnvironmentId}",
+            get(environments::get)
+                .patch(environments::update)
+                .delete(environments::delete),
+        )
+        .route(
+            "/deploymentstrategies",
+            get(strategies::list).post(strategies::create),
+        )
+        .route(
+            "/deploymentstrategies/{DeploymentStrategyId}",
+            get(strategies::get).patch(strategies::update),
+        )
+        .route(
+            "/deployementstrategies/{DeploymentStrategyId}",
+            delete(strategies::delete),
+        )
+        .route(
+            "/tags/{ResourceArn}",
+            get(tags::list).post(tags::tag).delete(tags::untag),
         )
 }
 

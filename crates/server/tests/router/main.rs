@@ -2,8 +2,11 @@
 //! against aws-api-surface.md §3. One test binary, one module per resource.
 
 mod applications;
+mod environments;
 mod hosted_versions;
 mod profiles;
+mod strategies;
 mod support;
+mod tags;
 mod validate;
 mod wire;
