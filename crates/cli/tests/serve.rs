@@ -1,0 +1,147 @@
+//! `verso serve` as a process: where it keeps its data, how it stops, and the clear
+//! errors it gives for a bad start.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn verso() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_verso"));
+    c.env("RUST_LOG", "warn").env_remove("VERSO_DATA_DIR");
+    c
+}
+
+/// Starts `verso serve` with `extra` arguments; returns the child and its address.
+fn start(command: &mut Command) -> (Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read stdout");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// Sends SIGTERM and waits (at most 10 s) for the exit status.
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("verso serve ignored SIGTERM for 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One raw HTTP/1.1 request; returns the status line.
+fn status_line(addr: &str, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.lines().next().unwrap_or_default().to_owned()
+}
+
+fn serve_args(dir: &Path) -> Vec<std::ffi::OsString> {
+    vec![
+        "serve".into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--data-dir".into(),
+        dir.as_os_str().to_owned(),
+    ]
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly_and_the_data_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = start(verso().args(serve_args(dir.path())));
+    let body = r#"{"Name": "a"}"#;
+    let created = status_line(
+        &addr,
+        &format!(
+            "POST /applications HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(created, "HTTP/1.1 201 Created");
+    assert!(terminate(&mut child).success());
+    // The store was closed: a new server opens it (no lock left) and sees the data.
+    let (mut child, addr) = start(verso().args(serve_args(dir.path())));
+    let list = status_line(
+        &addr,
+        "GET /applications HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(list, "HTTP/1.1 200 OK");
+    assert!(terminate(&mut child).success());
+}
+
+#[test]
+fn the_data_directory_defaults_to_verso_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("from-env");
+    let (mut child, _) = start(
+        verso()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("VERSO_DATA_DIR", &data),
+    );
+    assert!(terminate(&mut child).success());
+    assert!(data.join("db").exists(), "no store in {}", data.display());
+}
+
+#[test]
+fn a_second_server_on_the_same_data_directory_fails_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, _) = start(verso().args(serve_args(dir.path())));
+    let second = verso()
+        .args(serve_args(dir.path()))
+        .output()
+        .expect("run second");
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("opening the store") && stderr.contains("in use by another process"),
+        "{stderr}"
+    );
+    assert!(terminate(&mut first).success());
+}
+
+#[test]
+fn a_file_as_data_directory_and_a_bad_address_are_refused_before_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let out = verso().args(serve_args(&file)).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("data directory"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = verso()
+        .args(["serve", "--listen", "localhost:notaport"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--listen"));
+}
