@@ -174,3 +174,17 @@ def test_a_deleted_application_frees_its_quota_slot(client):
     ids = [new_app(client, f"app{i}") for i in range(100)]
     ok(client.delete_application(ApplicationId=ids[0]), 204)
     new_app(client, "fits again")
+
+
+def test_update_application_with_an_empty_name_is_a_bad_request(client, loose_client):
+    app_id = new_app(client, "kept")
+    with bad_request(loose_client):
+        loose_client.update_application(ApplicationId=app_id, Name="")
+    assert ok(client.get_application(ApplicationId=app_id), 200)["Name"] == "kept"
+
+
+def test_an_application_id_with_a_slash_is_one_percent_encoded_label_and_is_not_found(client):
+    # botocore sends `a%2Fb`: the server splits the path first, then decodes, so this is
+    # GetApplication of the id "a/b", which does not exist, not an unknown route.
+    with not_found(client):
+        client.get_application(ApplicationId="a/b")

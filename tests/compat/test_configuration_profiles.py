@@ -14,6 +14,7 @@ from support import (
     new_version,
     not_found,
     ok,
+    refused,
 )
 
 SCHEMA = json.dumps({"type": "object", "required": ["on"]})
@@ -293,3 +294,60 @@ def test_get_configuration_profile_with_a_129_character_id_is_a_bad_request(clie
     app_id = new_app(client)
     with bad_request(client):
         client.get_configuration_profile(ApplicationId=app_id, ConfigurationProfileId="p" * 129)
+
+
+def test_update_configuration_profile_with_an_empty_kms_key_identifier_removes_the_key(client):
+    app_id = new_app(client)
+    profile_id = new_profile(client, app_id, KmsKeyIdentifier="alias/config")
+    resp = ok(
+        client.update_configuration_profile(
+            ApplicationId=app_id, ConfigurationProfileId=profile_id, KmsKeyIdentifier=""
+        ),
+        200,
+    )
+    assert resp.get("KmsKeyIdentifier", "") == ""
+    got = ok(client.get_configuration_profile(ApplicationId=app_id, ConfigurationProfileId=profile_id), 200)
+    assert got.get("KmsKeyIdentifier", "") == ""
+
+
+def test_create_configuration_profile_with_an_empty_kms_key_identifier_is_a_bad_request(loose_client):
+    app_id = new_app(loose_client)
+    with bad_request(loose_client):
+        loose_client.create_configuration_profile(
+            ApplicationId=app_id, Name="p", LocationUri="hosted", KmsKeyIdentifier=""
+        )
+
+
+def test_list_configuration_profiles_with_a_type_outside_the_pattern_is_a_bad_request(client):
+    app_id = new_app(client)
+    with bad_request(client):
+        client.list_configuration_profiles(ApplicationId=app_id, Type="!flags")
+
+
+def test_the_101st_profile_of_an_application_exceeds_the_service_quota(client):
+    app_id = new_app(client)
+    for i in range(100):
+        new_profile(client, app_id, f"p{i}")
+    with refused(client, "ServiceQuotaExceededException", 402):
+        client.create_configuration_profile(ApplicationId=app_id, Name="one too many", LocationUri="hosted")
+    # The quota is per application.
+    new_profile(client, new_app(client, "other"), "fits")
+
+
+def test_a_version_of_a_deleted_profile_is_resource_not_found(client):
+    app_id = new_app(client)
+    profile_id = new_profile(client, app_id)
+    new_version(client, app_id, profile_id)
+    ok(
+        client.delete_hosted_configuration_version(
+            ApplicationId=app_id, ConfigurationProfileId=profile_id, VersionNumber=1
+        ),
+        204,
+    )
+    ok(client.delete_configuration_profile(ApplicationId=app_id, ConfigurationProfileId=profile_id), 204)
+    with not_found(client):
+        client.get_hosted_configuration_version(
+            ApplicationId=app_id, ConfigurationProfileId=profile_id, VersionNumber=1
+        )
+    with not_found(client):
+        client.list_hosted_configuration_versions(ApplicationId=app_id, ConfigurationProfileId=profile_id)

@@ -174,3 +174,31 @@ def test_a_well_formed_arn_of_something_else_than_an_appconfig_resource_is_refus
 
 def test_a_predefined_strategy_has_no_tags(client):
     assert tags_of(client, strategy_arn("AppConfig.AllAtOnce")) == {}
+
+
+def test_tag_resource_with_an_empty_map_changes_nothing(client):
+    app = app_arn(new_app(client, Tags={"a": "1"}))
+    ok(client.tag_resource(ResourceArn=app, Tags={}), 204)
+    assert tags_of(client, app) == {"a": "1"}
+
+
+def test_untag_resource_with_51_keys_is_a_bad_request(client):
+    app = app_arn(new_app(client, Tags={"a": "1"}))
+    with bad_request(client):
+        client.untag_resource(ResourceArn=app, TagKeys=[f"k{i}" for i in range(51)])
+    assert tags_of(client, app) == {"a": "1"}
+
+
+def test_an_arn_of_2049_characters_is_a_bad_request(client):
+    with bad_request(client):
+        client.list_tags_for_resource(ResourceArn=app_arn("a" * 2049))
+
+
+def test_a_profile_arn_under_the_wrong_application_is_resource_not_found(client):
+    a, b = new_app(client, "a"), new_app(client, "b")
+    profile_id = new_profile(client, a)
+    env_id = new_env(client, a)
+    with not_found(client):
+        client.list_tags_for_resource(ResourceArn=profile_arn(b, profile_id))
+    with not_found(client):
+        client.list_tags_for_resource(ResourceArn=env_arn(b, env_id))
