@@ -1,8 +1,11 @@
 """Restarts: a server stopped with SIGTERM and a new one started on the same data
 directory serve everything the first acknowledged, and numbering goes on where it was."""
 
+import http.client
 import json
 import signal
+import time
+from urllib.parse import urlsplit
 
 from support import (
     PREDEFINED_STRATEGIES,
@@ -169,3 +172,36 @@ def test_sigterm_right_after_the_listening_line_stops_the_server_with_exit_statu
         statuses.append(server.stop())
         server.start()
     assert statuses == [0] * 10, f"exit statuses {statuses} (-{int(signal.SIGTERM)}: killed by SIGTERM)"
+
+
+def test_sigterm_lets_a_request_in_flight_finish_and_keeps_its_version(server, client):
+    app_id = new_app(client)
+    profile_id = new_profile(client, app_id)
+    content = b"a" * 512 * 1024 + b"b" * 512 * 1024
+    url = urlsplit(server.endpoint)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=20)
+    try:
+        conn.putrequest(
+            "POST", f"/applications/{app_id}/configurationprofiles/{profile_id}/hostedconfigurationversions"
+        )
+        conn.putheader("Content-Type", "text/plain")
+        conn.putheader("Content-Length", str(len(content)))
+        conn.endheaders()
+        conn.send(content[: len(content) // 2])
+        time.sleep(0.3)  # the server has the headers and is reading the body
+        server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        conn.send(content[len(content) // 2 :])
+        resp = conn.getresponse()
+        data = resp.read()
+        assert resp.status == 201, (resp.status, data)
+        assert resp.getheader("Version-Number") == "1"
+        assert data == content
+    finally:
+        conn.close()
+    assert server.stop() == 0
+    server.start()
+    got = server.client().get_hosted_configuration_version(
+        ApplicationId=app_id, ConfigurationProfileId=profile_id, VersionNumber=1
+    )
+    assert got["Content"].read() == content

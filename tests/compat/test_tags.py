@@ -2,6 +2,8 @@
 (reference section 3, Operation details - Tagging). The ARN is one path segment that
 botocore percent-encodes (`%3A`, `%2F`)."""
 
+import pytest
+
 from support import (
     app_arn,
     arn,
@@ -161,15 +163,11 @@ def test_a_well_formed_arn_of_something_else_than_an_appconfig_resource_is_refus
         arn("extension/abc1234"),
         "arn:aws:s3:::some-bucket-name-here",
     ):
-        with_error = None
-        try:
+        expected = (client.exceptions.ResourceNotFoundException, client.exceptions.BadRequestException)
+        with pytest.raises(expected) as info:
             client.list_tags_for_resource(ResourceArn=other)
-        except client.exceptions.ResourceNotFoundException as e:
-            with_error = e
-        except client.exceptions.BadRequestException as e:
-            with_error = e
-        assert with_error is not None, other
-        assert with_error.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 404)
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 404)
+        assert info.value.response["ResponseMetadata"]["RequestId"]
 
 
 def test_a_predefined_strategy_has_no_tags(client):

@@ -4,6 +4,8 @@ labels. Raw requests (no SDK) where boto3 cannot send what is tested."""
 
 import json
 
+from botocore.exceptions import ClientError
+
 from support import (
     app_arn,
     assert_raw_error,
@@ -45,8 +47,6 @@ def test_a_known_path_with_a_wrong_method_is_an_unknown_operation(server, client
 
 def test_boto3_surfaces_an_unknown_operation_as_a_client_error_with_its_code(server, client):
     # An operation the server does not serve, sent by boto3 through the generic error path.
-    from botocore.exceptions import ClientError
-
     try:
         client.get_account_settings()
     except ClientError as e:
