@@ -260,3 +260,21 @@ def test_a_version_number_that_is_not_an_integer_is_a_bad_request(client, loose_
         with bad_request(loose_client):
             call(ApplicationId=app_id, ConfigurationProfileId=profile_id, VersionNumber="one")
     assert version_numbers(client, app_id, profile_id) == [1]
+
+
+def test_content_type_parameters_and_labels_with_spaces_round_trip(client):
+    app_id, profile_id = new_hosted(client)
+    resp = new_version(
+        client, app_id, profile_id, b"{}", "application/json; charset=utf-8", VersionLabel="release 1 (beta)"
+    )
+    assert resp["ContentType"] == "application/json; charset=utf-8"
+    assert resp["VersionLabel"] == "release 1 (beta)"
+    got = client.get_hosted_configuration_version(
+        ApplicationId=app_id, ConfigurationProfileId=profile_id, VersionNumber=resp["VersionNumber"]
+    )
+    assert got["ContentType"] == "application/json; charset=utf-8"
+    assert got["VersionLabel"] == "release 1 (beta)"
+    summary = client.list_hosted_configuration_versions(
+        ApplicationId=app_id, ConfigurationProfileId=profile_id, VersionLabel="release 1 (beta)"
+    )["Items"]
+    assert [s["VersionNumber"] for s in summary] == [resp["VersionNumber"]]

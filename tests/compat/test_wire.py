@@ -182,3 +182,30 @@ def test_a_bad_request_from_boto3_is_typed_and_carries_the_message(client):
     with bad_request(client) as info:
         client.create_application(Name="n" * 65)
     assert "Name" in info.value.response["Error"]["Message"]
+
+
+def test_payload_too_large_carries_measure_limit_and_size_as_json_numbers(server, client):
+    app_id, profile_id = new_hosted(client)
+    resp = raw(
+        server.endpoint,
+        "POST",
+        f"/applications/{app_id}/configurationprofiles/{profile_id}/hostedconfigurationversions",
+        b"x" * (2 * 1024 * 1024 + 1),
+        {"Content-Type": "text/plain"},
+    )
+    doc = assert_raw_error(resp, "PayloadTooLargeException", 413)
+    assert doc["Measure"] == "KILOBYTES"
+    assert isinstance(doc["Limit"], (int, float)) and not isinstance(doc["Limit"], bool)
+    assert isinstance(doc["Size"], (int, float)) and not isinstance(doc["Size"], bool)
+    assert doc["Limit"] == 2048 and doc["Size"] > 2048
+
+
+def test_json_responses_are_labelled_application_json_and_floats_are_json_numbers(server, client):
+    strategy_id = ok(
+        client.create_deployment_strategy(Name="s", DeploymentDurationInMinutes=1, GrowthFactor=12.5), 201
+    )["Id"]
+    resp = raw(server.endpoint, "GET", f"/deploymentstrategies/{strategy_id}")
+    assert resp.status == 200
+    assert resp.headers.get("content-type", "").startswith("application/json")
+    assert resp.json()["GrowthFactor"] == 12.5
+    assert resp.headers.get("x-amzn-requestid")
