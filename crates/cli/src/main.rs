@@ -92,6 +92,9 @@ fn serve(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("binding {}", args.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        // IMPORTANT: before the address is announced, so that a signal sent as soon as
+        // it is read is handled.
+        let shutdown = shutdown_signal()?;
         tracing::info!(
             data_dir = %data_dir.display(),
             head = head.position,
@@ -102,7 +105,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         writeln!(stdout, "listening on http://{addr}").context("writing to stdout")?;
         stdout.flush().context("writing to stdout")?;
         drop(stdout);
-        verso_server::serve(listener, store, shutdown_signal())
+        verso_server::serve(listener, store, shutdown)
             .await
             .context("serving")?;
         tracing::info!("store closed; bye");
@@ -110,26 +113,18 @@ fn serve(args: ServeArgs) -> Result<()> {
     })
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled: a signal that arrives right after the
+/// server announced its address must stop it cleanly, not kill it.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut terminate =
+        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT: finishing in-flight requests"),
+            _ = terminate.recv() => tracing::info!("SIGTERM: finishing in-flight requests"),
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT: finishing in-flight requests"),
-        () = terminate => tracing::info!("SIGTERM: finishing in-flight requests"),
-    }
+    })
 }
