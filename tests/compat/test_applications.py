@@ -188,3 +188,13 @@ def test_an_application_id_with_a_slash_is_one_percent_encoded_label_and_is_not_
     # GetApplication of the id "a/b", which does not exist, not an unknown route.
     with not_found(client):
         client.get_application(ApplicationId="a/b")
+
+
+def test_name_lengths_count_characters_not_bytes(client):
+    # The model's length bounds count Unicode characters: 64 three-byte characters fit.
+    name = "\u65e5" * 64
+    app_id = new_app(client, name, Description="\u00e9" * 1024)
+    got = ok(client.get_application(ApplicationId=app_id), 200)
+    assert got["Name"] == name and got["Description"] == "\u00e9" * 1024
+    with bad_request(client):
+        client.create_application(Name="\u65e5" * 65)

@@ -134,3 +134,25 @@ def test_concurrent_creates_on_different_profiles_number_each_profile_from_1(cli
         ]
 
     assert run_together(clients, create_all) == [[1, 2, 3, 4, 5]] * THREADS
+
+
+def test_8_clients_racing_for_the_last_application_slots_never_exceed_the_quota(client, make_client):
+    for i in range(90):
+        client.create_application(Name=f"before{i}")
+    clients = [make_client() for _ in range(THREADS)]
+
+    def create_some(index, c):
+        outcomes = []
+        for i in range(3):
+            try:
+                c.create_application(Name=f"t{index}-{i}")
+                outcomes.append("created")
+            except ClientError as e:
+                outcomes.append((e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]))
+        return outcomes
+
+    outcomes = [o for per in run_together(clients, create_some) for o in per]
+    assert outcomes.count("created") == 10, outcomes
+    assert [o for o in outcomes if o != "created"] == [("ServiceQuotaExceededException", 402)] * 14
+    pages = client.get_paginator("list_applications").paginate()
+    assert len([item for page in pages for item in page["Items"]]) == 100
