@@ -201,3 +201,10 @@ def test_a_next_token_of_2049_characters_is_a_bad_request(client):
 def test_max_results_that_is_not_a_number_is_a_bad_request(loose_client):
     with bad_request(loose_client):
         loose_client.list_applications(MaxResults="many")
+
+
+def test_a_next_token_the_server_never_issued_is_a_bad_request(client):
+    app_id, profile_id = new_hosted(client)
+    for operation, kw in list_calls(client, app_id, profile_id).items():
+        with bad_request(client):
+            getattr(client, operation)(NextToken="not-a-token-from-this-server", **kw)
