@@ -3,9 +3,9 @@
 //! invariants, and are not re-checked.
 
 use crate::decide::{
-    application_children, current_tags, environment_id_is_new, existing_application,
-    existing_environment, existing_profile, hosted_profile, live_version, profile_id_is_new,
-    strategy_id_is_new, user_strategy,
+    application_children, check_started, check_stopped, current_tags, deployment_not_in_progress,
+    environment_id_is_new, existing_application, existing_environment, existing_profile,
+    hosted_profile, live_version, profile_id_is_new, strategy_id_is_new, user_strategy,
 };
 use crate::event::{Event, Recorded};
 use crate::id::StreamId;
@@ -157,12 +157,15 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             application,
             environment,
             ..
+        } => {
+            existing_environment(state, application, environment)?;
         }
-        | Event::EnvironmentDeleted {
+        Event::EnvironmentDeleted {
             application,
             environment,
         } => {
             existing_environment(state, application, environment)?;
+            deployment_not_in_progress(state, application, environment, recorded.timestamp)?;
         }
         Event::DeploymentStrategyCreated { strategy, .. } => {
             strategy_id_is_new(state, strategy)?;
@@ -173,6 +176,45 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
         }
         Event::TagsChanged { resource, .. } => {
             current_tags(state, resource)?;
+        }
+        Event::DeploymentStarted {
+            application,
+            environment,
+            number,
+            profile,
+            version,
+            content,
+            strategy,
+            schedule,
+            expected_latest,
+            ..
+        } => {
+            check_started(
+                state,
+                application,
+                environment,
+                profile,
+                *version,
+                (strategy, schedule, content),
+                *number,
+                *expected_latest,
+                recorded.timestamp,
+            )?;
+        }
+        Event::DeploymentStopped {
+            application,
+            environment,
+            number,
+            revert,
+        } => {
+            check_stopped(
+                state,
+                application,
+                environment,
+                *number,
+                *revert,
+                recorded.timestamp,
+            )?;
         }
     }
     Ok(())

@@ -173,6 +173,54 @@ pub struct UpdateDeploymentStrategy {
     pub growth_type: Option<GrowthType>,
 }
 
+/// Which hosted version a deployment deploys: the wire's `ConfigurationVersion`, a
+/// number or a label (labels always contain a non-digit, so the two never collide).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VersionSelector {
+    /// A version number.
+    Number(StreamVersion),
+    /// The newest live version carrying this label (architecture.md §4).
+    Label(String),
+}
+
+impl VersionSelector {
+    /// Reads the wire's `ConfigurationVersion`: all digits is a number, anything else a
+    /// label.
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        if !text.is_empty()
+            && text.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(n) = text.parse::<u64>()
+        {
+            return Self::Number(StreamVersion::new(n));
+        }
+        Self::Label(text.to_owned())
+    }
+}
+
+/// Start a deployment of a hosted version to an environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartDeployment {
+    /// The application.
+    pub application: ApplicationId,
+    /// The environment.
+    pub environment: EnvironmentId,
+    /// The configuration profile (hosted).
+    pub profile: ProfileId,
+    /// Which version.
+    pub version: VersionSelector,
+    /// A predefined or user strategy.
+    pub strategy: DeploymentStrategyId,
+    /// At most 1024 characters.
+    pub description: Option<String>,
+    /// 1 to 2048 characters.
+    pub kms_key_identifier: Option<String>,
+    /// At most 50 tags.
+    pub tags: BTreeMap<String, String>,
+    /// The optimistic lock: the latest deployment number the caller saw (0 for none).
+    pub latest_deployment_number: Option<u32>,
+}
+
 /// Everything a caller can ask the store to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -257,6 +305,20 @@ pub enum Command {
         resource: TaggedResource,
         /// The keys to remove (at most 50, each 1 to 128 characters).
         keys: Vec<String>,
+    },
+    /// See [`StartDeployment`].
+    StartDeployment(StartDeployment),
+    /// Stop a deployment: roll back one in progress, or, with `allow_revert`, revert the
+    /// environment's latest deployment within 72 hours of its completion.
+    StopDeployment {
+        /// The application.
+        application: ApplicationId,
+        /// The environment.
+        environment: EnvironmentId,
+        /// The deployment.
+        number: u32,
+        /// The wire's `Allow-Revert`.
+        allow_revert: bool,
     },
 }
 

@@ -4,11 +4,16 @@
 //! Applications, profiles and hosted versions are decided here; environments, deployment
 //! strategies and tags in the submodules.
 
+mod deployments;
 mod environments;
 mod strategies;
 mod tags;
 
-pub(crate) use environments::{environment_id_is_new, existing_environment};
+pub(crate) use deployments::{check_started, check_stopped, latest_state};
+
+pub(crate) use environments::{
+    deployment_not_in_progress, environment_id_is_new, existing_environment,
+};
 pub(crate) use strategies::{strategy_id_is_new, user_strategy};
 pub(crate) use tags::current_tags;
 
@@ -17,7 +22,7 @@ use crate::command::{
     UpdateProfile, ValidatorInput,
 };
 use crate::event::{Event, ValidatorRef};
-use crate::id::{ApplicationId, ProfileId, StreamId, StreamVersion};
+use crate::id::{ApplicationId, ProfileId, StreamId, StreamVersion, Timestamp};
 use crate::limits::Limits;
 use crate::projection::{ProfileRecord, ReadModel, VersionRecord};
 use crate::rejection::{Detail, Rejection, RejectionKind};
@@ -61,7 +66,9 @@ impl Decision {
     }
 }
 
-/// Decides `command` against `state` under `limits`.
+/// Decides `command` against `state` under `limits`, at time `now`: the timestamp the
+/// writer gives the records it appends for the command. Only deployments look at it:
+/// whether one is in progress is a function of time (docs/design/deployments.md).
 ///
 /// # Errors
 /// A [`Rejection`] when the command breaks a rule; nothing is appended then.
@@ -69,6 +76,7 @@ pub fn decide<R: ReadModel + ?Sized>(
     state: &R,
     command: &Command,
     limits: &Limits,
+    now: Timestamp,
 ) -> Result<Decision, Rejection> {
     match command {
         Command::CreateApplication(c) => create_application(state, c, limits),
@@ -135,7 +143,7 @@ pub fn decide<R: ReadModel + ?Sized>(
         Command::DeleteEnvironment {
             application,
             environment,
-        } => environments::delete(state, application, environment),
+        } => environments::delete(state, application, environment, now),
         Command::CreateDeploymentStrategy(c) => strategies::create(state, c, limits),
         Command::UpdateDeploymentStrategy { strategy, changes } => {
             strategies::update(state, strategy, changes)
@@ -143,6 +151,13 @@ pub fn decide<R: ReadModel + ?Sized>(
         Command::DeleteDeploymentStrategy { strategy } => strategies::delete(state, strategy),
         Command::TagResource { resource, tags } => tags::tag(state, resource, tags),
         Command::UntagResource { resource, keys } => tags::untag(state, resource, keys),
+        Command::StartDeployment(c) => deployments::start(state, c, now),
+        Command::StopDeployment {
+            application,
+            environment,
+            number,
+            allow_revert,
+        } => deployments::stop(state, application, environment, *number, *allow_revert, now),
     }
 }
 

@@ -12,6 +12,7 @@ use std::hash::{Hash, Hasher};
 use serde::{Deserialize, Serialize};
 
 use crate::content::ContentRef;
+use crate::deployment::Schedule;
 use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, Position, ProfileId, StreamId,
     StreamVersion, Timestamp,
@@ -485,6 +486,54 @@ pub enum Event {
         /// Every tag it carries after the change.
         tags: BTreeMap<String, String>,
     },
+    /// A deployment started (docs/design/deployments.md). Its progress is a function of
+    /// time; no later event records it.
+    DeploymentStarted {
+        /// The application.
+        application: ApplicationId,
+        /// The environment.
+        environment: EnvironmentId,
+        /// The environment's last deployment number plus one (invariant P1).
+        number: u32,
+        /// The configuration profile.
+        profile: ProfileId,
+        /// The profile's name at the start.
+        configuration_name: String,
+        /// The profile's location.
+        location_uri: String,
+        /// The hosted version deployed, resolved from a number or a label.
+        version: StreamVersion,
+        /// That version's label.
+        version_label: Option<String>,
+        /// That version's content.
+        content: ContentRef,
+        /// That version's MIME type.
+        content_type: Option<String>,
+        /// The strategy.
+        strategy: DeploymentStrategyId,
+        /// The strategy's values at the start.
+        schedule: Schedule,
+        /// Its description.
+        description: Option<String>,
+        /// The KMS key identifier given by the caller.
+        kms_key_identifier: Option<String>,
+        /// Its tags.
+        tags: BTreeMap<String, String>,
+        /// The latest deployment number the caller expected (0 for none), if it said.
+        expected_latest: Option<u32>,
+    },
+    /// A deployment was stopped: rolled back while in progress, or reverted after it
+    /// completed.
+    DeploymentStopped {
+        /// The application.
+        application: ApplicationId,
+        /// The environment.
+        environment: EnvironmentId,
+        /// The deployment.
+        number: u32,
+        /// True for a revert of a completed deployment.
+        revert: bool,
+    },
 }
 
 impl Event {
@@ -507,6 +556,8 @@ impl Event {
             Self::DeploymentStrategyUpdated { .. } => "DeploymentStrategyUpdated",
             Self::DeploymentStrategyDeleted { .. } => "DeploymentStrategyDeleted",
             Self::TagsChanged { .. } => "TagsChanged",
+            Self::DeploymentStarted { .. } => "DeploymentStarted",
+            Self::DeploymentStopped { .. } => "DeploymentStopped",
         }
     }
 

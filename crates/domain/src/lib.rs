@@ -39,7 +39,7 @@
 //!     description: None,
 //!     tags: BTreeMap::new(),
 //! });
-//! let decision = decide(&state, &command, &Limits::DEFAULT).unwrap();
+//! let decision = decide(&state, &command, &Limits::DEFAULT, Timestamp::from_millis(0)).unwrap();
 //! for event in decision.events {
 //!     let recorded = Recorded {
 //!         position: Position::FIRST,
@@ -56,6 +56,7 @@ mod check;
 mod command;
 mod content;
 mod decide;
+pub mod deployment;
 mod event;
 mod id;
 mod limits;
@@ -68,8 +69,8 @@ pub mod validate;
 pub use check::{Violation, check};
 pub use command::{
     Command, CreateApplication, CreateDeploymentStrategy, CreateEnvironment, CreateHostedVersion,
-    CreateProfile, DeleteApplication, UpdateApplication, UpdateDeploymentStrategy,
-    UpdateEnvironment, UpdateProfile, ValidatorInput,
+    CreateProfile, DeleteApplication, StartDeployment, UpdateApplication, UpdateDeploymentStrategy,
+    UpdateEnvironment, UpdateProfile, ValidatorInput, VersionSelector,
 };
 pub use content::{Content, ContentRef};
 pub use decide::{Decision, HOSTED_LOCATION, decide};

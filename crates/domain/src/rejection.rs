@@ -33,6 +33,10 @@ pub enum RejectionKind {
     /// The resource still has children that must be deleted first. AppConfig:
     /// `ConflictException` (409) where modelled, else `BadRequestException` (400).
     NotEmpty,
+    /// The resource's current state forbids the change, e.g. a deployment is in
+    /// progress. AppConfig: `ConflictException` (409) where modelled, else
+    /// `BadRequestException` (400).
+    StateConflict,
 }
 
 /// Details that some rejections carry for the wire.

@@ -123,12 +123,32 @@ pub fn event(event: &Event) -> Result<(), Rejection> {
             final_bake_time_in_minutes(*bake)
         }
         Event::TagsChanged { tags, .. } => self::tags(tags),
+        Event::DeploymentStarted {
+            configuration_name,
+            description,
+            kms_key_identifier: kms,
+            tags,
+            version_label,
+            content_type,
+            schedule,
+            ..
+        } => {
+            profile_name(configuration_name)?;
+            optional(description.as_deref(), self::description)?;
+            optional(kms.as_deref(), kms_key_identifier)?;
+            optional(version_label.as_deref(), self::version_label)?;
+            optional(content_type.as_deref(), self::content_type)?;
+            deployment_duration_in_minutes(schedule.deployment_duration_in_minutes)?;
+            final_bake_time_in_minutes(schedule.final_bake_time_in_minutes)?;
+            self::tags(tags)
+        }
         // A growth factor is valid by construction (`GrowthFactor`), decoding included.
         Event::ApplicationDeleted { .. }
         | Event::ProfileDeleted { .. }
         | Event::VersionDeleted { .. }
         | Event::EnvironmentDeleted { .. }
-        | Event::DeploymentStrategyDeleted { .. } => Ok(()),
+        | Event::DeploymentStrategyDeleted { .. }
+        | Event::DeploymentStopped { .. } => Ok(()),
     }
 }
 

@@ -569,6 +569,12 @@ impl Run {
         Position::new(self.log.len() as u64 + 1)
     }
 
+    /// The timestamp the next record gets (one millisecond per position).
+    fn next_timestamp(&self) -> Timestamp {
+        let next = self.log.len() as u64 + 1;
+        Timestamp::from_millis(i64::try_from(next).unwrap_or(i64::MAX))
+    }
+
     /// Checks `event` against the current state, then folds it in.
     fn append(&mut self, event: Event) -> Result<(), TestCaseError> {
         let position = self.next_position();
@@ -664,7 +670,7 @@ proptest! {
         };
         for op in &ops {
             let events = match command(op) {
-                Some(command) => match decide(&run.state, &command, &limits) {
+                Some(command) => match decide(&run.state, &command, &limits, run.next_timestamp()) {
                     Ok(decision) => {
                         prop_assert!(decision.existing.is_none(), "AppConfig appends or refuses");
                         // Only a tag change that changes nothing may append nothing.

@@ -3,10 +3,12 @@
 //! `.await`. Applications, profiles and hosted versions are here; environments,
 //! deployment strategies and tags in the submodules.
 
+mod deployments;
 mod environments;
 mod strategies;
 mod tags;
 
+pub use deployments::NewDeployment;
 pub use environments::{EnvironmentChanges, NewEnvironment};
 pub use strategies::{DeploymentStrategyChanges, NewDeploymentStrategy};
 

@@ -41,8 +41,8 @@ mod verify;
 mod view;
 
 pub use api::{
-    DeploymentStrategyChanges, EnvironmentChanges, NewApplication, NewDeploymentStrategy,
-    NewEnvironment, NewHostedVersion, NewProfile, Pending, ProfileChanges,
+    DeploymentStrategyChanges, EnvironmentChanges, NewApplication, NewDeployment,
+    NewDeploymentStrategy, NewEnvironment, NewHostedVersion, NewProfile, Pending, ProfileChanges,
 };
 pub use commit::{Committed, Mapped, Subject, Ticket};
 pub use error::{Conflict, Error, ErrorKind, Outcome, Refused, Result};

@@ -7,6 +7,7 @@
 //! Environments, deployment strategies and tags are read in the submodule.
 
 mod catalog;
+mod deployments;
 
 use std::ops::Bound;
 

@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) shared: Arc<Shared>,
     closed: AtomicBool,
     pub(crate) limits: Limits,
+    /// The clock that stamps events; reads of deployments evaluate their status at it.
+    pub(crate) clock: crate::options::Clock,
 }
 
 /// A durable, event-sourced versioning store in one directory.
@@ -145,6 +147,7 @@ impl Store {
                 shared,
                 closed: AtomicBool::new(false),
                 limits: options.limits,
+                clock: Arc::clone(&options.clock),
             }),
             actor: None,
         })
@@ -169,6 +172,13 @@ impl Store {
     #[must_use]
     pub fn limits(&self) -> Limits {
         self.inner.limits
+    }
+
+    /// The store's clock now (the system clock unless [`StoreOptions::clock`] injected
+    /// another). Deployment reads evaluate their status at this time.
+    #[must_use]
+    pub fn now(&self) -> verso_domain::Timestamp {
+        (self.inner.clock)()
     }
 
     /// The head as of the last acknowledged group: the last position and its chain hash.

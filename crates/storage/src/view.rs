@@ -14,8 +14,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::IVec;
 use verso_domain::projection::{
-    ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
-    ProfileRecord, ReadModel, StreamHead, VersionRecord, WriteModel,
+    ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
+    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord, WriteModel,
 };
 use verso_domain::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
@@ -379,6 +379,52 @@ impl ReadModel for View<'_> {
         // A scan of the user strategies, bounded by the strategy quota.
         self.count(&[schema::DEPLOYMENT_STRATEGY])
     }
+
+    fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion> {
+        // Deletes remove a version's label entry, so the newest entry is live.
+        let newest = self.scan(&keys::label_prefix(stream, label), true).next();
+        match newest {
+            None => None,
+            Some(Err(e)) => {
+                self.fail(e);
+                None
+            }
+            Some(Ok((key, _))) => keys::trailing_version(&key),
+        }
+    }
+
+    fn deployment(
+        &self,
+        application: &ApplicationId,
+        environment: &EnvironmentId,
+        number: u32,
+    ) -> Option<DeploymentRecord> {
+        self.or_fail(self.get(&keys::deployment(application, environment, number)))
+    }
+
+    fn latest_deployment(
+        &self,
+        application: &ApplicationId,
+        environment: &EnvironmentId,
+    ) -> Option<DeploymentRecord> {
+        let newest = self
+            .scan(&keys::deployment_prefix(application, environment), true)
+            .next();
+        match newest {
+            None => None,
+            Some(Err(e)) => {
+                self.fail(e);
+                None
+            }
+            Some(Ok((_, value))) => match codec::decode_value(&value) {
+                Ok(record) => Some(record),
+                Err(e) => {
+                    self.fail(Error::corrupted(None, format!("projection value: {e}")));
+                    None
+                }
+            },
+        }
+    }
 }
 
 impl WriteModel for View<'_> {
@@ -453,5 +499,12 @@ impl WriteModel for View<'_> {
 
     fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId) {
         self.delete_raw(keys::deployment_strategy(id));
+    }
+
+    fn put_deployment(&mut self, record: DeploymentRecord) {
+        self.put(
+            keys::deployment(&record.application, &record.environment, record.number),
+            &record,
+        );
     }
 }

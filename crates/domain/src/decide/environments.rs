@@ -4,10 +4,10 @@
 use super::{Decision, already_exists, existing_application, quota};
 use crate::command::{CreateEnvironment, UpdateEnvironment};
 use crate::event::Event;
-use crate::id::{ApplicationId, EnvironmentId};
+use crate::id::{ApplicationId, EnvironmentId, Timestamp};
 use crate::limits::Limits;
 use crate::projection::{EnvironmentRecord, ReadModel};
-use crate::rejection::Rejection;
+use crate::rejection::{Detail, Rejection, RejectionKind};
 use crate::validate;
 
 pub(super) fn create<R: ReadModel + ?Sized>(
@@ -54,12 +54,35 @@ pub(super) fn delete<R: ReadModel + ?Sized>(
     state: &R,
     application: &ApplicationId,
     environment: &EnvironmentId,
+    now: Timestamp,
 ) -> Result<Decision, Rejection> {
     existing_environment(state, application, environment)?;
+    deployment_not_in_progress(state, application, environment, now)?;
     Ok(Decision::append(Event::EnvironmentDeleted {
         application: application.clone(),
         environment: environment.clone(),
     }))
+}
+
+/// An environment whose latest deployment is in progress at `now` cannot be deleted.
+pub(crate) fn deployment_not_in_progress<R: ReadModel + ?Sized>(
+    state: &R,
+    application: &ApplicationId,
+    environment: &EnvironmentId,
+    now: Timestamp,
+) -> Result<(), Rejection> {
+    match super::latest_state(state, application, environment, now) {
+        Some((d, s)) if s.in_progress() => Err(Rejection::new(
+            RejectionKind::StateConflict,
+            format!(
+                "environment {environment} has deployment {} in progress ({})",
+                d.number,
+                s.as_str()
+            ),
+            Detail::None,
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The environment, found through its existing application.

@@ -6,6 +6,7 @@ use super::{
     ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
     ProfileRecord, VersionRecord, WriteModel,
 };
+use crate::deployment::{DeploymentRecord, DeploymentState, Stop};
 use crate::event::{EnvironmentState, Event, Recorded, TaggedResource};
 use crate::id::StreamId;
 
@@ -234,6 +235,68 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
         }
         Event::DeploymentStrategyDeleted { strategy } => state.remove_deployment_strategy(strategy),
         Event::TagsChanged { resource, tags } => set_tags(state, resource, tags),
+        Event::DeploymentStarted {
+            application,
+            environment,
+            number,
+            profile,
+            configuration_name,
+            location_uri,
+            version,
+            version_label,
+            content,
+            content_type,
+            strategy,
+            schedule,
+            description,
+            kms_key_identifier,
+            tags,
+            expected_latest: _,
+        } => {
+            // A deployment baking when the next one starts is complete from then on.
+            if let Some(mut previous) = state.latest_deployment(application, environment)
+                && previous.state_at(recorded.timestamp).0 == DeploymentState::Baking
+            {
+                previous.superseded_at = Some(recorded.timestamp);
+                state.put_deployment(previous);
+            }
+            state.put_deployment(DeploymentRecord {
+                application: application.clone(),
+                environment: environment.clone(),
+                number: *number,
+                profile: profile.clone(),
+                configuration_name: configuration_name.clone(),
+                location_uri: location_uri.clone(),
+                version: *version,
+                version_label: version_label.clone(),
+                content: *content,
+                content_type: content_type.clone(),
+                strategy: strategy.clone(),
+                schedule: *schedule,
+                description: description.clone(),
+                kms_key_identifier: kms_key_identifier.clone(),
+                tags: tags.clone(),
+                started_at: recorded.timestamp,
+                position,
+                actor: recorded.actor.clone(),
+                stopped: None,
+                superseded_at: None,
+            });
+        }
+        Event::DeploymentStopped {
+            application,
+            environment,
+            number,
+            revert,
+        } => {
+            if let Some(mut record) = state.deployment(application, environment, *number) {
+                record.stopped = Some(Stop {
+                    at: recorded.timestamp,
+                    revert: *revert,
+                });
+                state.put_deployment(record);
+            }
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
-    ProfileRecord, ReadModel, StreamHead, VersionRecord, WriteModel,
+    ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
+    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord, WriteModel,
 };
 use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
@@ -27,6 +27,7 @@ pub struct MemState {
     environments: BTreeMap<(ApplicationId, EnvironmentId), EnvironmentRecord>,
     retired_environments: BTreeSet<(ApplicationId, EnvironmentId)>,
     deployment_strategies: BTreeMap<DeploymentStrategyId, DeploymentStrategyRecord>,
+    deployments: BTreeMap<(ApplicationId, EnvironmentId, u32), DeploymentRecord>,
 }
 
 impl MemState {
@@ -42,16 +43,6 @@ impl MemState {
             .iter()
             .filter(move |((s, _), _)| s == stream)
             .map(|(_, r)| r)
-    }
-
-    /// The newest live version of `stream` carrying `label`.
-    #[must_use]
-    pub fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion> {
-        self.labels
-            .iter()
-            .filter(|(s, l, _)| s == stream && l == label)
-            .map(|(_, _, v)| *v)
-            .next_back()
     }
 
     /// Every (stream, version) whose content is `hash`.
@@ -102,6 +93,9 @@ impl MemState {
         }
         for record in self.deployment_strategies.values() {
             target.put_deployment_strategy(record.clone());
+        }
+        for record in self.deployments.values() {
+            target.put_deployment(record.clone());
         }
     }
 }
@@ -183,6 +177,38 @@ impl ReadModel for MemState {
     fn deployment_strategy_count(&self) -> u64 {
         self.deployment_strategies.len() as u64
     }
+
+    fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion> {
+        self.labels
+            .iter()
+            .filter(|(s, l, _)| s == stream && l == label)
+            .map(|(_, _, v)| *v)
+            .next_back()
+    }
+
+    fn deployment(
+        &self,
+        application: &ApplicationId,
+        environment: &EnvironmentId,
+        number: u32,
+    ) -> Option<DeploymentRecord> {
+        self.deployments
+            .get(&(application.clone(), environment.clone(), number))
+            .cloned()
+    }
+
+    fn latest_deployment(
+        &self,
+        application: &ApplicationId,
+        environment: &EnvironmentId,
+    ) -> Option<DeploymentRecord> {
+        let from = (application.clone(), environment.clone(), 0);
+        let to = (application.clone(), environment.clone(), u32::MAX);
+        self.deployments
+            .range(from..=to)
+            .next_back()
+            .map(|(_, r)| r.clone())
+    }
 }
 
 impl WriteModel for MemState {
@@ -259,5 +285,16 @@ impl WriteModel for MemState {
 
     fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId) {
         self.deployment_strategies.remove(id);
+    }
+
+    fn put_deployment(&mut self, record: DeploymentRecord) {
+        self.deployments.insert(
+            (
+                record.application.clone(),
+                record.environment.clone(),
+                record.number,
+            ),
+            record,
+        );
     }
 }

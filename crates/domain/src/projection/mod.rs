@@ -16,6 +16,7 @@ pub use records::{
     ProfileRecord, StreamHead, VersionRecord,
 };
 
+pub use crate::deployment::DeploymentRecord;
 use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
     StreamVersion,
@@ -61,6 +62,21 @@ pub trait ReadModel {
     fn deployment_strategy(&self, id: &DeploymentStrategyId) -> Option<DeploymentStrategyRecord>;
     /// How many deployment strategies users created (predefined ones not counted).
     fn deployment_strategy_count(&self) -> u64;
+    /// The newest live version of `stream` carrying `label` (architecture.md §4).
+    fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion>;
+    /// Deployment `number` of an environment.
+    fn deployment(
+        &self,
+        application: &ApplicationId,
+        environment: &EnvironmentId,
+        number: u32,
+    ) -> Option<DeploymentRecord>;
+    /// The environment's deployment with the highest number.
+    fn latest_deployment(
+        &self,
+        application: &ApplicationId,
+        environment: &EnvironmentId,
+    ) -> Option<DeploymentRecord>;
 }
 
 /// Write access to the projections, used only by [`apply`].
@@ -99,4 +115,6 @@ pub trait WriteModel: ReadModel {
     fn put_deployment_strategy(&mut self, record: DeploymentStrategyRecord);
     /// Removes a user deployment strategy.
     fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId);
+    /// Inserts or replaces a deployment.
+    fn put_deployment(&mut self, record: DeploymentRecord);
 }

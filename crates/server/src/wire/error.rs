@@ -174,7 +174,8 @@ impl ApiError {
             | RejectionKind::VersionMismatch
             | RejectionKind::ContentMismatch
             | RejectionKind::IdempotencyMismatch
-            | RejectionKind::NotEmpty => Self::new(ErrorType::Conflict, message),
+            | RejectionKind::NotEmpty
+            | RejectionKind::StateConflict => Self::new(ErrorType::Conflict, message),
             _ => Self::bad_request(message),
         };
         error.for_operation(op)

@@ -10,7 +10,7 @@ pub(crate) use writer::{Checked, Message, Progress, Request, Writer};
 
 use verso_domain::Recorded;
 use verso_domain::projection::{
-    ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, ProfileRecord, VersionRecord,
+    ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord, ProfileRecord, VersionRecord,
 };
 
 /// What an accepted command produced.
@@ -39,4 +39,6 @@ pub enum Subject {
     Environment(EnvironmentRecord),
     /// A user deployment strategy.
     DeploymentStrategy(DeploymentStrategyRecord),
+    /// A deployment.
+    Deployment(DeploymentRecord),
 }

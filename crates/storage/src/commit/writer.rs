@@ -223,7 +223,11 @@ impl Writer {
         let mut last_timestamp = self.last_timestamp;
         let mut outcomes = Vec::with_capacity(commands.len());
         for (command, actor) in commands {
-            let decision = decide(&view, command, &self.options.limits);
+            // Every record of the command gets this time, and the kernel decides at it
+            // (deployments are functions of time). Never earlier than the record before
+            // (P5), whatever the clock does.
+            let now = last_timestamp.max((self.options.clock)());
+            let decision = decide(&view, command, &self.options.limits, now);
             if let Some(e) = view.take_error() {
                 return Err(e);
             }
@@ -260,8 +264,7 @@ impl Writer {
             }
             let mut records = Vec::with_capacity(decision.events.len());
             for event in decision.events {
-                let now = (self.options.clock)();
-                last_timestamp = last_timestamp.max(now);
+                last_timestamp = now;
                 let position = Position::new(head.position + 1);
                 let recorded = Recorded {
                     position,
@@ -333,6 +336,17 @@ fn subject(view: &View<'_>, command: &Command) -> Option<Subject> {
         Command::UpdateDeploymentStrategy { strategy, .. } => view
             .deployment_strategy(strategy)
             .map(Subject::DeploymentStrategy),
+        Command::StartDeployment(c) => view
+            .latest_deployment(&c.application, &c.environment)
+            .map(Subject::Deployment),
+        Command::StopDeployment {
+            application,
+            environment,
+            number,
+            ..
+        } => view
+            .deployment(application, environment, *number)
+            .map(Subject::Deployment),
         Command::CreateHostedVersion(c) => {
             let stream = verso_domain::StreamId::hosted(&c.application, &c.profile);
             let head = view.stream(&stream)?;

@@ -104,6 +104,28 @@ pub(crate) fn deployment_strategy(id: &DeploymentStrategyId) -> Vec<u8> {
     key
 }
 
+/// `D` + application + environment: the prefix of every deployment of the environment.
+pub(crate) fn deployment_prefix(
+    application: &ApplicationId,
+    environment: &EnvironmentId,
+) -> Vec<u8> {
+    let mut key = vec![schema::DEPLOYMENT];
+    push_str(&mut key, application.as_str());
+    push_str(&mut key, environment.as_str());
+    key
+}
+
+/// `D` + application + environment + number.
+pub(crate) fn deployment(
+    application: &ApplicationId,
+    environment: &EnvironmentId,
+    number: u32,
+) -> Vec<u8> {
+    let mut key = deployment_prefix(application, environment);
+    key.extend_from_slice(&number.to_be_bytes());
+    key
+}
+
 /// The stream's own encoding: a kind byte and its length-prefixed components.
 pub(crate) fn stream_bytes(stream: &StreamId) -> Vec<u8> {
     let mut out = Vec::with_capacity(17);
@@ -234,6 +256,16 @@ mod tests {
         assert!(!environment(&a2, &e).starts_with(&environment_prefix(&a1)));
         assert!(environment(&a1, &e).starts_with(&environment_prefix(&a1)));
         assert_ne!(environment(&a1, &e), retired_environment(&a1, &e));
+    }
+
+    #[test]
+    fn deployment_keys_sort_by_number_within_their_environment() {
+        let a = ApplicationId::parse("abcd").unwrap();
+        let e1 = EnvironmentId::parse("eeee").unwrap();
+        let e2 = EnvironmentId::parse("eeeee").unwrap();
+        assert!(deployment(&a, &e1, 255) < deployment(&a, &e1, 256));
+        assert!(deployment(&a, &e1, 7).starts_with(&deployment_prefix(&a, &e1)));
+        assert!(!deployment(&a, &e2, 1).starts_with(&deployment_prefix(&a, &e1)));
     }
 
     #[test]

@@ -47,8 +47,11 @@ pub(crate) const RETIRED_ENVIRONMENT: u8 = b'r';
 /// kernel constants and never stored).
 pub(crate) const DEPLOYMENT_STRATEGY: u8 = b'd';
 
+/// `D` + application + environment + deployment number (u32 BE) -> deployment record.
+pub(crate) const DEPLOYMENT: u8 = b'D';
+
 /// Every projection prefix, for rebuild and verification.
-pub(crate) const PROJECTION_PREFIXES: [u8; 11] = [
+pub(crate) const PROJECTION_PREFIXES: [u8; 12] = [
     APPLICATION,
     PROFILE,
     STREAM,
@@ -60,6 +63,7 @@ pub(crate) const PROJECTION_PREFIXES: [u8; 11] = [
     ENVIRONMENT,
     RETIRED_ENVIRONMENT,
     DEPLOYMENT_STRATEGY,
+    DEPLOYMENT,
 ];
 
 /// The log format this build writes and reads. The marker value is

@@ -14,6 +14,7 @@ use crate::error::{Outcome, Refused, Result};
 use crate::log::{keys, schema};
 use crate::store::Store;
 use crate::view::View;
+use verso_domain::projection::ReadModel;
 
 /// First byte of a strategy list token whose last item was a predefined strategy; the
 /// second byte is its index in [`predefined_strategies`].
@@ -50,9 +51,28 @@ impl Store {
         if let Some(refused) = missing_application(&view, application)? {
             return Ok(Err(refused));
         }
-        Ok(view
-            .environment_checked(application, id)?
-            .ok_or_else(|| Rejection::not_found("Environment", id).into()))
+        match view.environment_checked(application, id)? {
+            None => Ok(Err(Rejection::not_found("Environment", id).into())),
+            Some(record) => Ok(Ok(self.with_state(&view, record)?)),
+        }
+    }
+
+    /// `record` with its state at the store's clock: the state its latest deployment
+    /// gives it then (docs/design/deployments.md). The stored record never changes
+    /// with time, so its own `state` is always `ReadyForDeployment`.
+    fn with_state(
+        &self,
+        view: &View<'_>,
+        mut record: EnvironmentRecord,
+    ) -> Result<EnvironmentRecord> {
+        let latest = view.latest_deployment(&record.application, &record.id);
+        if let Some(e) = view.take_error() {
+            return Err(e);
+        }
+        if let Some(d) = latest {
+            record.state = d.state_at(self.now()).0.environment_state();
+        }
+        Ok(record)
     }
 
     /// An application's environments in id order.
@@ -68,7 +88,20 @@ impl Store {
         if let Some(refused) = missing_application(&view, application)? {
             return Ok(Err(refused));
         }
-        page_in_key_order(&view, &keys::environment_prefix(application), page)
+        let page: Page<EnvironmentRecord> =
+            match page_in_key_order(&view, &keys::environment_prefix(application), page)? {
+                Ok(page) => page,
+                Err(refused) => return Ok(Err(refused)),
+            };
+        let items = page
+            .items
+            .into_iter()
+            .map(|record| self.with_state(&view, record))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Ok(Page {
+            items,
+            next_token: page.next_token,
+        }))
     }
 
     /// A deployment strategy: one of AppConfig's predefined ones or a user's.
