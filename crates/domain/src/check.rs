@@ -177,29 +177,8 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
         Event::TagsChanged { resource, .. } => {
             current_tags(state, resource)?;
         }
-        Event::DeploymentStarted {
-            application,
-            environment,
-            number,
-            profile,
-            version,
-            content,
-            strategy,
-            schedule,
-            expected_latest,
-            ..
-        } => {
-            check_started(
-                state,
-                application,
-                environment,
-                profile,
-                *version,
-                (strategy, schedule, content),
-                *number,
-                *expected_latest,
-                recorded.timestamp,
-            )?;
+        event @ Event::DeploymentStarted { .. } => {
+            check_started(state, event, recorded.timestamp)?;
         }
         Event::DeploymentStopped {
             application,

@@ -351,7 +351,8 @@ impl DeploymentRecord {
             "Deployment started".into(),
             t0,
         );
-        let n = s.steps();
+        // D = 0: the first step is 100%, so no step follows it.
+        let n = if s.duration_ms() == 0 { 1 } else { s.steps() };
         for k in 2..=n {
             let at = t0 + s.step_start_ms(k);
             if at > cut {
@@ -416,6 +417,8 @@ impl DeploymentRecord {
             }
             _ => {}
         }
+        // Only what happened by `t` (a time before the start sees nothing).
+        log.retain(|e| e.occurred_at <= t);
         // Newest first; entries at the same instant keep their causal order reversed.
         log.reverse();
         log.sort_by_key(|e| std::cmp::Reverse(e.occurred_at));

@@ -8,8 +8,7 @@ use crate::command::{StartDeployment, VersionSelector};
 use crate::deployment::{DeploymentRecord, DeploymentState, REVERT_WINDOW_MS, Schedule};
 use crate::event::Event;
 use crate::id::{
-    ApplicationId, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId, StreamVersion,
-    Timestamp,
+    ApplicationId, DeploymentStrategyId, EnvironmentId, StreamId, StreamVersion, Timestamp,
 };
 use crate::predefined::predefined_strategy;
 use crate::projection::{DeploymentStrategyRecord, ReadModel};
@@ -91,51 +90,56 @@ pub(super) fn stop<R: ReadModel + ?Sized>(
     }))
 }
 
-/// Replay's check of a recorded `DeploymentStarted` (E5): what `start` would have
-/// decided at the recorded time.
-#[allow(clippy::too_many_arguments)]
+/// Replay's check of a recorded `DeploymentStarted` (E5): `start`, decided at the
+/// recorded time for the recorded version number, must produce exactly this event.
 pub(crate) fn check_started<R: ReadModel + ?Sized>(
     state: &R,
-    application: &ApplicationId,
-    environment: &EnvironmentId,
-    profile: &ProfileId,
-    version: StreamVersion,
-    recorded: (
-        &DeploymentStrategyId,
-        &Schedule,
-        &crate::content::ContentRef,
-    ),
-    number: u32,
-    expected_latest: Option<u32>,
+    recorded: &Event,
     now: Timestamp,
 ) -> Result<(), Rejection> {
-    let (strategy, schedule, content) = recorded;
-    existing_environment(state, application, environment)?;
-    hosted_profile(state, application, profile)?;
-    let found = existing_strategy(state, strategy)?;
-    if schedule_of(&found) != *schedule {
-        return Err(Rejection::invalid(
-            "DeploymentStrategyId",
-            format!(
-                "deployment {number} recorded a schedule that strategy {strategy} did not have"
-            ),
-        ));
-    }
-    let record = live_version(state, &StreamId::hosted(application, profile), version)?;
-    if record.content != *content {
-        return Err(Rejection::invalid(
-            "ConfigurationVersion",
-            format!("deployment {number} recorded content that version {version} does not have"),
-        ));
-    }
-    let next = next_number(state, application, environment, expected_latest, now)?;
-    if next != number {
-        return Err(Rejection::invalid(
+    let Event::DeploymentStarted {
+        application,
+        environment,
+        number,
+        profile,
+        version,
+        strategy,
+        description,
+        kms_key_identifier,
+        tags,
+        expected_latest,
+        ..
+    } = recorded
+    else {
+        return Ok(());
+    };
+    let command = StartDeployment {
+        application: application.clone(),
+        environment: environment.clone(),
+        profile: profile.clone(),
+        version: VersionSelector::Number(*version),
+        strategy: strategy.clone(),
+        description: description.clone(),
+        kms_key_identifier: kms_key_identifier.clone(),
+        tags: tags.clone(),
+        latest_deployment_number: *expected_latest,
+    };
+    let decided = start(state, &command, now)?;
+    match decided.events.as_slice() {
+        [event] if event == recorded => Ok(()),
+        [Event::DeploymentStarted { number: next, .. }] if next != number => {
+            Err(Rejection::invalid(
+                "DeploymentNumber",
+                format!("deployment {number} recorded where {next} was next"),
+            ))
+        }
+        _ => Err(Rejection::invalid(
             "DeploymentNumber",
-            format!("deployment {number} recorded where {next} was next"),
-        ));
+            format!(
+                "deployment {number} records a version, profile or schedule that StartDeployment would not have recorded"
+            ),
+        )),
     }
-    Ok(())
 }
 
 /// Replay's check of a recorded `DeploymentStopped`: the stop `stop` would have accepted,

@@ -5,6 +5,7 @@
 
 mod applications;
 mod deployment_strategies;
+mod deployments;
 mod environments;
 mod hosted_versions;
 mod profiles;

@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use verso_domain::{
     ApplicationId, Command, Content, CreateApplication, CreateDeploymentStrategy,
     CreateEnvironment, CreateHostedVersion, CreateProfile, Decision, DeploymentStrategyId, Detail,
-    EnvironmentId, Event, GrowthFactor, GrowthType, Limits, MemState, Position, ProfileId,
-    Recorded, Rejection, RejectionKind, ReplicateTo, StreamId, StreamVersion, Timestamp, Violation,
-    check, decide, projection::apply,
+    EnvironmentId, Event, GrowthFactor, GrowthType, HOSTED_LOCATION, Limits, MemState, Position,
+    ProfileId, Recorded, Rejection, RejectionKind, ReplicateTo, StartDeployment, StreamId,
+    StreamVersion, Timestamp, VersionSelector, Violation, check, decide, deployment::Schedule,
+    predefined_strategy, projection::apply,
 };
 
 /// The content type every version built here carries.
@@ -174,6 +175,104 @@ pub(crate) fn strategy_deleted(id: &str) -> Event {
     }
 }
 
+/// A `DeploymentStrategyCreated` with the given schedule values (otherwise as
+/// [`strategy_created`]).
+pub(crate) fn strategy_created_with(
+    id: &str,
+    duration: u32,
+    bake: u32,
+    growth_factor: f32,
+    growth_type: GrowthType,
+) -> Event {
+    Event::DeploymentStrategyCreated {
+        strategy: strategy(id),
+        name: format!("strategy {id}"),
+        description: None,
+        deployment_duration_in_minutes: duration,
+        final_bake_time_in_minutes: bake,
+        growth_factor: growth(growth_factor),
+        growth_type,
+        replicate_to: ReplicateTo::None,
+        tags: BTreeMap::new(),
+    }
+}
+
+/// A schedule with these values.
+pub(crate) fn schedule(
+    duration: u32,
+    bake: u32,
+    growth_factor: f32,
+    growth_type: GrowthType,
+) -> Schedule {
+    Schedule {
+        deployment_duration_in_minutes: duration,
+        final_bake_time_in_minutes: bake,
+        growth_factor: growth(growth_factor),
+        growth_type,
+    }
+}
+
+/// The schedule a deployment copies from strategy `id`: a predefined strategy's values,
+/// or those of a user strategy built by [`strategy_created`] (10 minutes, no bake, 25%
+/// linear).
+pub(crate) fn schedule_of(id: &str) -> Schedule {
+    predefined_strategy(&strategy(id)).map_or_else(
+        || schedule(10, 0, 25.0, GrowthType::Linear),
+        |p| Schedule {
+            deployment_duration_in_minutes: p.deployment_duration_in_minutes,
+            final_bake_time_in_minutes: p.final_bake_time_in_minutes,
+            growth_factor: p.growth_factor,
+            growth_type: p.growth_type,
+        },
+    )
+}
+
+/// A `DeploymentStarted` as `decide` records it for [`start_deployment`] of version
+/// `version` (holding `bytes`, no label, created by [`version_created`]) of hosted profile
+/// `prf1` of `app1` to `environment`, with strategy `strategy_id` (schedule from
+/// [`schedule_of`]) and no lock, description, KMS key or tags.
+pub(crate) fn deployment_started(
+    environment: &str,
+    number: u32,
+    version: u64,
+    bytes: &[u8],
+    strategy_id: &str,
+) -> Event {
+    Event::DeploymentStarted {
+        application: app("app1"),
+        environment: env(environment),
+        number,
+        profile: prof("prf1"),
+        configuration_name: "profile prf1".to_owned(),
+        location_uri: HOSTED_LOCATION.to_owned(),
+        version: v(version),
+        version_label: None,
+        content: content(bytes).to_ref(),
+        content_type: Some(CONTENT_TYPE.to_owned()),
+        strategy: strategy(strategy_id),
+        schedule: schedule_of(strategy_id),
+        description: None,
+        kms_key_identifier: None,
+        tags: BTreeMap::new(),
+        expected_latest: None,
+    }
+}
+
+/// A `DeploymentStopped`: a revert when `revert`, else a rollback.
+pub(crate) fn deployment_stopped(
+    application: &str,
+    environment: &str,
+    number: u32,
+    revert: bool,
+) -> Event {
+    Event::DeploymentStopped {
+        application: app(application),
+        environment: env(environment),
+        number,
+        revert,
+    }
+}
+
 /// Application `app1` with hosted profile `prf1`: the usual start of a version scenario.
 pub(crate) fn hosted_profile_history() -> Vec<Event> {
     vec![
@@ -258,6 +357,60 @@ pub(crate) fn delete_version(application: &str, profile: &str, version: u64) -> 
     }
 }
 
+/// The `StartDeployment` input for `version_text` (a number or a label, read as the
+/// wire's `ConfigurationVersion`) with strategy `strategy_id`, and nothing optional.
+pub(crate) fn start_deployment_input(
+    application: &str,
+    environment: &str,
+    profile: &str,
+    version_text: &str,
+    strategy_id: &str,
+) -> StartDeployment {
+    StartDeployment {
+        application: app(application),
+        environment: env(environment),
+        profile: prof(profile),
+        version: VersionSelector::parse(version_text),
+        strategy: strategy(strategy_id),
+        description: None,
+        kms_key_identifier: None,
+        tags: BTreeMap::new(),
+        latest_deployment_number: None,
+    }
+}
+
+/// `StartDeployment` as [`start_deployment_input`] builds it.
+pub(crate) fn start_deployment(
+    application: &str,
+    environment: &str,
+    profile: &str,
+    version_text: &str,
+    strategy_id: &str,
+) -> Command {
+    Command::StartDeployment(start_deployment_input(
+        application,
+        environment,
+        profile,
+        version_text,
+        strategy_id,
+    ))
+}
+
+/// `StopDeployment` of deployment `number`, with the wire's `Allow-Revert` as given.
+pub(crate) fn stop_deployment(
+    application: &str,
+    environment: &str,
+    number: u32,
+    allow_revert: bool,
+) -> Command {
+    Command::StopDeployment {
+        application: app(application),
+        environment: env(environment),
+        number,
+        allow_revert,
+    }
+}
+
 // --- given / when / then ------------------------------------------------------------
 
 /// A state built from recorded events, and the limits commands are decided under.
@@ -266,6 +419,8 @@ pub(crate) struct Given {
     state: MemState,
     next: Position,
     limits: Limits,
+    /// How far the clock was moved on by `after`, in milliseconds.
+    offset_ms: i64,
 }
 
 /// Folds `events` into a fresh `MemState`, at positions 1, 2, 3, ...
@@ -274,6 +429,7 @@ pub(crate) fn given(events: impl IntoIterator<Item = Event>) -> Given {
         state: MemState::new(),
         next: Position::FIRST,
         limits: Limits::DEFAULT,
+        offset_ms: 0,
     };
     for event in events {
         given.record(event);
@@ -293,12 +449,37 @@ impl Given {
         &self.state
     }
 
+    /// Moves the clock on by `ms` milliseconds (the injected clock of the scenarios).
+    pub(crate) const fn after_ms(mut self, ms: i64) -> Self {
+        self.offset_ms += ms;
+        self
+    }
+
+    /// Sets the clock so that the next record gets timestamp `t` (and `decide` decides at
+    /// `t`). The caller keeps time from going backwards (P5).
+    pub(crate) fn at(mut self, t: Timestamp) -> Self {
+        let millis = i64::try_from(self.next.get()).expect("positions in tests are small");
+        self.offset_ms = t.as_millis() - millis * 1000;
+        self
+    }
+
+    /// Moves the clock on by `minutes`.
+    pub(crate) const fn after_minutes(self, minutes: i64) -> Self {
+        self.after_ms(minutes * 60_000)
+    }
+
+    /// The time the next record gets, and `decide`'s now: one second per position, plus
+    /// whatever `after` added.
+    pub(crate) fn now(&self) -> Timestamp {
+        let millis = i64::try_from(self.next.get()).expect("positions in tests are small");
+        Timestamp::from_millis(millis * 1000 + self.offset_ms)
+    }
+
     /// `event` as it would be recorded next.
     pub(crate) fn recorded(&self, event: Event) -> Recorded {
-        let millis = i64::try_from(self.next.get()).expect("positions in tests are small");
         Recorded {
             position: self.next,
-            timestamp: Timestamp::from_millis(millis * 1000),
+            timestamp: self.now(),
             actor: Some("tester".to_owned()),
             event,
         }
@@ -321,7 +502,7 @@ impl Given {
 
     /// Decides `command` against the state.
     pub(crate) fn when(self, command: Command) -> Then {
-        let result = decide(&self.state, &command, &self.limits);
+        let result = decide(&self.state, &command, &self.limits, self.now());
         Then {
             given: self,
             result,
