@@ -1,6 +1,7 @@
 //! `verso`: the command-line face of Verso.
 //!
-//! `verso serve` serves the AWS AppConfig control plane over HTTP on an embedded store.
+//! `verso serve` serves the AWS AppConfig control plane and AppConfigData over HTTP on an
+//! embedded store.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
@@ -23,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the AWS AppConfig control plane over HTTP until SIGINT or SIGTERM.
+    /// Serve AWS AppConfig and AppConfigData over HTTP until SIGINT or SIGTERM.
     ///
     /// Point a client at it with `--endpoint-url http://127.0.0.1:7080` (AWS CLI),
     /// `endpoint_url=` (boto3) or `endpoint_url(...)` (AWS SDK for Rust). Logs go to
@@ -42,6 +43,19 @@ struct ServeArgs {
     /// `$XDG_DATA_HOME/verso`, else `~/.local/share/verso`.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+
+    /// Whether AppConfigData refuses a GetLatestConfiguration that comes sooner than its
+    /// session's poll interval (`BadRequestException`, `PollIntervalNotSatisfied`), as
+    /// AWS does. `off` is for tests and local work; tokens stay single-use either way.
+    #[arg(long, value_enum, default_value_t = Switch::On, value_name = "on|off")]
+    poll_interval_check: Switch,
+}
+
+/// An on/off switch.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Switch {
+    On,
+    Off,
 }
 
 fn main() -> Result<()> {
@@ -98,14 +112,16 @@ fn serve(args: ServeArgs) -> Result<()> {
         tracing::info!(
             data_dir = %data_dir.display(),
             head = head.position,
-            "verso serving the AppConfig API on http://{addr}"
+            "verso serving the AppConfig and AppConfigData APIs on http://{addr}"
         );
         // The one line on stdout: scripts and tests read the bound address from it.
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening on http://{addr}").context("writing to stdout")?;
         stdout.flush().context("writing to stdout")?;
         drop(stdout);
-        verso_server::serve(listener, store, shutdown)
+        let options = verso_server::ServerOptions::default()
+            .enforce_poll_interval(args.poll_interval_check == Switch::On);
+        verso_server::serve_with(listener, store, options, shutdown)
             .await
             .context("serving")?;
         tracing::info!("store closed; bye");

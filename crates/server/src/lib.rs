@@ -38,45 +38,150 @@
 //! ```
 
 mod appconfig;
+mod appconfigdata;
 mod schema;
 pub mod wire;
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::middleware;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use verso_storage::Store;
 
 pub use appconfig::AppState;
+use appconfigdata::DataPlane;
 
-/// The whole HTTP application over `store`: every route, the unknown-operation answer,
-/// and a request id on every response. Tests drive it without a socket.
-pub fn app(store: Store) -> Router {
+/// How often `serve` saves the AppConfigData single-use table while running (it is also
+/// saved at shutdown). A crash loses at most this much of it: tokens issued since can
+/// be used once more (docs/design/deployments.md).
+pub const SESSION_SAVE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Server settings beyond the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// Refuse a GetLatestConfiguration that comes sooner than its session's poll
+    /// interval (`BadRequestException`, `PollIntervalNotSatisfied`), as AWS does. On by
+    /// default; `verso serve --poll-interval-check off` turns it off for tests and local
+    /// work. Tokens stay single-use either way.
+    pub enforce_poll_interval: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            enforce_poll_interval: true,
+        }
+    }
+}
+
+impl ServerOptions {
+    /// With the poll-interval check on or off.
+    #[must_use]
+    pub const fn enforce_poll_interval(mut self, on: bool) -> Self {
+        self.enforce_poll_interval = on;
+        self
+    }
+}
+
+fn router(state: AppState) -> Router {
     appconfig::routes()
+        .route("/configurationsessions", post(appconfigdata::start_session))
+        .route("/configuration", get(appconfigdata::get_latest))
         .fallback(wire::unknown_operation)
         .method_not_allowed_fallback(wire::unknown_operation)
         .layer(middleware::from_fn(wire::request_id))
-        .with_state(AppState { store })
+        .with_state(state)
+}
+
+fn state(store: Store, options: ServerOptions) -> io::Result<AppState> {
+    let data = DataPlane::open(store.path(), options.enforce_poll_interval)?;
+    Ok(AppState {
+        store,
+        data: Arc::new(data),
+    })
+}
+
+/// The whole HTTP application over `store` with the default [`ServerOptions`]: every
+/// route, the unknown-operation answer, and a request id on every response. Tests drive
+/// it without a socket.
+///
+/// # Errors
+/// An I/O error reading or creating AppConfigData's token key or session table under
+/// the store's directory.
+pub fn app(store: Store) -> io::Result<Router> {
+    app_with(store, ServerOptions::default())
+}
+
+/// [`app`] with `options`.
+///
+/// # Errors
+/// As [`app`].
+pub fn app_with(store: Store, options: ServerOptions) -> io::Result<Router> {
+    Ok(router(state(store, options)?))
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets in-flight
-/// requests finish and closes the store (its final flush).
+/// requests finish, saves the AppConfigData session table and closes the store (its
+/// final flush).
 ///
 /// # Errors
-/// An I/O error from the listener, or the store's failure to close cleanly.
+/// An I/O error from the listener or the session table, or the store's failure to
+/// close cleanly.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let router = app(store.clone());
-    axum::serve(listener, router)
+    serve_with(listener, store, ServerOptions::default(), shutdown).await
+}
+
+/// [`serve`] with `options`.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with(
+    listener: TcpListener,
+    store: Store,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let state = state(store.clone(), options)?;
+    let data = Arc::clone(&state.data);
+    let saver = {
+        let data = Arc::clone(&data);
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SESSION_SAVE_INTERVAL);
+            loop {
+                every.tick().await;
+                let (data, now) = (Arc::clone(&data), store.now());
+                match tokio::task::spawn_blocking(move || data.save(now)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "saving the AppConfigData sessions failed")
+                    }
+                    Err(e) => tracing::error!(error = %e, "the session saver failed"),
+                }
+            }
+        })
+    };
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
-    store
+        .await;
+    saver.abort();
+    let saved = data.save(store.now());
+    let closed = store
         .close()
         .map(|_| ())
-        .map_err(|e| io::Error::other(format!("closing the store: {e}")))
+        .map_err(|e| io::Error::other(format!("closing the store: {e}")));
+    served?;
+    saved
+        .map_err(|e| io::Error::new(e.kind(), format!("saving the AppConfigData sessions: {e}")))?;
+    closed
 }

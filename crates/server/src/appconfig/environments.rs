@@ -51,7 +51,7 @@ fn monitors(list: Vec<MonitorInput>) -> Result<Vec<Monitor>, ApiError> {
 }
 
 /// The `{EnvironmentId}` label (1..64).
-fn environment_id(params: &Labels) -> Result<EnvironmentId, ApiError> {
+pub(super) fn environment_id(params: &Labels) -> Result<EnvironmentId, ApiError> {
     let text = wire::name_label(params, "EnvironmentId", 64)?;
     EnvironmentId::parse(&text)
         .map_err(|_| ApiError::not_found("Environment", format!("environment {text} not found")))
@@ -152,13 +152,15 @@ pub(super) async fn update(
         description: input.description,
         monitors: input.monitors.map(monitors).transpose()?,
     };
-    let record = committed(
+    committed(
         OP,
         state
             .store_for(&headers)
             .update_environment(&application, &id, changes),
     )
     .await?;
+    // Read it back: the state comes from its deployments at the store's clock.
+    let record = outcome(OP, state.store.environment(&application, &id))?;
     Ok(wire::json_response(StatusCode::OK, &to_json(&record)))
 }
 

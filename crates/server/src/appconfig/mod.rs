@@ -2,6 +2,7 @@
 //! handler a thin adapter from the wire to a typed store call and back.
 
 mod applications;
+pub(crate) mod deployments;
 mod environments;
 mod hosted_versions;
 mod profiles;
@@ -19,11 +20,14 @@ use verso_storage::{Outcome, Store};
 
 use crate::wire::{self, ApiError, Labels, Operation};
 
-/// What every handler shares: the store. Cloning it is cheap (an `Arc`).
+/// What every handler shares: the store and the data plane's state. Cloning it is cheap
+/// (two `Arc`s).
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The store every operation reads and writes.
     pub store: Store,
+    /// AppConfigData: the token key, the single-use table, the live-version cache.
+    pub(crate) data: std::sync::Arc<crate::appconfigdata::DataPlane>,
 }
 
 impl AppState {
@@ -83,6 +87,14 @@ pub(crate) fn routes() -> Router<AppState> {
             get(environments::get)
                 .patch(environments::update)
                 .delete(environments::delete),
+        )
+        .route(
+            "/applications/{ApplicationId}/environments/{EnvironmentId}/deployments",
+            get(deployments::list).post(deployments::start),
+        )
+        .route(
+            "/applications/{ApplicationId}/environments/{EnvironmentId}/deployments/{DeploymentNumber}",
+            get(deployments::get).delete(deployments::stop),
         )
         .route(
             "/deploymentstrategies",

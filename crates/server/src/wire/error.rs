@@ -96,6 +96,24 @@ impl ApiError {
         Self::new(ErrorType::ResourceNotFound, message).with("ResourceName", json!(resource))
     }
 
+    /// AppConfigData's `ResourceNotFoundException`, which names the resource type in
+    /// `ResourceType` (aws-api-surface.md §4) rather than AppConfig's `ResourceName`.
+    pub fn data_not_found(resource_type: &str, message: impl Into<String>) -> Self {
+        Self::new(ErrorType::ResourceNotFound, message).with("ResourceType", json!(resource_type))
+    }
+
+    /// AppConfigData's `BadRequestException` for a bad parameter: `Reason`
+    /// `InvalidParameters` and `Details.InvalidParameters.<parameter>.Problem`
+    /// (`Corrupted`, `Expired` or `PollIntervalNotSatisfied`).
+    pub fn invalid_parameter(parameter: &str, problem: &str, message: impl Into<String>) -> Self {
+        Self::bad_request(message)
+            .with("Reason", json!("InvalidParameters"))
+            .with(
+                "Details",
+                json!({ "InvalidParameters": { parameter: { "Problem": problem } } }),
+            )
+    }
+
     /// A `PayloadTooLargeException`: sizes in bytes, reported in kilobytes as AWS does.
     pub fn payload_too_large(limit: u64, size: u64, message: impl Into<String>) -> Self {
         Self::new(ErrorType::PayloadTooLarge, message)

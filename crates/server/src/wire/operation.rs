@@ -35,6 +35,12 @@ pub enum Operation {
     UntagResource,
     ListTagsForResource,
     ValidateConfiguration,
+    StartDeployment,
+    GetDeployment,
+    ListDeployments,
+    StopDeployment,
+    StartConfigurationSession,
+    GetLatestConfiguration,
 }
 
 impl Operation {
@@ -70,6 +76,12 @@ impl Operation {
             Self::UntagResource => "UntagResource",
             Self::ListTagsForResource => "ListTagsForResource",
             Self::ValidateConfiguration => "ValidateConfiguration",
+            Self::StartDeployment => "StartDeployment",
+            Self::GetDeployment => "GetDeployment",
+            Self::ListDeployments => "ListDeployments",
+            Self::StopDeployment => "StopDeployment",
+            Self::StartConfigurationSession => "StartConfigurationSession",
+            Self::GetLatestConfiguration => "GetLatestConfiguration",
         }
     }
 
@@ -90,6 +102,7 @@ impl Operation {
                 Self::DeleteConfigurationProfile
                     | Self::CreateHostedConfigurationVersion
                     | Self::DeleteEnvironment
+                    | Self::StartDeployment
             ),
             ErrorType::ServiceQuotaExceeded => matches!(
                 self,

@@ -1,7 +1,9 @@
 //! In-process router tests (no socket): every operation, and every error it can return,
 //! against aws-api-surface.md §3. One test binary, one module per resource.
 
+mod appconfigdata;
 mod applications;
+mod deployments;
 mod environments;
 mod hosted_versions;
 mod profiles;

@@ -7,8 +7,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use tower::ServiceExt as _;
-use verso_storage::Store;
+
+use verso_domain::Timestamp;
+use verso_storage::{Store, StoreOptions};
 
 /// A router over a fresh store in a temporary directory.
 pub struct Harness {
@@ -67,14 +71,72 @@ impl Reply {
     }
 }
 
+/// A clock the test moves by hand (milliseconds since the epoch).
+#[derive(Clone)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    pub fn advance_secs(&self, secs: i64) {
+        self.0.fetch_add(secs * 1000, Ordering::SeqCst);
+    }
+
+    pub fn advance_minutes(&self, minutes: i64) {
+        self.advance_secs(minutes * 60);
+    }
+
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+    }
+}
+
 impl Harness {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("open store");
         Self {
-            router: verso_server::app(store.clone()),
+            router: verso_server::app(store.clone()).expect("app"),
             store,
             _dir: dir,
+        }
+    }
+
+    /// A harness whose store and server run on a clock the test moves (2024-05-01 at
+    /// noon to start with), with the AppConfigData poll interval enforced.
+    pub fn with_clock() -> (Self, TestClock) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = TestClock(Arc::new(AtomicI64::new(1_714_564_800_000)));
+        let c = clock.clone();
+        let store = StoreOptions::new()
+            .clock(Arc::new(move || c.now()))
+            .open(dir.path())
+            .expect("open store");
+        let harness = Self {
+            router: verso_server::app(store.clone()).expect("app"),
+            store,
+            _dir: dir,
+        };
+        (harness, clock)
+    }
+
+    /// A new harness on the same data directory and clock, as after a server restart.
+    /// The old store must have been closed (drop the old harness's router and store).
+    pub fn reopen(self, clock: &TestClock) -> Self {
+        let Self {
+            router,
+            store,
+            _dir,
+        } = self;
+        drop(router);
+        store.close().expect("close store");
+        let c = clock.clone();
+        let store = StoreOptions::new()
+            .clock(Arc::new(move || c.now()))
+            .open(_dir.path())
+            .expect("reopen store");
+        Self {
+            router: verso_server::app(store.clone()).expect("app"),
+            store,
+            _dir,
         }
     }
 
