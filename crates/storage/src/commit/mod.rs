@@ -10,7 +10,8 @@ pub(crate) use writer::{Checked, Message, Progress, Request, Writer};
 
 use verso_domain::Recorded;
 use verso_domain::projection::{
-    ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord, ProfileRecord, VersionRecord,
+    ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
+    ProfileRecord, VersionRecord,
 };
 
 /// What an accepted command produced.
