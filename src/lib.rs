@@ -59,13 +59,14 @@ pub use verso_domain::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, EnvironmentState, Event,
     GrowthFactor, GrowthType, Limits, Monitor, Position, ProfileId, Recorded, Rejection,
     RejectionKind, ReplicateTo, StreamId, StreamVersion, TaggedResource, Timestamp, ValidatorKind,
+    VersionSelector, deployment,
 };
 pub use verso_storage::{
     Clock, Committed, Conflict, DeploymentStrategyChanges, Durability, EnvironmentChanges, Error,
-    ErrorKind, Head, HostedVersion, Mapped, NewApplication, NewDeploymentStrategy, NewEnvironment,
-    NewHostedVersion, NewProfile, Outcome, Page, PageRequest, Pending, ProfileChanges,
-    RebuildReport, Refused, Result, Store, StoreOptions, Subject, Ticket, VerifyReport, Violation,
-    verify_path,
+    ErrorKind, Head, HostedVersion, Mapped, NewApplication, NewDeployment, NewDeploymentStrategy,
+    NewEnvironment, NewHostedVersion, NewProfile, Outcome, Page, PageRequest, Pending,
+    ProfileChanges, RebuildReport, Refused, Result, Store, StoreOptions, Subject, Ticket,
+    VerifyReport, Violation, verify_path,
 };
 
 // The README's library example is compiled and run as a doctest.
