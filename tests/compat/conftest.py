@@ -52,13 +52,9 @@ def _boto_session() -> boto3.session.Session:
     return _session
 
 
-def make_appconfig_client(endpoint: str, validate: bool = True):
-    """A boto3 AppConfig client for `endpoint`: dummy credentials given to the
-    constructor, no retries (so a wrong 5xx is not hidden), short timeouts.
-    `validate=False` turns off botocore's client-side checks (required members, types,
-    minimum lengths and values) so that the server's own validation can be reached."""
+def _make_client(service: str, endpoint: str, validate: bool):
     return _boto_session().client(
-        "appconfig",
+        service,
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="compat-suite",
@@ -73,6 +69,20 @@ def make_appconfig_client(endpoint: str, validate: bool = True):
     )
 
 
+def make_appconfig_client(endpoint: str, validate: bool = True):
+    """A boto3 AppConfig client for `endpoint`: dummy credentials given to the
+    constructor, no retries (so a wrong 5xx is not hidden), short timeouts.
+    `validate=False` turns off botocore's client-side checks (required members, types,
+    minimum lengths and values) so that the server's own validation can be reached."""
+    return _make_client("appconfig", endpoint, validate)
+
+
+def make_appconfigdata_client(endpoint: str, validate: bool = True):
+    """A boto3 AppConfigData client for `endpoint`, set up as make_appconfig_client sets
+    up the AppConfig one (one listener serves both services, routed by path)."""
+    return _make_client("appconfigdata", endpoint, validate)
+
+
 def verso_bin() -> Path:
     path = Path(os.environ.get("VERSO_BIN") or DEFAULT_BIN)
     if not (path.is_file() and os.access(path, os.X_OK)):
@@ -85,12 +95,14 @@ def verso_bin() -> Path:
 
 
 class VersoServer:
-    """One `verso serve` process on 127.0.0.1 with a given data directory."""
+    """One `verso serve` process on 127.0.0.1 with a given data directory and, after
+    `--listen` and `--data-dir`, the extra arguments `args` (kept across restarts)."""
 
-    def __init__(self, binary: Path, data_dir: Path, log_path: Path):
+    def __init__(self, binary: Path, data_dir: Path, log_path: Path, args: tuple[str, ...] = ()):
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
+        self.args = tuple(args)
         self.proc: subprocess.Popen | None = None
         self.endpoint: str | None = None
         self._log = None
@@ -108,6 +120,7 @@ class VersoServer:
                 "127.0.0.1:0",
                 "--data-dir",
                 str(self.data_dir),
+                *self.args,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -172,7 +185,8 @@ class VersoServer:
 
     def restart(self) -> str:
         """Graceful stop (asserting exit status 0), then a new server on the same data
-        directory. Returns the new endpoint; make new clients for it."""
+        directory with the same arguments. Returns the new endpoint; make new clients
+        for it."""
         rc = self.stop()
         assert rc == 0, f"verso serve exited with {rc} on SIGTERM\n{self.log_tail()}"
         return self.start()
@@ -206,6 +220,11 @@ class VersoServer:
         assert self.endpoint, "server not running"
         return make_appconfig_client(self.endpoint, validate=validate)
 
+    def data_client(self, validate: bool = True):
+        """An AppConfigData client of this (current) server."""
+        assert self.endpoint, "server not running"
+        return make_appconfigdata_client(self.endpoint, validate=validate)
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             text = self.log_path.read_text(errors="replace").splitlines()
@@ -215,6 +234,14 @@ class VersoServer:
 
 
 KILLED_AFTER_TIMEOUT = -1000
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "server_args(*args): extra `verso serve` arguments for the test's server, e.g. "
+        "support.relaxed for `--poll-interval-check off`",
+    )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -243,10 +270,14 @@ def _hard_timeout():
 @pytest.fixture
 def server(tmp_path, request):
     """A running `verso serve` on a fresh data directory under tmp_path; stopped (by its
-    PID) when the test ends, whatever happened."""
+    PID) when the test ends, whatever happened. A `server_args` mark on the test adds
+    arguments (`@pytest.mark.server_args("--poll-interval-check", "off")`); restarts
+    keep them."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    srv = VersoServer(verso_bin(), data_dir, tmp_path / "verso-serve.log")
+    mark = request.node.get_closest_marker("server_args")
+    args = tuple(mark.args) if mark is not None else ()
+    srv = VersoServer(verso_bin(), data_dir, tmp_path / "verso-serve.log", args)
     srv.start()
     try:
         yield srv
@@ -269,6 +300,18 @@ def loose_client(server):
     """A client without botocore's client-side validation, to reach the server's own
     checks of minimum lengths, minimum values and types."""
     return server.client(validate=False)
+
+
+@pytest.fixture
+def data_client(server):
+    """A boto3 AppConfigData client for the test's server."""
+    return server.data_client()
+
+
+@pytest.fixture
+def loose_data_client(server):
+    """An AppConfigData client without botocore's client-side validation."""
+    return server.data_client(validate=False)
 
 
 @pytest.fixture

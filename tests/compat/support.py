@@ -23,6 +23,10 @@ PREDEFINED_STRATEGIES = [
 ]
 MiB = 1024 * 1024
 
+# `verso serve --poll-interval-check off`: AppConfigData polls may come at once (tokens
+# stay single-use). Mark a test with it to run against such a server.
+relaxed = pytest.mark.server_args("--poll-interval-check", "off")
+
 
 # -- responses -----------------------------------------------------------------------
 
@@ -125,6 +129,30 @@ def new_strategy(client, name: str = "strategy", **kw) -> str:
     kw.setdefault("DeploymentDurationInMinutes", 0)
     kw.setdefault("GrowthFactor", 100.0)
     return ok(client.create_deployment_strategy(Name=name, **kw), 201)["Id"]
+
+
+def new_deployment(
+    client,
+    app_id: str,
+    env_id: str,
+    profile_id: str,
+    version: int | str = 1,
+    strategy: str = "AppConfig.AllAtOnce",
+    **kw,
+) -> dict:
+    """Starts a deployment of `version` (a number or a label) with `strategy`; asserts
+    201 and returns the response."""
+    return ok(
+        client.start_deployment(
+            ApplicationId=app_id,
+            EnvironmentId=env_id,
+            ConfigurationProfileId=profile_id,
+            ConfigurationVersion=str(version),
+            DeploymentStrategyId=strategy,
+            **kw,
+        ),
+        201,
+    )
 
 
 def version_numbers(client, app_id: str, profile_id: str, **kw) -> list[int]:

@@ -167,6 +167,47 @@ fn check_extension_parameters(params: &BTreeMap<String, String>) -> Result<(), A
     Ok(())
 }
 
+/// Runs the profile's validators on the version to deploy, as AWS does when a deployment
+/// starts: a failure is `BadRequestException` with `Reason` `InvalidConfiguration`.
+/// Anything not found is left to the kernel, which refuses it with the right error.
+fn validate_before_deploying(
+    state: &AppState,
+    application: &verso_domain::ApplicationId,
+    profile_id: &ProfileId,
+    selector: &VersionSelector,
+) -> Result<(), ApiError> {
+    const OP: Operation = Operation::StartDeployment;
+    let Ok(Ok(profile)) = state.store.profile(application, profile_id) else {
+        return Ok(());
+    };
+    if profile.validators.is_empty() {
+        return Ok(());
+    }
+    let version = match selector {
+        VersionSelector::Number(n) => state.store.hosted_version(application, profile_id, n.get()),
+        VersionSelector::Label(label) => {
+            state
+                .store
+                .hosted_version_by_label(application, profile_id, label)
+        }
+    };
+    let Ok(Ok(version)) = version else {
+        return Ok(());
+    };
+    let details =
+        super::hosted_versions::validation_details(&state.store, OP, &profile, &version.content)?;
+    if details.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid_configuration(
+        format!(
+            "version {} of configuration profile {profile_id} failed validation; nothing was deployed",
+            version.record.version
+        ),
+        details,
+    ))
+}
+
 pub(super) async fn start(
     State(state): State<AppState>,
     params: Labels,
@@ -214,9 +255,11 @@ pub(super) async fn start(
             })
         })
         .transpose()?;
+    let selector = VersionSelector::parse(&version);
+    validate_before_deploying(&state, &application, &profile, &selector)?;
     let new = NewDeployment {
         profile,
-        version: VersionSelector::parse(&version),
+        version: selector,
         strategy,
         description: input.description,
         kms_key_identifier: input.kms_key_identifier,

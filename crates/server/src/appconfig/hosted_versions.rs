@@ -227,25 +227,7 @@ pub(super) async fn validate(
             .hosted_version_by_label(&application, &profile_id, wanted),
     };
     let version = outcome(OP, version)?;
-    let mut details = Vec::new();
-    for validator in &profile.validators {
-        let text = state
-            .store
-            .content(validator.content.hash)
-            .map_err(|e| ApiError::internal(OP, &e))?
-            .unwrap_or_default();
-        match validator.kind {
-            ValidatorKind::JsonSchema => {
-                details.extend(schema::check(&text, &version.content));
-            }
-            ValidatorKind::Lambda => details.push(json!({
-                "Type": "LAMBDA",
-                "Constraint": "Lambda",
-                "Location": String::from_utf8_lossy(&text),
-                "Reason": "Lambda validators are stored but Verso cannot run them",
-            })),
-        }
-    }
+    let details = validation_details(&state.store, OP, &profile, &version.content)?;
     if details.is_empty() {
         Ok(wire::no_content())
     } else {
@@ -257,4 +239,34 @@ pub(super) async fn validate(
             details,
         ))
     }
+}
+
+/// What the profile's validators find wrong with `content`, as
+/// `InvalidConfigurationDetail`s (empty when it passes). JSON Schema validators run; a
+/// Lambda validator cannot, and says so in a detail.
+pub(super) fn validation_details(
+    store: &verso_storage::Store,
+    op: Operation,
+    profile: &verso_domain::projection::ProfileRecord,
+    content: &[u8],
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let mut details = Vec::new();
+    for validator in &profile.validators {
+        let text = store
+            .content(validator.content.hash)
+            .map_err(|e| ApiError::internal(op, &e))?
+            .unwrap_or_default();
+        match validator.kind {
+            ValidatorKind::JsonSchema => {
+                details.extend(schema::check(&text, content));
+            }
+            ValidatorKind::Lambda => details.push(json!({
+                "Type": "LAMBDA",
+                "Constraint": "Lambda",
+                "Location": String::from_utf8_lossy(&text),
+                "Reason": "Lambda validators are stored but Verso cannot run them",
+            })),
+        }
+    }
+    Ok(details)
 }

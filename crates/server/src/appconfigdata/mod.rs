@@ -321,6 +321,38 @@ pub(crate) async fn get_latest(
         };
         ApiError::invalid_parameter("ConfigurationToken", problem.as_str(), message)
     })?;
+    let key = (
+        claims.application.clone(),
+        claims.environment.clone(),
+        claims.profile.clone(),
+    );
+    let candidates = data.candidates(store, &key, now)?;
+    let live = live_deployment(candidates.iter(), now, |number| {
+        rollout_bucket(&claims.session, number)
+    });
+    let next_held = live.map(|d| Held {
+        version: d.version,
+        content: d.content.hash,
+    });
+    // New content to send, read before the token is spent.
+    let changed = match live {
+        Some(d) if next_held != claims.held => match store.content(d.content.hash) {
+            Ok(Some(bytes)) => Some((d, bytes)),
+            Ok(None) => {
+                return Err(ApiError::internal(
+                    OP,
+                    &verso_storage::Error::Engine(format!(
+                        "deployed content {} is not in the store",
+                        d.content.hash
+                    )),
+                ));
+            }
+            Err(e) => return Err(ApiError::internal(OP, &e)),
+        },
+        _ => None,
+    };
+    // The token is spent only once the answer is known: a poll refused for a missing
+    // environment or an internal error leaves it valid.
     match data
         .sessions
         .redeem_with(&claims, now, data.enforce_poll_interval)
@@ -341,40 +373,14 @@ pub(crate) async fn get_latest(
             ));
         }
     }
-    let key = (
-        claims.application.clone(),
-        claims.environment.clone(),
-        claims.profile.clone(),
-    );
-    let candidates = data.candidates(store, &key, now)?;
-    let live = live_deployment(candidates.iter(), now, |number| {
-        rollout_bucket(&claims.session, number)
-    });
-    let next_held = live.map(|d| Held {
-        version: d.version,
-        content: d.content.hash,
-    });
     let next = data.key.seal(&Claims {
         held: next_held,
         issued_at: now,
         sequence: claims.sequence + 1,
         ..claims.clone()
     });
-    let mut response = match live {
-        Some(d) if next_held != claims.held => {
-            let content = match store.content(d.content.hash) {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => {
-                    return Err(ApiError::internal(
-                        OP,
-                        &verso_storage::Error::Engine(format!(
-                            "deployed content {} is not in the store",
-                            d.content.hash
-                        )),
-                    ));
-                }
-                Err(e) => return Err(ApiError::internal(OP, &e)),
-            };
+    let mut response = match changed {
+        Some((d, content)) => {
             let mut r = (StatusCode::OK, content).into_response();
             if let Some(v) = d
                 .content_type
@@ -393,7 +399,7 @@ pub(crate) async fn get_latest(
             r
         }
         // The client holds the latest, or nothing is deployed: an empty body.
-        _ => StatusCode::OK.into_response(),
+        None => StatusCode::OK.into_response(),
     };
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&next) {

@@ -364,3 +364,49 @@ async fn get_deployment_errors() {
     .await
     .assert_error(404, "UnknownOperationException");
 }
+
+#[tokio::test]
+async fn start_deployment_runs_the_profiles_validators_first() {
+    let (h, _clock) = Harness::with_clock();
+    let app = h.application("a").await;
+    let schema = r#"{"type": "object", "required": ["max"]}"#;
+    let profile = h
+        .profile(
+            &app,
+            json!({"Validators": [{"Type": "JSON_SCHEMA", "Content": schema}]}),
+        )
+        .await;
+    h.version(&app, &profile, &[], r#"{"min": 1}"#)
+        .await
+        .assert_status(201);
+    h.version(&app, &profile, &[], r#"{"max": 1}"#)
+        .await
+        .assert_status(201);
+    let r = h
+        .post_json(
+            &format!("/applications/{app}/environments"),
+            &json!({"Name": "prod"}),
+        )
+        .await;
+    let env = r.json()["Id"].as_str().expect("Id").to_owned();
+    let body = start(
+        &h,
+        &app,
+        &env,
+        json!({"DeploymentStrategyId": "AppConfig.AllAtOnce", "ConfigurationProfileId": profile, "ConfigurationVersion": "1"}),
+    )
+    .await
+    .assert_error(400, "BadRequestException");
+    assert_eq!(body["Reason"], "InvalidConfiguration");
+    assert_eq!(body["Details"]["InvalidConfiguration"][0]["Constraint"], "required");
+    let listed = h.get(&deployments(&app, &env)).await.json();
+    assert_eq!(listed["Items"], json!([]), "nothing was deployed");
+    start(
+        &h,
+        &app,
+        &env,
+        json!({"DeploymentStrategyId": "AppConfig.AllAtOnce", "ConfigurationProfileId": profile, "ConfigurationVersion": "2"}),
+    )
+    .await
+    .assert_status(201);
+}
