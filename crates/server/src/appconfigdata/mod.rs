@@ -411,3 +411,110 @@ pub(crate) async fn get_latest(
     );
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use verso_domain::{DeploymentStrategyId, VersionSelector};
+    use verso_storage::{
+        NewApplication, NewDeployment, NewEnvironment, NewHostedVersion, NewProfile,
+    };
+
+    use super::*;
+
+    /// A store with one hosted version deployed AllAtOnce; returns the cache key.
+    fn deployed(store: &Store) -> CacheKey {
+        let app = store
+            .create_application(NewApplication {
+                name: "a".into(),
+                ..Default::default()
+            })
+            .wait()
+            .unwrap()
+            .unwrap()
+            .id;
+        let profile = store
+            .create_profile(
+                &app,
+                NewProfile {
+                    name: "p".into(),
+                    ..Default::default()
+                },
+            )
+            .wait()
+            .unwrap()
+            .unwrap()
+            .id;
+        store
+            .create_hosted_version(
+                &app,
+                &profile,
+                NewHostedVersion {
+                    content: b"{}".to_vec(),
+                    content_type: "application/json".into(),
+                    ..Default::default()
+                },
+            )
+            .wait()
+            .unwrap()
+            .unwrap();
+        let env = store
+            .create_environment(
+                &app,
+                NewEnvironment {
+                    name: "e".into(),
+                    ..Default::default()
+                },
+            )
+            .wait()
+            .unwrap()
+            .unwrap()
+            .id;
+        store
+            .start_deployment(
+                &app,
+                &env,
+                NewDeployment {
+                    profile: profile.clone(),
+                    version: VersionSelector::parse("1"),
+                    strategy: DeploymentStrategyId::parse("AppConfig.AllAtOnce").unwrap(),
+                    description: None,
+                    kms_key_identifier: None,
+                    tags: Default::default(),
+                    latest_deployment_number: None,
+                },
+            )
+            .wait()
+            .unwrap()
+            .unwrap();
+        (app, env, profile)
+    }
+
+    #[test]
+    fn an_unchanged_head_answers_from_the_cache_without_reading_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let key = deployed(&store);
+        let data = DataPlane::open(dir.path(), true).unwrap();
+        let now = store.now();
+        let first = data.candidates(&store, &key, now).unwrap();
+        let second = data.candidates(&store, &key, now).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "the second lookup must be the cached list, not a new read"
+        );
+        assert_eq!(first.len(), 1);
+        // Any write moves the head: the next lookup reads the projections again.
+        store
+            .create_application(NewApplication {
+                name: "b".into(),
+                ..Default::default()
+            })
+            .wait()
+            .unwrap()
+            .unwrap();
+        let third = data.candidates(&store, &key, now).unwrap();
+        assert!(!Arc::ptr_eq(&second, &third));
+        assert_eq!(*second, *third, "same deployments, read afresh");
+        store.close().unwrap();
+    }
+}

@@ -398,7 +398,10 @@ async fn start_deployment_runs_the_profiles_validators_first() {
     .await
     .assert_error(400, "BadRequestException");
     assert_eq!(body["Reason"], "InvalidConfiguration");
-    assert_eq!(body["Details"]["InvalidConfiguration"][0]["Constraint"], "required");
+    assert_eq!(
+        body["Details"]["InvalidConfiguration"][0]["Constraint"],
+        "required"
+    );
     let listed = h.get(&deployments(&app, &env)).await.json();
     assert_eq!(listed["Items"], json!([]), "nothing was deployed");
     start(
