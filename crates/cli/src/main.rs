@@ -96,6 +96,12 @@ fn serve(args: ServeArgs) -> Result<()> {
     let store = verso_storage::Store::open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let head = store.head();
+    let options = verso_server::ServerOptions::default()
+        .enforce_poll_interval(args.poll_interval_check == Switch::On);
+    // Before the address is announced: a damaged AppConfigData session table or key
+    // stops the start with the file named, and nobody is told the server is up.
+    let server = verso_server::Server::new(store, options)
+        .with_context(|| format!("loading AppConfigData state in {}", data_dir.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("verso-http")
@@ -119,11 +125,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         writeln!(stdout, "listening on http://{addr}").context("writing to stdout")?;
         stdout.flush().context("writing to stdout")?;
         drop(stdout);
-        let options = verso_server::ServerOptions::default()
-            .enforce_poll_interval(args.poll_interval_check == Switch::On);
-        verso_server::serve_with(listener, store, options, shutdown)
-            .await
-            .context("serving")?;
+        server.serve(listener, shutdown).await.context("serving")?;
         tracing::info!("store closed; bye");
         Ok(())
     })

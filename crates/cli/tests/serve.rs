@@ -145,3 +145,23 @@ fn a_file_as_data_directory_and_a_bad_address_are_refused_before_serving() {
     assert_eq!(out.status.code(), Some(2), "clap's usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--listen"));
 }
+
+#[test]
+fn a_damaged_session_table_stops_the_start_before_the_address_is_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _) = start(verso().args(serve_args(dir.path())));
+    assert!(terminate(&mut child).success());
+    let table = dir.path().join("appconfigdata").join("sessions");
+    std::fs::write(&table, b"VERSOSES not a table").unwrap();
+    let out = verso().args(serve_args(dir.path())).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("listening on"),
+        "announced a server that cannot serve"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("AppConfigData") && stderr.contains("sessions"),
+        "{stderr}"
+    );
+}

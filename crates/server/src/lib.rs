@@ -151,37 +151,73 @@ pub async fn serve_with(
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let state = state(store.clone(), options)?;
-    let data = Arc::clone(&state.data);
-    let saver = {
-        let data = Arc::clone(&data);
-        let store = store.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(SESSION_SAVE_INTERVAL);
-            loop {
-                every.tick().await;
-                let (data, now) = (Arc::clone(&data), store.now());
-                match tokio::task::spawn_blocking(move || data.save(now)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        tracing::error!(error = %e, "saving the AppConfigData sessions failed")
-                    }
-                    Err(e) => tracing::error!(error = %e, "the session saver failed"),
-                }
-            }
+    Server::new(store, options)?.serve(listener, shutdown).await
+}
+
+/// A server ready to serve: its AppConfigData state is loaded, so a damaged session table
+/// or key is reported before anything is announced.
+#[derive(Debug)]
+pub struct Server {
+    state: AppState,
+}
+
+impl Server {
+    /// Loads (or creates) AppConfigData's token key and session table under the store's
+    /// directory.
+    ///
+    /// # Errors
+    /// An I/O error reading or creating them, with the file named.
+    pub fn new(store: Store, options: ServerOptions) -> io::Result<Self> {
+        Ok(Self {
+            state: state(store, options)?,
         })
-    };
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
-    saver.abort();
-    let saved = data.save(store.now());
-    let closed = store
-        .close()
-        .map(|_| ())
-        .map_err(|e| io::Error::other(format!("closing the store: {e}")));
-    served?;
-    saved
-        .map_err(|e| io::Error::new(e.kind(), format!("saving the AppConfigData sessions: {e}")))?;
-    closed
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then lets in-flight requests
+    /// finish, saves the session table and closes the store. While running, the table is
+    /// saved every [`SESSION_SAVE_INTERVAL`].
+    ///
+    /// # Errors
+    /// As [`serve`].
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> io::Result<()> {
+        let state = self.state;
+        let store = state.store.clone();
+        let data = Arc::clone(&state.data);
+        let saver = {
+            let data = Arc::clone(&data);
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(SESSION_SAVE_INTERVAL);
+                loop {
+                    every.tick().await;
+                    let (data, now) = (Arc::clone(&data), store.now());
+                    match tokio::task::spawn_blocking(move || data.save(now)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            tracing::error!(error = %e, "saving the AppConfigData sessions failed");
+                        }
+                        Err(e) => tracing::error!(error = %e, "the session saver failed"),
+                    }
+                }
+            })
+        };
+        let served = axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        saver.abort();
+        let saved = data.save(store.now());
+        let closed = store
+            .close()
+            .map(|_| ())
+            .map_err(|e| io::Error::other(format!("closing the store: {e}")));
+        served?;
+        saved.map_err(|e| {
+            io::Error::new(e.kind(), format!("saving the AppConfigData sessions: {e}"))
+        })?;
+        closed
+    }
 }
