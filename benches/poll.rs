@@ -43,7 +43,7 @@ use verso_server::ServerOptions;
 const CLIENTS: usize = 64;
 
 /// Binds 127.0.0.1 on a free port and serves `router` there until the runtime ends.
-fn spawn_trivial(runtime: &Runtime, token_len: usize) -> SocketAddr {
+fn spawn_trivial(runtime: &Runtime, token_len: usize) -> (SocketAddr, axum::Router) {
     let token = "t".repeat(token_len);
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -63,13 +63,14 @@ fn spawn_trivial(runtime: &Runtime, token_len: usize) -> SocketAddr {
                 }
             }),
         );
+        let in_process = router.clone();
         tokio::spawn(async move { axum::serve(listener, router).await });
-        addr
+        (addr, in_process)
     })
 }
 
 /// A store with one deployed hosted version, served by Verso on a free port.
-fn spawn_verso(runtime: &Runtime, dir: &TempDir) -> SocketAddr {
+fn spawn_verso(runtime: &Runtime, dir: &TempDir) -> (SocketAddr, axum::Router) {
     let store = verso::Store::open(dir.path()).expect("open the store");
     let app = store
         .create_application(NewApplication {
@@ -138,13 +139,10 @@ fn spawn_verso(runtime: &Runtime, dir: &TempDir) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let options = ServerOptions::default().enforce_poll_interval(false);
-        tokio::spawn(verso_server::serve_with(
-            listener,
-            store,
-            options,
-            std::future::pending(),
-        ));
-        addr
+        let server = verso_server::Server::new(store, options).unwrap();
+        let router = server.router();
+        tokio::spawn(server.serve(listener, std::future::pending()));
+        (addr, router)
     })
 }
 
@@ -239,10 +237,10 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("data directory");
-    let verso = spawn_verso(&runtime, &dir);
+    let (verso, verso_router) = spawn_verso(&runtime, &dir);
     let tokens = Arc::new(Mutex::new(sessions(&runtime, verso, &dir)));
     let token_len = tokens.lock().unwrap()[0].len();
-    let trivial = spawn_trivial(&runtime, token_len);
+    let (trivial, trivial_router) = spawn_trivial(&runtime, token_len);
     let fixed = Arc::new(Mutex::new(vec!["t".repeat(token_len); CLIENTS]));
 
     let mut group = c.benchmark_group("poll");
@@ -255,7 +253,50 @@ fn bench(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("get_latest", "clients=64"), |b| {
         b.iter_custom(|iters| run(&runtime, verso, iters, &tokens));
     });
+    // The same two handlers without a socket: what the server itself spends per
+    // request, routing and middleware included, one request at a time.
+    group.bench_function(BenchmarkId::new("trivial_in_process", "sessions=64"), |b| {
+        b.iter_custom(|iters| run_in_process(&runtime, &trivial_router, iters, &fixed));
+    });
+    group.bench_function(
+        BenchmarkId::new("get_latest_in_process", "sessions=64"),
+        |b| {
+            b.iter_custom(|iters| run_in_process(&runtime, &verso_router, iters, &tokens));
+        },
+    );
     group.finish();
+}
+
+/// `iters` polls through `router` without a socket, round-robin over the sessions.
+fn run_in_process(
+    runtime: &Runtime,
+    router: &axum::Router,
+    iters: u64,
+    tokens: &Arc<Mutex<Vec<String>>>,
+) -> Duration {
+    use tower::ServiceExt as _;
+    runtime.block_on(async {
+        let mut held = tokens.lock().unwrap().clone();
+        let start = Instant::now();
+        for n in 0..iters {
+            let i = usize::try_from(n).unwrap() % held.len();
+            let request =
+                axum::http::Request::get(format!("/configuration?configuration_token={}", held[i]))
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+            let response = router.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            held[i] = response.headers()["next-poll-configuration-token"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert!(body.is_empty());
+        }
+        let elapsed = start.elapsed();
+        *tokens.lock().unwrap() = held;
+        elapsed
+    })
 }
 
 fn main() {

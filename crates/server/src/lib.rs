@@ -173,6 +173,14 @@ impl Server {
         })
     }
 
+    /// The router over this server's state, for driving it without a socket (tests,
+    /// benches). Requests through it share the sessions and the cache with
+    /// [`Server::serve`].
+    #[must_use]
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
     /// Serves on `listener` until `shutdown` completes, then lets in-flight requests
     /// finish, saves the session table and closes the store. While running, the table is
     /// saved every [`SESSION_SAVE_INTERVAL`].

@@ -109,6 +109,10 @@ impl Query {
         for part in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
             let (key, value) = part.split_once('=').unwrap_or((part, ""));
             let decode = |s: &str| {
+                // Most values (tokens, ids, numbers) have nothing to decode.
+                if !s.contains('%') {
+                    return Ok(s.to_owned());
+                }
                 percent_decode_str(s)
                     .decode_utf8()
                     .map(std::borrow::Cow::into_owned)
