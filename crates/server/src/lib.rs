@@ -176,7 +176,6 @@ impl Server {
     /// The router over this server's state, for driving it without a socket (tests,
     /// benches). Requests through it share the sessions and the cache with
     /// [`Server::serve`].
-    #[must_use]
     pub fn router(&self) -> Router {
         router(self.state.clone())
     }
