@@ -374,3 +374,31 @@ fn without_a_rebuild_marker_missing_projections_are_caught_by_verify() {
     assert!(violation.problem.contains("projection"), "{violation}");
     store.close().unwrap();
 }
+
+#[test]
+fn rebuild_writes_only_the_entries_that_differ_from_the_fold() {
+    // E6 by repair: missing, changed and stray projection entries are all put right,
+    // and a rebuild of a store whose projections are right writes nothing.
+    let (dir, app, profile) = labelled_store();
+    edit_with_sled(dir.path(), |db| {
+        let labels: Vec<_> = db.scan_prefix(b"l").keys().map(Result::unwrap).collect();
+        db.remove(&labels[0]).unwrap();
+        let (key, mut value) = db.scan_prefix(b"v").next().unwrap().unwrap();
+        let mut bytes = value.to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        value = bytes.into();
+        db.insert(key, value).unwrap();
+        db.insert(b"vstray", b"not from the log".to_vec()).unwrap();
+    });
+    let store = reopen(dir.path());
+    assert!(store.verify().unwrap().is_err(), "the damage is visible first");
+    let report = store.rebuild().unwrap().unwrap();
+    assert_eq!(report.written, 3, "one missing, one changed, one stray");
+    store.verify().unwrap().unwrap();
+    assert_eq!(live_versions(&store, &app, &profile), vec![1, 2]);
+    let again = store.rebuild().unwrap().unwrap();
+    assert_eq!(again.written, 0);
+    assert_eq!(again.entries, report.entries);
+    store.close().unwrap();
+}
