@@ -180,6 +180,37 @@ fn all_pages<T>(
     }
 }
 
+/// An identifier as the caller gave it, and its reading as an id when it has that shape.
+struct Lookup<'a, Id> {
+    text: &'a str,
+    resource: &'static str,
+    id: Option<Id>,
+}
+
+/// The id `lookup` names: itself when a resource has that id, else the resource whose
+/// name it is (a name may look like an id), else `ResourceNotFoundException`.
+fn by_id_or_name<Id, R>(
+    lookup: Lookup<'_, Id>,
+    exists: impl Fn(&Id) -> bool,
+    all: impl FnOnce() -> Result<Vec<R>, ApiError>,
+    name_and_id: impl Fn(R) -> (String, Id),
+) -> Result<Id, ApiError> {
+    if let Some(id) = lookup.id.filter(|id| exists(id)) {
+        return Ok(id);
+    }
+    all()?
+        .into_iter()
+        .map(name_and_id)
+        .find(|(name, _)| name == lookup.text)
+        .map(|(_, id)| id)
+        .ok_or_else(|| {
+            ApiError::data_not_found(
+                lookup.resource,
+                format!("{} {} not found", lookup.resource, lookup.text),
+            )
+        })
+}
+
 /// The application, environment and profile a session names, each by id or by name.
 fn resolve(
     store: &Store,
@@ -188,54 +219,36 @@ fn resolve(
     profile: &str,
 ) -> Result<CacheKey, ApiError> {
     const OP: Operation = Operation::StartConfigurationSession;
-    let app = match ApplicationId::parse(application)
-        .ok()
-        .filter(|id| matches!(store.application(id), Ok(Ok(_))))
-    {
-        Some(id) => id,
-        None => all_pages(OP, |p| store.applications(p))?
-            .into_iter()
-            .find(|a| a.name == application)
-            .map(|a| a.id)
-            .ok_or_else(|| {
-                ApiError::data_not_found(
-                    "Application",
-                    format!("application {application} not found"),
-                )
-            })?,
-    };
-    let env = match EnvironmentId::parse(environment)
-        .ok()
-        .filter(|id| matches!(store.environment(&app, id), Ok(Ok(_))))
-    {
-        Some(id) => id,
-        None => all_pages(OP, |p| store.environments(&app, p))?
-            .into_iter()
-            .find(|e| e.name == environment)
-            .map(|e| e.id)
-            .ok_or_else(|| {
-                ApiError::data_not_found(
-                    "Environment",
-                    format!("environment {environment} not found"),
-                )
-            })?,
-    };
-    let prof = match ProfileId::parse(profile)
-        .ok()
-        .filter(|id| matches!(store.profile(&app, id), Ok(Ok(_))))
-    {
-        Some(id) => id,
-        None => all_pages(OP, |p| store.profiles(&app, p))?
-            .into_iter()
-            .find(|c| c.name == profile)
-            .map(|c| c.id)
-            .ok_or_else(|| {
-                ApiError::data_not_found(
-                    "ConfigurationProfile",
-                    format!("configuration profile {profile} not found"),
-                )
-            })?,
-    };
+    let app = by_id_or_name(
+        Lookup {
+            text: application,
+            resource: "Application",
+            id: ApplicationId::parse(application).ok(),
+        },
+        |id| matches!(store.application(id), Ok(Ok(_))),
+        || all_pages(OP, |p| store.applications(p)),
+        |a| (a.name, a.id),
+    )?;
+    let env = by_id_or_name(
+        Lookup {
+            text: environment,
+            resource: "Environment",
+            id: EnvironmentId::parse(environment).ok(),
+        },
+        |id| matches!(store.environment(&app, id), Ok(Ok(_))),
+        || all_pages(OP, |p| store.environments(&app, p)),
+        |e| (e.name, e.id),
+    )?;
+    let prof = by_id_or_name(
+        Lookup {
+            text: profile,
+            resource: "ConfigurationProfile",
+            id: ProfileId::parse(profile).ok(),
+        },
+        |id| matches!(store.profile(&app, id), Ok(Ok(_))),
+        || all_pages(OP, |p| store.profiles(&app, p)),
+        |c| (c.name, c.id),
+    )?;
     Ok((app, env, prof))
 }
 
