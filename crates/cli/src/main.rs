@@ -1,11 +1,16 @@
 //! `verso`: the command-line face of Verso.
 //!
 //! `verso serve` serves the AWS AppConfig control plane and AppConfigData over HTTP on an
-//! embedded store.
+//! embedded store; `verso bench` measures durable write (and read) throughput on this
+//! machine's disk beside raw baselines.
+
+mod bench;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+mod audit;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
@@ -30,6 +35,16 @@ enum Command {
     /// `endpoint_url=` (boto3) or `endpoint_url(...)` (AWS SDK for Rust). Logs go to
     /// stderr; set `RUST_LOG` (e.g. `RUST_LOG=debug`) for more.
     Serve(ServeArgs),
+    /// Measure durable write throughput and latency on this disk, Verso beside raw file
+    /// and raw sled baselines, in one run (`--read` for reads).
+    ///
+    /// A human report on stdout (`--json` for one JSON object), a progress line on
+    /// stderr when it is a terminal. docs/performance.md ("Run it yourself") explains
+    /// every option and field.
+    Bench(Box<bench::BenchArgs>),
+    /// The audit commands: log, verify, rebuild, replay, show, diff, export, import.
+    #[command(flatten)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -69,6 +84,8 @@ fn main() -> Result<()> {
         .init();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Audit(command) => audit::main(command),
     }
 }
 

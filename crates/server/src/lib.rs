@@ -37,6 +37,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 mod appconfig;
 mod appconfigdata;
 mod schema;
@@ -91,6 +92,7 @@ impl ServerOptions {
 
 fn router(state: AppState) -> Router {
     appconfig::routes()
+        .merge(admin::routes())
         .route("/configurationsessions", post(appconfigdata::start_session))
         .route("/configuration", get(appconfigdata::get_latest))
         .fallback(wire::unknown_operation)

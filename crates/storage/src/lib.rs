@@ -27,6 +27,7 @@
 //! It holds no business rules (those are `verso-domain`'s) and speaks no HTTP.
 
 mod api;
+mod bundle;
 mod commit;
 mod content;
 mod durability;
@@ -44,12 +45,16 @@ pub use api::{
     DeploymentStrategyChanges, EnvironmentChanges, NewApplication, NewDeployment,
     NewDeploymentStrategy, NewEnvironment, NewHostedVersion, NewProfile, Pending, ProfileChanges,
 };
+pub use bundle::{BundleReport, import_bundle, verify_bundle};
 pub use commit::{Committed, Mapped, Subject, Ticket};
 pub use error::{Conflict, Error, ErrorKind, Outcome, Refused, Result};
 pub use log::{ChainHash, Head};
 pub use options::{Clock, Durability, StoreOptions};
+pub use queries::history::{
+    At, EnvironmentSnapshot, LogEntry, LogFilter, Snapshot, StreamSnapshot, VersionAt,
+};
 pub use queries::{DEFAULT_PAGE, HostedVersion, Page, PageRequest, label_matches};
 pub use rebuild::RebuildReport;
 pub use replay::Violation;
-pub use store::{Store, verify_path};
+pub use store::{Store, WriteStats, verify_path};
 pub use verify::VerifyReport;

@@ -8,6 +8,7 @@
 
 mod catalog;
 mod deployments;
+pub(crate) mod history;
 
 use std::ops::Bound;
 

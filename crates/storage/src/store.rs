@@ -2,7 +2,7 @@
 //! catch-up); writes go to the single writer; reads go straight to sled.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -30,8 +30,44 @@ pub(crate) struct Shared {
     /// The last durable head, published by the writer after each group. A `Mutex` and
     /// not the writer's own state, so readers never wait for a group in progress.
     head: Mutex<Head>,
+    /// What the writer acknowledged, counted after each group's barrier; read by
+    /// [`Store::stats`]. Plain counters: no other state depends on them.
+    stats: WriteCounters,
     #[cfg(feature = "failpoints")]
     pub(crate) failpoints: Arc<Failpoints>,
+}
+
+/// The counters behind [`WriteStats`], bumped only by the writer thread.
+#[derive(Default)]
+struct WriteCounters {
+    groups: AtomicU64,
+    commands: AtomicU64,
+    records: AtomicU64,
+}
+
+/// What the writer has acknowledged since the store was opened: see [`Store::stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WriteStats {
+    /// Groups written and acknowledged: one `apply_batch` and one barrier each (in
+    /// [`Durability::Sync`], one durable flush each).
+    pub groups: u64,
+    /// Commands in those groups, accepted or refused.
+    pub commands: u64,
+    /// Log records (events) those groups appended.
+    pub records: u64,
+}
+
+impl WriteStats {
+    /// The counts from `earlier` to `self`, for a measurement between two reads.
+    #[must_use]
+    pub const fn since(self, earlier: Self) -> Self {
+        Self {
+            groups: self.groups.saturating_sub(earlier.groups),
+            commands: self.commands.saturating_sub(earlier.commands),
+            records: self.records.saturating_sub(earlier.records),
+        }
+    }
 }
 
 impl Shared {
@@ -41,6 +77,23 @@ impl Shared {
 
     fn head(&self) -> Head {
         *self.head.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts one acknowledged group of `commands` commands that appended `records`
+    /// records. Called by the writer only, after the group's barrier returned Ok and
+    /// before its tickets complete.
+    pub(crate) fn count_group(&self, commands: u64, records: u64) {
+        self.stats.groups.fetch_add(1, Ordering::Relaxed);
+        self.stats.commands.fetch_add(commands, Ordering::Relaxed);
+        self.stats.records.fetch_add(records, Ordering::Relaxed);
+    }
+
+    fn stats(&self) -> WriteStats {
+        WriteStats {
+            groups: self.stats.groups.load(Ordering::Relaxed),
+            commands: self.stats.commands.load(Ordering::Relaxed),
+            records: self.stats.records.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -122,6 +175,7 @@ impl Store {
             path: path.to_path_buf(),
             poisoned: AtomicBool::new(false),
             head: Mutex::new(head),
+            stats: WriteCounters::default(),
             #[cfg(feature = "failpoints")]
             failpoints,
         });
@@ -185,6 +239,16 @@ impl Store {
     #[must_use]
     pub fn head(&self) -> Head {
         self.inner.shared.head()
+    }
+
+    /// What the writer has acknowledged since this store was opened: groups (one
+    /// `apply_batch` and one barrier each), the commands in them and the records they
+    /// appended. Counted after each group's barrier returned, so a group that only
+    /// refused commands (nothing written) is not counted; `commands / groups` is the
+    /// mean group size. Read two and take [`WriteStats::since`] to measure a period.
+    #[must_use]
+    pub fn stats(&self) -> WriteStats {
+        self.inner.shared.stats()
     }
 
     /// Whether a failed write or sync has poisoned the store (reopen it).

@@ -392,7 +392,10 @@ fn rebuild_writes_only_the_entries_that_differ_from_the_fold() {
         db.insert(b"vstray", b"not from the log".to_vec()).unwrap();
     });
     let store = reopen(dir.path());
-    assert!(store.verify().unwrap().is_err(), "the damage is visible first");
+    assert!(
+        store.verify().unwrap().is_err(),
+        "the damage is visible first"
+    );
     let report = store.rebuild().unwrap().unwrap();
     assert_eq!(report.written, 3, "one missing, one changed, one stray");
     store.verify().unwrap().unwrap();

@@ -1,6 +1,7 @@
 //! In-process router tests (no socket): every operation, and every error it can return,
 //! against aws-api-surface.md §3. One test binary, one module per resource.
 
+mod admin;
 mod appconfigdata;
 mod applications;
 mod deployments;

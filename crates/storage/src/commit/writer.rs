@@ -195,6 +195,19 @@ impl Writer {
                 self.head = next.0;
                 self.last_timestamp = next.1;
                 self.shared.set_head(self.head);
+                // Counted before the tickets complete, so a caller that has its ack
+                // sees its group in `Store::stats`.
+                let records: usize = replies
+                    .iter()
+                    .map(|(_, o)| match o {
+                        Ok(Ok(c)) => c.records.len(),
+                        _ => 0,
+                    })
+                    .sum();
+                self.shared.count_group(
+                    u64::try_from(replies.len()).unwrap_or(u64::MAX),
+                    u64::try_from(records).unwrap_or(u64::MAX),
+                );
                 Self::reply(replies);
             }
             Err(e) => {

@@ -1,0 +1,179 @@
+//! `verso export`, `verso import` and `verso verify --bundle` (phase 2).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use verso_storage::{Head, Violation};
+
+use super::output::Out;
+use super::verify::{ExpectedHead, report};
+use super::{Code, Failure, Outcome, Source, SourceArgs, StoreArgs, storage_failure};
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ExportArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The bundle file to write.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// One JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ImportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The bundle file to read.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// One JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn export(args: &ExportArgs) -> Outcome {
+    let source = args.source.open()?;
+    // Written beside the target and renamed into place, so that a failed export never
+    // leaves a partial file under the name asked for.
+    let partial = args.file.with_extension("partial");
+    let written = (|| -> Result<verso_storage::BundleReport, Failure> {
+        let mut file = std::fs::File::create(&partial).map_err(|e| {
+            Failure::new(
+                Code::Failure,
+                format!("creating {}: {e}", partial.display()),
+            )
+        })?;
+        let report = match &source {
+            Source::Local(store) => store
+                .export_bundle(&mut file)
+                .map_err(|e| storage_failure(store.path(), &e))?,
+            Source::Remote(remote) => {
+                let mut buffered = std::io::BufWriter::new(&mut file);
+                remote.export(&mut buffered)?;
+                std::io::Write::flush(&mut buffered).map_err(|e| {
+                    Failure::new(Code::Failure, format!("writing {}: {e}", partial.display()))
+                })?;
+                drop(buffered);
+                // The report comes from the bytes received: what is renamed into place
+                // is a bundle that verifies, not merely what the server meant to send.
+                received_report(&partial, remote.base())?
+            }
+        };
+        file.sync_all()
+            .and_then(|()| std::fs::rename(&partial, &args.file))
+            .map_err(|e| {
+                Failure::new(
+                    Code::Failure,
+                    format!("writing {}: {e}", args.file.display()),
+                )
+            })?;
+        Ok(report)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    let report = written?;
+    source.close()?;
+    let mut out = Out::new();
+    let value = report_json(&report);
+    if args.json {
+        out.json(&value)?;
+    } else {
+        out.line(&format!(
+            "exported {} records and {} contents to {}; head {}:{}",
+            report.records,
+            report.blobs,
+            args.file.display(),
+            report.head.position,
+            report.head.hash_hex()
+        ))?;
+    }
+    out.finish()?;
+    Ok(Code::Ok)
+}
+
+/// Verifies a bundle received from `base` and returns its report.
+fn received_report(file: &Path, base: &str) -> Result<verso_storage::BundleReport, Failure> {
+    let f = std::fs::File::open(file)
+        .map_err(|e| Failure::new(Code::Failure, format!("reading {}: {e}", file.display())))?;
+    verso_storage::verify_bundle(&mut std::io::BufReader::new(f), None)
+        .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", file.display())))?
+        .map_err(|v| {
+            Failure::new(
+                Code::VerificationFailed,
+                format!("the bundle received from {base} does not verify: {v}"),
+            )
+        })
+}
+
+fn report_json(report: &verso_storage::BundleReport) -> serde_json::Value {
+    json!({
+        "head": {"position": report.head.position, "chain_hash": report.head.hash_hex()},
+        "records": report.records,
+        "contents": report.blobs,
+    })
+}
+
+pub(crate) fn import(args: &ImportArgs) -> Outcome {
+    let dir = args.store.dir()?;
+    let occupied = std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some());
+    if occupied {
+        return Err(Failure::new(
+            Code::Unavailable,
+            format!(
+                "{} is not empty: import only into an empty data directory",
+                dir.display()
+            ),
+        ));
+    }
+    let checked =
+        verso_storage::import_bundle(&args.file, &dir).map_err(|e| storage_failure(&dir, &e))?;
+    let verdict = checked.map(|r| report_json(&r)).map_err(|v| Violation {
+        position: v.position,
+        problem: format!("{}; nothing was imported", v.problem),
+    });
+    report(args.json, verdict, |v| {
+        format!(
+            "imported {} records and {} contents into {}; head {}:{}",
+            v["records"],
+            v["contents"],
+            dir.display(),
+            v["head"]["position"],
+            v["head"]["chain_hash"].as_str().unwrap_or_default()
+        )
+    })
+}
+
+pub(crate) fn verify_bundle(file: &Path, expected: Option<&ExpectedHead>, json: bool) -> Outcome {
+    let expected = expected.map(to_head).transpose()?;
+    let f = std::fs::File::open(file)
+        .map_err(|e| Failure::usage(format!("opening {}: {e}", file.display())))?;
+    let checked = verso_storage::verify_bundle(&mut std::io::BufReader::new(f), expected)
+        .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", file.display())))?;
+    report(json, checked.map(|r| report_json(&r)), |v| {
+        format!(
+            "ok: bundle verified: {} records, {} contents, head {}:{}",
+            v["records"],
+            v["contents"],
+            v["head"]["position"],
+            v["head"]["chain_hash"].as_str().unwrap_or_default()
+        )
+    })
+}
+
+fn to_head(e: &ExpectedHead) -> Result<Head, Failure> {
+    let mut hash = [0u8; 32];
+    for (slot, i) in hash.iter_mut().zip((0..64).step_by(2)) {
+        *slot = e
+            .hash
+            .get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(|| Failure::usage("bad --expect-head hash"))?;
+    }
+    Ok(Head {
+        position: e.position,
+        hash,
+    })
+}

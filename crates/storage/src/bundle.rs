@@ -1,0 +1,582 @@
+//! Bundles: a store's whole history in one self-verifying file
+//! (docs/design/bundle.md, checks B1–B6).
+//!
+//! [`Store::export_bundle`] writes one, [`verify_bundle`] checks one offline without any
+//! store, and [`import_bundle`] turns one into a store in an empty directory, writing
+//! nothing unless all of it verifies.
+
+#![deny(clippy::indexing_slicing)]
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use verso_domain::projection::apply;
+use verso_domain::{ContentHash, MemState, Position, check};
+
+use crate::content;
+use crate::error::{Error, Result};
+use crate::log::{self, ChainHash, Head, codec, keys, schema};
+use crate::replay::Violation;
+use crate::store::Store;
+
+/// The file's first bytes.
+const MAGIC: &[u8] = b"VERSO-BUNDLE\n";
+/// The bundle format this build writes and reads.
+const BUNDLE_FORMAT: u8 = 1;
+/// The largest frame a reader accepts (B1): a corrupted length cannot make it allocate
+/// without bound.
+const MAX_FRAME: usize = 64 << 20;
+const HEADER: u8 = b'H';
+const RECORD: u8 = b'R';
+const BLOB: u8 = b'B';
+const END: u8 = b'E';
+/// Records per sled batch on import.
+const IMPORT_BATCH: usize = 10_000;
+
+/// What a bundle holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BundleReport {
+    /// The exported head: the last position and its chain hash.
+    pub head: Head,
+    /// Records in the bundle.
+    pub records: u64,
+    /// Distinct contents in the bundle.
+    pub blobs: u64,
+}
+
+/// What verification hands to its caller, in file order, once each item passed its
+/// own checks.
+enum Item<'a> {
+    Record(Position, &'a [u8]),
+    Blob(ContentHash, &'a [u8]),
+}
+
+/// A writer that hashes everything written.
+struct Hashing<W> {
+    inner: W,
+    digest: Sha256,
+}
+
+impl<W: Write> Hashing<W> {
+    fn frame(&mut self, tag: u8, payload: &[&[u8]]) -> Result<()> {
+        let len: usize = payload.iter().map(|p| p.len()).sum();
+        let len = u32::try_from(len)
+            .ok()
+            .filter(|l| usize::try_from(*l).is_ok_and(|l| l <= MAX_FRAME))
+            .ok_or_else(|| Error::Config(format!("bundle frame of {len} bytes is too large")))?;
+        self.write(&[tag])?;
+        self.write(&len.to_be_bytes())?;
+        for p in payload {
+            self.write(p)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.digest.update(bytes);
+        self.inner
+            .write_all(bytes)
+            .map_err(Error::io("write bundle"))
+    }
+}
+
+impl Store {
+    /// Writes the history up to the head as it is when the export starts (later appends
+    /// are not included), with its contents, to `out` (docs/design/bundle.md).
+    ///
+    /// # Errors
+    /// I/O errors writing `out`; fail-stop errors reading the store, including a record
+    /// that does not decode or a content that does not verify.
+    pub fn export_bundle(&self, out: &mut dyn Write) -> Result<BundleReport> {
+        let head = self.head();
+        let db = &self.inner.db;
+        let mut w = Hashing {
+            inner: io::BufWriter::new(out),
+            digest: Sha256::new(),
+        };
+        w.write(MAGIC)?;
+        w.frame(
+            HEADER,
+            &[
+                &[BUNDLE_FORMAT, schema::LOG_FORMAT],
+                &head.position.to_be_bytes(),
+                &head.position.to_be_bytes(),
+                &head.hash,
+            ],
+        )?;
+        let mut contents: Vec<ContentHash> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut records = 0u64;
+        for item in log::raw_from(db, Position::FIRST) {
+            let (position, value) = item?;
+            if position.get() > head.position {
+                break;
+            }
+            let (bytes, _) =
+                codec::unframe(&value).map_err(|e| Error::corrupted(Some(position), e))?;
+            let record = codec::decode(bytes).map_err(|e| Error::corrupted(Some(position), e))?;
+            for r in record.recorded.event.contents() {
+                if seen.insert(r.hash) {
+                    contents.push(r.hash);
+                }
+            }
+            w.frame(RECORD, &[&value])?;
+            records += 1;
+        }
+        if records != head.position {
+            return Err(Error::corrupted(
+                Some(Position::new(records + 1)),
+                format!(
+                    "the log has {records} records below the head {}",
+                    head.position
+                ),
+            ));
+        }
+        for hash in &contents {
+            let bytes = content::read(db, *hash)?
+                .ok_or_else(|| Error::corrupted(None, format!("content {hash} is not stored")))?;
+            w.frame(BLOB, &[hash.as_bytes(), &bytes])?;
+        }
+        let digest: [u8; 32] = w.digest.clone().finalize().into();
+        let blobs = contents.len() as u64;
+        w.frame(
+            END,
+            &[&records.to_be_bytes(), &blobs.to_be_bytes(), &digest],
+        )?;
+        w.inner.flush().map_err(Error::io("write bundle"))?;
+        Ok(BundleReport {
+            head,
+            records,
+            blobs,
+        })
+    }
+}
+
+/// Verifies a bundle offline (B1–B6), without opening any store. With `expected`, the
+/// bundle's head must also be that head (B4).
+///
+/// # Errors
+/// I/O errors reading `input`; everything wrong with the bundle itself is the inner
+/// [`Violation`].
+pub fn verify_bundle(
+    input: &mut dyn Read,
+    expected: Option<Head>,
+) -> Result<std::result::Result<BundleReport, Violation>> {
+    walk(input, expected, &mut |_| Ok(()))
+}
+
+/// Imports the bundle at `bundle` into `dir`, which must be missing or empty: verifies
+/// all of it first (writing nothing if it fails), then writes the records and contents,
+/// and opens the store once, which rebuilds the projections and makes it durable.
+///
+/// # Errors
+/// An I/O error of kind `AlreadyExists` when `dir` is not empty; I/O and sled errors;
+/// a bundle that does not verify is the inner [`Violation`].
+pub fn import_bundle(
+    bundle: &Path,
+    dir: &Path,
+) -> Result<std::result::Result<BundleReport, Violation>> {
+    let not_empty = || Error::Io {
+        context: "import",
+        source: io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} is not empty: import only into an empty data directory",
+                dir.display()
+            ),
+        ),
+    };
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map_err(Error::io("read data directory"))?
+            .next()
+            .is_some()
+    {
+        return Err(not_empty());
+    }
+    let open = || std::fs::File::open(bundle).map_err(Error::io("open bundle"));
+    // First pass: verify everything, write nothing.
+    let report = match walk(&mut io::BufReader::new(open()?), None, &mut |_| Ok(()))? {
+        Ok(r) => r,
+        Err(v) => return Ok(Err(v)),
+    };
+    std::fs::create_dir_all(dir).map_err(Error::io("create data directory"))?;
+    let db = sled::Config::new()
+        .path(dir)
+        .flush_every_ms(Some(500))
+        .open()
+        .map_err(Error::sled("open sled"))?;
+    // Second pass: the same checks again (the file could have changed), writing as it
+    // goes. The format marker is written last, so an import that stops early leaves a
+    // directory that `open` refuses (L2).
+    let mut batch = sled::Batch::default();
+    let mut pending = 0usize;
+    let mut write = |item: Item<'_>| -> Result<()> {
+        match item {
+            Item::Record(position, value) => batch.insert(keys::log(position).to_vec(), value),
+            Item::Blob(hash, bytes) => {
+                for (index, chunk) in bytes.chunks(schema::CHUNK_LEN).enumerate() {
+                    let index = u32::try_from(index)
+                        .map_err(|_| Error::Config("content has too many chunks".to_owned()))?;
+                    batch.insert(keys::chunk(hash, index).to_vec(), chunk);
+                }
+                batch.insert(
+                    keys::content(hash).to_vec(),
+                    (bytes.len() as u64).to_be_bytes().to_vec(),
+                );
+            }
+        }
+        pending += 1;
+        if pending >= IMPORT_BATCH {
+            db.apply_batch(std::mem::take(&mut batch))
+                .map_err(Error::sled("import"))?;
+            pending = 0;
+        }
+        Ok(())
+    };
+    let second = walk(
+        &mut io::BufReader::new(open()?),
+        Some(report.head),
+        &mut write,
+    )?;
+    if let Err(v) = second {
+        return Ok(Err(v));
+    }
+    let mut last = std::mem::take(&mut batch);
+    let head = codec::encode_value(&report.head)
+        .map_err(|e| Error::corrupted(None, format!("encode head: {e}")))?;
+    last.insert(schema::META_HEAD, head);
+    last.insert(schema::META_REBUILDING, &[1u8]);
+    last.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
+    let marker = [schema::LOG_FORMAT_MAGIC, &[schema::LOG_FORMAT]].concat();
+    last.insert(schema::META_FORMAT, marker);
+    db.apply_batch(last).map_err(Error::sled("import"))?;
+    db.flush().map_err(Error::sled("import"))?;
+    drop(db);
+    // Open rebuilds the projections from the log (the `rebuilding` marker), re-checking
+    // every invariant, and its barrier makes the whole import durable; close syncs again.
+    let store = Store::open(dir)?;
+    if store.head() != report.head {
+        return Err(Error::corrupted(
+            None,
+            "imported head differs from the bundle's",
+        ));
+    }
+    store.close()?;
+    Ok(Ok(report))
+}
+
+/// A frame's tag and payload.
+type Frame = (u8, Vec<u8>);
+
+/// A reader that hashes everything read and knows where it is.
+struct Hashed<'a> {
+    inner: &'a mut dyn Read,
+    digest: Sha256,
+}
+
+impl Hashed<'_> {
+    /// Reads exactly `buf.len()` bytes; `Ok(false)` on a clean end of file before the
+    /// first byte.
+    fn fill(&mut self, buf: &mut [u8]) -> Result<std::result::Result<bool, String>> {
+        let mut read = 0;
+        while read < buf.len() {
+            let rest = buf.get_mut(read..).unwrap_or_default();
+            match self.inner.read(rest) {
+                Ok(0) if read == 0 => return Ok(Ok(false)),
+                Ok(0) => return Ok(Err("the bundle is truncated".to_owned())),
+                Ok(n) => read += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error::Io {
+                        context: "read bundle",
+                        source: e,
+                    });
+                }
+            }
+        }
+        self.digest.update(&*buf);
+        Ok(Ok(true))
+    }
+
+    /// The next frame, `None` at the end of the file.
+    fn frame(&mut self) -> Result<std::result::Result<Option<Frame>, String>> {
+        let mut head = [0u8; 5];
+        match self.fill(&mut head)? {
+            Ok(true) => {}
+            Ok(false) => return Ok(Ok(None)),
+            Err(e) => return Ok(Err(e)),
+        }
+        let [tag, l0, l1, l2, l3] = head;
+        let len = u32::from_be_bytes([l0, l1, l2, l3]);
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        if len > MAX_FRAME {
+            return Ok(Err(format!(
+                "a frame claims {len} bytes, more than any bundle holds"
+            )));
+        }
+        let mut payload = vec![0u8; len];
+        match self.fill(&mut payload)? {
+            Ok(true) => Ok(Ok(Some((tag, payload)))),
+            Ok(false) if len == 0 => Ok(Ok(Some((tag, payload)))),
+            Ok(false) | Err(_) => Ok(Err("the bundle is truncated".to_owned())),
+        }
+    }
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let raw: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_be_bytes(raw))
+}
+
+/// Walks a bundle, checking B1–B6 and handing each checked item to `sink`.
+fn walk(
+    input: &mut dyn Read,
+    expected: Option<Head>,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<()>,
+) -> Result<std::result::Result<BundleReport, Violation>> {
+    let file = |p: String| Violation::store(format!("bundle: {p}"));
+    let mut r = Hashed {
+        inner: input,
+        digest: Sha256::new(),
+    };
+    // B1.
+    let mut magic = [0u8; MAGIC.len()];
+    match r.fill(&mut magic)? {
+        Ok(true) if magic == MAGIC => {}
+        Ok(_) | Err(_) => return Ok(Err(file("not a Verso bundle (bad magic)".to_owned()))),
+    }
+    let header = match r.frame()? {
+        Ok(Some((HEADER, h))) => h,
+        Ok(_) => return Ok(Err(file("the header frame is missing".to_owned()))),
+        Err(e) => return Ok(Err(file(e))),
+    };
+    let (Some(&format), Some(&log_format), Some(count), Some(position), Some(hash)) = (
+        header.first(),
+        header.get(1),
+        u64_at(&header, 2),
+        u64_at(&header, 10),
+        header.get(18..50).and_then(|h| ChainHash::try_from(h).ok()),
+    ) else {
+        return Ok(Err(file("the header frame is malformed".to_owned())));
+    };
+    if header.len() != 50 {
+        return Ok(Err(file("the header frame is malformed".to_owned())));
+    }
+    if format != BUNDLE_FORMAT || log_format != schema::LOG_FORMAT {
+        return Ok(Err(file(format!(
+            "bundle format {format} with log format {log_format}; this build reads {BUNDLE_FORMAT} with {}",
+            schema::LOG_FORMAT
+        ))));
+    }
+    let claimed = Head { position, hash };
+    let mut state = MemState::new();
+    let mut chain = Head::EMPTY;
+    let mut referenced: HashMap<ContentHash, Position> = HashMap::new();
+    let mut blobs = 0u64;
+    let mut seen_blobs = HashSet::new();
+    let end;
+    loop {
+        let before_frame = r.digest.clone();
+        let (tag, payload) = match r.frame()? {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                return Ok(Err(file(
+                    "the bundle is truncated: no end frame".to_owned(),
+                )));
+            }
+            Err(e) if blobs == 0 => {
+                let at = Position::new(chain.position + 1);
+                return Ok(Err(Violation::at(
+                    at,
+                    format!("{e} after position {}", chain.position),
+                )));
+            }
+            Err(e) => return Ok(Err(file(e))),
+        };
+        match tag {
+            RECORD if blobs == 0 => {
+                let expected_position = Position::new(chain.position + 1);
+                match check_record(&mut state, &chain, expected_position, &payload) {
+                    Ok((hash, refs)) => {
+                        for h in refs {
+                            referenced.entry(h).or_insert(expected_position);
+                        }
+                        chain = Head {
+                            position: expected_position.get(),
+                            hash,
+                        };
+                    }
+                    Err(problem) => return Ok(Err(Violation::at(expected_position, problem))),
+                }
+                sink(Item::Record(expected_position, &payload))?;
+            }
+            BLOB => {
+                // B4 once the records end.
+                if blobs == 0
+                    && let Err(v) = check_head(chain, claimed, expected)
+                {
+                    return Ok(Err(v));
+                }
+                let (Some(hash), Some(bytes)) = (
+                    payload.get(..32).and_then(|h| <[u8; 32]>::try_from(h).ok()),
+                    payload.get(32..),
+                ) else {
+                    return Ok(Err(file("a blob frame is malformed".to_owned())));
+                };
+                let hash = ContentHash::from_bytes(hash);
+                let at = referenced.get(&hash).copied();
+                // B5.
+                let Some(at) = at else {
+                    return Ok(Err(file(format!(
+                        "content {hash} is not referenced by any record"
+                    ))));
+                };
+                if !seen_blobs.insert(hash) {
+                    return Ok(Err(Violation::at(
+                        at,
+                        format!("content {hash} appears twice"),
+                    )));
+                }
+                if ContentHash::of(bytes) != hash {
+                    return Ok(Err(Violation::at(
+                        at,
+                        format!("content {hash}: the bytes do not hash to their sha256"),
+                    )));
+                }
+                blobs += 1;
+                sink(Item::Blob(hash, bytes))?;
+            }
+            END => {
+                end = (payload, before_frame);
+                break;
+            }
+            RECORD => return Ok(Err(file("a record frame follows the contents".to_owned()))),
+            other => return Ok(Err(file(format!("unknown frame type {other:#04x}")))),
+        }
+    }
+    if blobs == 0
+        && let Err(v) = check_head(chain, claimed, expected)
+    {
+        return Ok(Err(v));
+    }
+    if count != chain.position {
+        return Ok(Err(file(format!(
+            "the header says {count} records but the bundle holds {}",
+            chain.position
+        ))));
+    }
+    // B5: every referenced content is there.
+    let mut missing: Vec<_> = referenced
+        .iter()
+        .filter(|(h, _)| !seen_blobs.contains(*h))
+        .collect();
+    missing.sort_by_key(|(_, p)| **p);
+    if let Some((hash, at)) = missing.first() {
+        return Ok(Err(Violation::at(
+            **at,
+            format!("content {hash} is referenced but not in the bundle"),
+        )));
+    }
+    // B6.
+    let (payload, digest_before) = end;
+    let digest: [u8; 32] = digest_before.finalize().into();
+    let ok = payload.len() == 48
+        && u64_at(&payload, 0) == Some(chain.position)
+        && u64_at(&payload, 8) == Some(blobs)
+        && payload.get(16..48) == Some(&digest[..]);
+    if !ok {
+        return Ok(Err(file(
+            "the end frame does not match the bundle (counts or digest)".to_owned(),
+        )));
+    }
+    let mut extra = [0u8; 1];
+    if r.inner.read(&mut extra).map_err(Error::io("read bundle"))? != 0 {
+        return Ok(Err(file("bytes follow the end frame".to_owned())));
+    }
+    Ok(Ok(BundleReport {
+        head: chain,
+        records: chain.position,
+        blobs,
+    }))
+}
+
+/// B4: the records reach the header's head, and `expected` when given.
+fn check_head(
+    chain: Head,
+    claimed: Head,
+    expected: Option<Head>,
+) -> std::result::Result<(), Violation> {
+    for (what, head) in [
+        ("the bundle's header", Some(claimed)),
+        ("the expected head", expected),
+    ] {
+        let Some(head) = head else { continue };
+        if chain.position < head.position {
+            return Err(Violation::at(
+                Position::new(chain.position + 1),
+                format!(
+                    "the records end at position {} but {what} is at {}: records are missing (truncated)",
+                    chain.position, head.position
+                ),
+            ));
+        }
+        if chain.position > head.position {
+            return Err(Violation::at(
+                Position::new(head.position + 1),
+                format!(
+                    "{what} is at position {} but the records go on to {}",
+                    head.position, chain.position
+                ),
+            ));
+        }
+        if chain.hash != head.hash {
+            return Err(Violation::at(
+                Position::new(chain.position.max(1)),
+                format!("the chain hash differs from {what}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// B2 and B3 for one stored record value; its chain hash and content references.
+fn check_record(
+    state: &mut MemState,
+    chain: &Head,
+    position: Position,
+    value: &[u8],
+) -> std::result::Result<(ChainHash, Vec<ContentHash>), String> {
+    let (bytes, stored_hash) = codec::unframe(value)?;
+    let record = codec::decode(bytes).map_err(|e| format!("undecodable record: {e}"))?;
+    if record.recorded.position != position {
+        return Err(format!(
+            "holds the record of position {}",
+            record.recorded.position
+        ));
+    }
+    if record.prev_hash != chain.hash {
+        return Err(
+            "previous-hash does not match the chain hash of the record before it".to_owned(),
+        );
+    }
+    let hash = codec::chain_hash(&chain.hash, bytes);
+    if stored_hash != hash {
+        return Err("record bytes do not hash to the stored chain hash".to_owned());
+    }
+    check(state, &record.recorded).map_err(|v| v.message().to_owned())?;
+    apply(state, &record.recorded);
+    Ok((
+        hash,
+        record
+            .recorded
+            .event
+            .contents()
+            .into_iter()
+            .map(|c| c.hash)
+            .collect(),
+    ))
+}

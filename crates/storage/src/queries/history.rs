@@ -1,0 +1,627 @@
+//! Read-only audit queries over the log: the history of changes with their chain hashes,
+//! and the state of every stream as of a past position or time ("what was live at t" is
+//! the fold of the log up to t, with deployments evaluated at t:
+//! docs/design/deployments.md).
+//!
+//! These read the log, never the projections, so they answer for any point in the past;
+//! they do not re-check invariants (that is `verify`'s job).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use verso_domain::deployment::live_deployment;
+use verso_domain::projection::{ReadModel, VersionRecord, apply};
+use verso_domain::{
+    ApplicationId, ContentHash, EnvironmentId, Event, MemState, Position, ProfileId, Recorded,
+    Rejection, StreamId, TaggedResource, Timestamp, VersionSelector,
+};
+
+use crate::content;
+use crate::error::{Error, Outcome, Result};
+use crate::log::{self, codec};
+use crate::store::Store;
+
+/// One line of `verso log`: a record with what an auditor needs to see of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LogEntry {
+    /// Its log position.
+    pub position: u64,
+    /// The writer's timestamp, in milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+    /// Who asked for it, when known.
+    pub actor: Option<String>,
+    /// What it is about: `appconfig/<app>/<profile>` for a profile and its versions,
+    /// `application/<app>`, `environment/<app>/<env>`, `strategy/<id>`.
+    pub stream: String,
+    /// The stream version it creates, deletes or deploys, if any.
+    pub version: Option<u64>,
+    /// The event type, e.g. `VersionCreated`.
+    pub event: String,
+    /// The sha256 of the content it refers to, if any (a version's, a deployment's).
+    pub content_sha256: Option<String>,
+    /// Its chain hash, lowercase hex.
+    pub chain_hash: String,
+}
+
+/// Which records `Store::log` returns. Every bound is inclusive.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogFilter {
+    /// Only records about this configuration profile (its creation, updates, versions and
+    /// deployments).
+    pub stream: Option<(ApplicationId, ProfileId)>,
+    /// From this position on.
+    pub from: Option<Position>,
+    /// Up to this position.
+    pub to: Option<Position>,
+    /// From this time on.
+    pub since: Option<Timestamp>,
+    /// Up to this time.
+    pub until: Option<Timestamp>,
+}
+
+impl LogFilter {
+    /// A filter that lets every record through.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only records about `application`/`profile`.
+    #[must_use]
+    pub fn stream(mut self, application: ApplicationId, profile: ProfileId) -> Self {
+        self.stream = Some((application, profile));
+        self
+    }
+
+    /// Positions `from..=to`.
+    #[must_use]
+    pub const fn positions(mut self, from: Option<Position>, to: Option<Position>) -> Self {
+        self.from = from;
+        self.to = to;
+        self
+    }
+
+    /// Times `since..=until`.
+    #[must_use]
+    pub const fn times(mut self, since: Option<Timestamp>, until: Option<Timestamp>) -> Self {
+        self.since = since;
+        self.until = until;
+        self
+    }
+
+    fn admits(&self, recorded: &Recorded) -> bool {
+        let t = recorded.timestamp;
+        if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u) {
+            return false;
+        }
+        if self.to.is_some_and(|to| recorded.position > to) {
+            return false;
+        }
+        match &self.stream {
+            None => true,
+            Some((a, p)) => profile_of(&recorded.event).is_some_and(|(ea, ep)| ea == a && ep == p),
+        }
+    }
+}
+
+/// The configuration profile an event is about, if any.
+fn profile_of(event: &Event) -> Option<(&ApplicationId, &ProfileId)> {
+    match event {
+        Event::ProfileCreated {
+            application,
+            profile,
+            ..
+        }
+        | Event::ProfileUpdated {
+            application,
+            profile,
+            ..
+        }
+        | Event::ProfileDeleted {
+            application,
+            profile,
+        }
+        | Event::DeploymentStarted {
+            application,
+            profile,
+            ..
+        } => Some((application, profile)),
+        Event::VersionCreated { stream, .. } | Event::VersionDeleted { stream, .. } => match stream
+        {
+            StreamId::HostedConfiguration {
+                application,
+                profile,
+            } => Some((application, profile)),
+        },
+        Event::TagsChanged {
+            resource:
+                TaggedResource::Profile {
+                    application,
+                    profile,
+                },
+            ..
+        } => Some((application, profile)),
+        _ => None,
+    }
+}
+
+/// The `stream`, `version` and content columns of an event.
+fn columns(event: &Event) -> (String, Option<u64>, Option<ContentHash>) {
+    if let Some((a, p)) = profile_of(event) {
+        let (version, content) = match event {
+            Event::VersionCreated {
+                version, content, ..
+            } => (Some(version.get()), Some(content.hash)),
+            Event::VersionDeleted { version, .. } => (Some(version.get()), None),
+            Event::DeploymentStarted {
+                version, content, ..
+            } => (Some(version.get()), Some(content.hash)),
+            _ => (None, None),
+        };
+        return (format!("appconfig/{a}/{p}"), version, content);
+    }
+    let stream = match event {
+        Event::ApplicationCreated { application, .. }
+        | Event::ApplicationUpdated { application, .. }
+        | Event::ApplicationDeleted { application } => format!("application/{application}"),
+        Event::EnvironmentCreated {
+            application,
+            environment,
+            ..
+        }
+        | Event::EnvironmentUpdated {
+            application,
+            environment,
+            ..
+        }
+        | Event::EnvironmentDeleted {
+            application,
+            environment,
+        }
+        | Event::DeploymentStopped {
+            application,
+            environment,
+            ..
+        } => format!("environment/{application}/{environment}"),
+        Event::DeploymentStrategyCreated { strategy, .. }
+        | Event::DeploymentStrategyUpdated { strategy, .. }
+        | Event::DeploymentStrategyDeleted { strategy } => format!("strategy/{strategy}"),
+        Event::TagsChanged { resource, .. } => match resource {
+            TaggedResource::Application(a) => format!("application/{a}"),
+            TaggedResource::Environment {
+                application,
+                environment,
+            } => format!("environment/{application}/{environment}"),
+            TaggedResource::DeploymentStrategy(s) => format!("strategy/{s}"),
+            other => other.to_string(),
+        },
+        other => other.name().to_owned(),
+    };
+    (stream, None, None)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where in the log to stop folding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum At {
+    /// The whole log, deployments evaluated at the store's clock now.
+    Head,
+    /// Up to and including this position, evaluated at its record's time.
+    Position(Position),
+    /// Every record stamped at or before this time, evaluated at this time.
+    Time(Timestamp),
+}
+
+/// The state of every configuration profile's stream at a point of the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// The last position folded (0: before the first record).
+    pub position: u64,
+    /// The time deployments were evaluated at, ms since the Unix epoch.
+    pub evaluated_at_ms: i64,
+    /// Every profile that existed then, by application id and profile id.
+    pub streams: Vec<StreamSnapshot>,
+}
+
+/// One configuration profile's stream as of a [`Snapshot`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct StreamSnapshot {
+    /// The application id.
+    pub application: String,
+    /// The application's name then.
+    pub application_name: String,
+    /// The profile id.
+    pub profile: String,
+    /// The profile's name then.
+    pub profile_name: String,
+    /// The newest live version, if any.
+    pub latest_version: Option<u64>,
+    /// The highest version number assigned so far, deleted ones included.
+    pub last_assigned: u64,
+    /// The sha256 of the newest live version's content.
+    pub latest_content_sha256: Option<String>,
+    /// The newest live version's content type.
+    pub latest_content_type: Option<String>,
+    /// Each label with the newest live version carrying it.
+    pub labels: BTreeMap<String, u64>,
+    /// Per environment of the application that this profile was ever deployed to.
+    pub environments: Vec<EnvironmentSnapshot>,
+}
+
+/// What one environment had of a profile at the evaluation time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EnvironmentSnapshot {
+    /// The environment id.
+    pub environment: String,
+    /// Its name then.
+    pub environment_name: String,
+    /// The number of the latest deployment of this profile to it.
+    pub deployment: u32,
+    /// The version that deployment deploys.
+    pub version: u64,
+    /// That deployment's state at the evaluation time, e.g. `COMPLETE`.
+    pub state: String,
+    /// Its percentage complete then.
+    pub percentage: f32,
+    /// The version every session gets then (complete, or in progress at 100%), if any.
+    pub live_version: Option<u64>,
+}
+
+/// A version and its content as of a point of the log ([`Store::version_at`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VersionAt {
+    /// The last position folded.
+    pub position: u64,
+    /// The application's name then.
+    pub application_name: String,
+    /// The profile's name then.
+    pub profile_name: String,
+    /// The version's metadata then.
+    pub record: VersionRecord,
+    /// Its content, verified against its sha256.
+    pub content: Vec<u8>,
+}
+
+/// The fold of a prefix of the log, with the keys needed to enumerate it.
+struct Fold {
+    state: MemState,
+    position: u64,
+    last_time: Option<Timestamp>,
+    applications: BTreeSet<ApplicationId>,
+    profiles: BTreeSet<(ApplicationId, ProfileId)>,
+    environments: BTreeSet<(ApplicationId, EnvironmentId)>,
+}
+
+impl Store {
+    /// The records that pass `filter`, oldest first, each with its stored chain hash.
+    /// Stops with an error at the first record that does not decode.
+    pub fn log(&self, filter: &LogFilter) -> impl Iterator<Item = Result<LogEntry>> + '_ {
+        let from = filter.from.unwrap_or(Position::FIRST).max(Position::FIRST);
+        let to = filter.to;
+        let filter = filter.clone();
+        log::raw_from(&self.inner.db, from)
+            .take_while(move |item| {
+                item.as_ref()
+                    .map_or(true, |(p, _)| to.is_none_or(|to| *p <= to))
+            })
+            .filter_map(move |item| {
+                let entry = entry(item).map(|(recorded, hash)| {
+                    filter.admits(&recorded).then(|| {
+                        let (stream, version, content) = columns(&recorded.event);
+                        LogEntry {
+                            position: recorded.position.get(),
+                            timestamp_ms: recorded.timestamp.as_millis(),
+                            actor: recorded.actor.clone(),
+                            stream,
+                            version,
+                            event: recorded.event.name().to_owned(),
+                            content_sha256: content.map(|h| h.to_string()),
+                            chain_hash: hex(&hash),
+                        }
+                    })
+                });
+                entry.transpose()
+            })
+    }
+
+    /// The state of every configuration profile's stream at `at`.
+    ///
+    /// # Errors
+    /// Fail-stop errors; a position past the head is the inner refusal.
+    pub fn snapshot(&self, at: At) -> Result<Outcome<Snapshot>> {
+        let fold = match self.fold_to(at)? {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(e)),
+        };
+        let t = self.evaluation_time(at, &fold);
+        let mut streams = Vec::new();
+        for (application, profile) in &fold.profiles {
+            let (Some(app), Some(prof)) = (
+                fold.state.application(application),
+                fold.state.profile(application, profile),
+            ) else {
+                continue;
+            };
+            let stream = StreamId::hosted(application, profile);
+            let head = fold.state.stream(&stream).unwrap_or_default();
+            let latest = head
+                .latest_live
+                .and_then(|v| fold.state.version(&stream, v));
+            let mut labels = BTreeMap::new();
+            for record in fold.state.versions(&stream).filter(|r| r.is_live()) {
+                if let Some(label) = &record.label {
+                    labels.insert(label.clone(), record.version.get());
+                }
+            }
+            let mut environments = Vec::new();
+            for (a, environment) in fold.environments.iter().filter(|(a, _)| a == application) {
+                let Some(env) = fold.state.environment(a, environment) else {
+                    continue;
+                };
+                let last = fold
+                    .state
+                    .latest_deployment(a, environment)
+                    .map_or(0, |d| d.number);
+                let mut mine: Vec<_> = (1..=last)
+                    .rev()
+                    .filter_map(|n| fold.state.deployment(a, environment, n))
+                    .filter(|d| d.profile == *profile)
+                    .collect();
+                mine.retain(|d| d.started_at <= t);
+                let Some(newest) = mine.first() else {
+                    continue;
+                };
+                let (state, percentage) = newest.state_at(t);
+                // Bucket 9999: in rollout only at 100%, so this is what every session sees.
+                let live = live_deployment(&mine, t, |_| 9_999).map(|d| d.version.get());
+                environments.push(EnvironmentSnapshot {
+                    environment: environment.to_string(),
+                    environment_name: env.name,
+                    deployment: newest.number,
+                    version: newest.version.get(),
+                    state: state.as_str().to_owned(),
+                    percentage,
+                    live_version: live,
+                });
+            }
+            streams.push(StreamSnapshot {
+                application: application.to_string(),
+                application_name: app.name,
+                profile: profile.to_string(),
+                profile_name: prof.name,
+                latest_version: latest.as_ref().map(|r| r.version.get()),
+                last_assigned: head.last_assigned,
+                latest_content_sha256: latest.as_ref().map(|r| r.content.hash.to_string()),
+                latest_content_type: latest.and_then(|r| r.content_type),
+                labels,
+                environments,
+            });
+        }
+        Ok(Ok(Snapshot {
+            position: fold.position,
+            evaluated_at_ms: t.as_millis(),
+            streams,
+        }))
+    }
+
+    /// One version of `application`/`profile` (each an id or a name) as of `at`: the
+    /// given number, the newest live version carrying a label, or the newest live one.
+    ///
+    /// # Errors
+    /// Fail-stop errors; an unknown application, profile or version (as of `at`), or a
+    /// position past the head, is the inner refusal.
+    pub fn version_at(
+        &self,
+        at: At,
+        application: &str,
+        profile: &str,
+        selector: Option<&VersionSelector>,
+    ) -> Result<Outcome<VersionAt>> {
+        let fold = match self.fold_to(at)? {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(e)),
+        };
+        let (app, prof) = match resolve(&fold, application, profile) {
+            Ok(ids) => ids,
+            Err(e) => return Ok(Err(e.into())),
+        };
+        let stream = StreamId::hosted(&app, &prof);
+        let version = match selector {
+            Some(VersionSelector::Number(v)) => Some(*v),
+            Some(VersionSelector::Label(l)) => fold.state.version_by_label(&stream, l),
+            None => fold.state.stream(&stream).and_then(|h| h.latest_live),
+        };
+        let record = version
+            .and_then(|v| fold.state.version(&stream, v))
+            .filter(VersionRecord::is_live);
+        let Some(record) = record else {
+            let what = match selector {
+                Some(VersionSelector::Number(v)) => format!("{v} of {application}/{profile}"),
+                Some(VersionSelector::Label(l)) => {
+                    format!("with label {l:?} in {application}/{profile}")
+                }
+                None => format!("latest of {application}/{profile}"),
+            };
+            return Ok(Err(Rejection::not_found(
+                "HostedConfigurationVersion",
+                what,
+            )
+            .into()));
+        };
+        let content = content::read(&self.inner.db, record.content.hash)?.ok_or_else(|| {
+            Error::corrupted(
+                Some(record.position),
+                format!("content {} is not stored", record.content.hash),
+            )
+        })?;
+        let names = (
+            fold.state.application(&app).map(|a| a.name),
+            fold.state.profile(&app, &prof).map(|p| p.name),
+        );
+        Ok(Ok(VersionAt {
+            position: fold.position,
+            application_name: names.0.unwrap_or_default(),
+            profile_name: names.1.unwrap_or_default(),
+            record,
+            content,
+        }))
+    }
+
+    /// The ids of `application`/`profile` (each an id, else a unique name) as of `at`.
+    ///
+    /// # Errors
+    /// Fail-stop errors; an unknown or ambiguous name is the inner refusal.
+    pub fn resolve_stream(
+        &self,
+        at: At,
+        application: &str,
+        profile: &str,
+    ) -> Result<Outcome<(ApplicationId, ProfileId)>> {
+        Ok(match self.fold_to(at)? {
+            Ok(fold) => resolve(&fold, application, profile).map_err(Into::into),
+            Err(e) => Err(e),
+        })
+    }
+
+    fn evaluation_time(&self, at: At, fold: &Fold) -> Timestamp {
+        match at {
+            At::Head => self.now(),
+            At::Time(t) => t,
+            At::Position(_) => fold.last_time.unwrap_or(Timestamp::from_millis(0)),
+        }
+    }
+
+    fn fold_to(&self, at: At) -> Result<Outcome<Fold>> {
+        if let At::Position(p) = at {
+            let head = self.head().position;
+            if p.get() > head {
+                return Ok(Err(Rejection::invalid(
+                    "--at",
+                    format!("position {p} is past the head ({head})"),
+                )
+                .into()));
+            }
+        }
+        let mut fold = Fold {
+            state: MemState::new(),
+            position: 0,
+            last_time: None,
+            applications: BTreeSet::new(),
+            profiles: BTreeSet::new(),
+            environments: BTreeSet::new(),
+        };
+        for recorded in self.events(Position::FIRST) {
+            let recorded = recorded?;
+            match at {
+                At::Position(p) if recorded.position > p => break,
+                At::Time(t) if recorded.timestamp > t => break,
+                _ => {}
+            }
+            match &recorded.event {
+                Event::ApplicationCreated { application, .. } => {
+                    fold.applications.insert(application.clone());
+                }
+                Event::ProfileCreated {
+                    application,
+                    profile,
+                    ..
+                } => {
+                    fold.profiles.insert((application.clone(), profile.clone()));
+                }
+                Event::EnvironmentCreated {
+                    application,
+                    environment,
+                    ..
+                } => {
+                    fold.environments
+                        .insert((application.clone(), environment.clone()));
+                }
+                _ => {}
+            }
+            apply(&mut fold.state, &recorded);
+            fold.position = recorded.position.get();
+            fold.last_time = Some(recorded.timestamp);
+        }
+        Ok(Ok(fold))
+    }
+}
+
+/// A record and its stored chain hash.
+fn entry(item: Result<(Position, sled::IVec)>) -> Result<(Recorded, [u8; 32])> {
+    let (position, value) = item?;
+    let (bytes, hash) = codec::unframe(&value).map_err(|e| Error::corrupted(Some(position), e))?;
+    let record = codec::decode(bytes).map_err(|e| Error::corrupted(Some(position), e))?;
+    if record.recorded.position != position {
+        return Err(Error::corrupted(
+            Some(position),
+            format!("holds the record of position {}", record.recorded.position),
+        ));
+    }
+    Ok((record.recorded, hash))
+}
+
+/// The application and profile that `application` and `profile` name (an id, else a
+/// unique name) in the fold.
+fn resolve(
+    fold: &Fold,
+    application: &str,
+    profile: &str,
+) -> std::result::Result<(ApplicationId, ProfileId), Rejection> {
+    let apps: Vec<_> = fold
+        .applications
+        .iter()
+        .filter_map(|id| fold.state.application(id))
+        .collect();
+    let app = pick(
+        apps.iter()
+            .map(|a| (a.id.clone(), a.id.as_str(), a.name.as_str())),
+        application,
+        "Application",
+    )?;
+    let profiles: Vec<_> = fold
+        .profiles
+        .iter()
+        .filter(|(a, _)| *a == app)
+        .filter_map(|(a, p)| fold.state.profile(a, p))
+        .collect();
+    let prof = pick(
+        profiles
+            .iter()
+            .map(|p| (p.id.clone(), p.id.as_str(), p.name.as_str())),
+        profile,
+        "ConfigurationProfile",
+    )?;
+    Ok((app, prof))
+}
+
+fn pick<'a, T: Clone>(
+    candidates: impl Iterator<Item = (T, &'a str, &'a str)> + Clone,
+    wanted: &str,
+    kind: &'static str,
+) -> std::result::Result<T, Rejection> {
+    if let Some((id, _, _)) = candidates.clone().find(|(_, id, _)| *id == wanted) {
+        return Ok(id);
+    }
+    let named: Vec<_> = candidates.filter(|(_, _, name)| *name == wanted).collect();
+    match named.as_slice() {
+        [(id, _, _)] => Ok(id.clone()),
+        [] => Err(Rejection::not_found(kind, wanted)),
+        _ => Err(Rejection::invalid(
+            kind,
+            format!(
+                "{} {kind}s are named {wanted:?}; give an id instead",
+                named.len()
+            ),
+        )),
+    }
+}
