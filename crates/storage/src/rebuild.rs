@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::log::schema;
 use crate::replay::{self, Violation};
-use crate::verify::{encode_projections, stored_projections};
+use crate::verify::encode_projections;
 
 /// What a rebuild did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,8 +48,7 @@ pub(crate) fn rebuild(
     // every entry of a large store costs ~80 µs a record, while a store whose
     // projections are right needs no write at all. The result is the same: afterwards
     // the stored projections are exactly the fold (E6).
-    let stored = stored_projections(tree)?;
-    let changes = differences(stored, entries);
+    let changes = differences(stored_in_order(tree), entries)?;
     let written = changes.len() as u64;
     tree.insert(schema::META_REBUILDING, &[1u8])
         .map_err(Error::sled("mark rebuild"))?;
@@ -86,28 +85,49 @@ pub(crate) fn rebuild(
     }))
 }
 
-/// What turns `stored` into `wanted`: a removal for every key only `stored` has, an
-/// insert for every key whose value is missing or different. One merge of the two
-/// sorted maps, no lookups.
+/// Every stored projection entry in key order, straight from sled: the prefixes are
+/// disjoint, so their scans in ascending prefix order are one sorted sequence. Nothing
+/// is collected.
+fn stored_in_order(tree: &sled::Tree) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + '_ {
+    let mut prefixes = schema::PROJECTION_PREFIXES;
+    prefixes.sort_unstable();
+    prefixes.into_iter().flat_map(move |prefix| {
+        tree.scan_prefix([prefix]).map(|item| {
+            item.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .map_err(Error::sled("scan projections"))
+        })
+    })
+}
+
+/// What turns `stored` (sorted by key) into `wanted`: a removal for every key only
+/// `stored` has, an insert for every key whose value is missing or different. One merge
+/// of the two sorted sequences, no lookups.
 fn differences(
-    stored: BTreeMap<Vec<u8>, Vec<u8>>,
+    stored: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>,
     wanted: BTreeMap<Vec<u8>, Vec<u8>>,
-) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
-    let mut stored = stored.into_iter().peekable();
+    let mut stored = stored.peekable();
     for (key, value) in wanted {
-        // Everything stored below this key is not in the fold.
-        while let Some((k, _)) = stored.next_if(|(k, _)| *k < key) {
-            changes.push((k, None));
+        // Everything stored below this key is not in the fold (a scan error is taken
+        // here too, and returned).
+        while let Some(item) = stored.next_if(|item| item.as_ref().map_or(true, |(k, _)| *k < key))
+        {
+            changes.push((item?.0, None));
         }
-        match stored.next_if(|(k, _)| *k == key) {
-            Some((_, v)) if v == value => {}
+        match stored.next_if(|item| matches!(item, Ok((k, _)) if *k == key)) {
+            Some(Ok((_, v))) if v == value => {}
             _ => changes.push((key, Some(value))),
         }
     }
-    changes.extend(stored.map(|(k, _)| (k, None)));
-    changes
+    for item in stored {
+        changes.push((item?.0, None));
+    }
+    Ok(changes)
 }
+
+/// A projection key and its new value, `None` to remove it.
+type Change = (Vec<u8>, Option<Vec<u8>>);
 
 #[cfg(test)]
 mod tests {
@@ -124,7 +144,7 @@ mod tests {
     fn differences_remove_extra_keys_and_write_missing_or_changed_ones() {
         let stored = map(&[("a", "1"), ("b", "2"), ("c", "3"), ("e", "5")]);
         let wanted = map(&[("b", "2"), ("c", "x"), ("d", "4")]);
-        let got = differences(stored, wanted);
+        let got = differences(stored.into_iter().map(Ok), wanted).unwrap();
         let expect: Vec<(Vec<u8>, Option<Vec<u8>>)> = vec![
             (b"a".to_vec(), None),
             (b"c".to_vec(), Some(b"x".to_vec())),
@@ -132,6 +152,7 @@ mod tests {
             (b"e".to_vec(), None),
         ];
         assert_eq!(got, expect);
-        assert!(differences(map(&[("k", "v")]), map(&[("k", "v")])).is_empty());
+        let same = differences(map(&[("k", "v")]).into_iter().map(Ok), map(&[("k", "v")]));
+        assert!(same.unwrap().is_empty());
     }
 }
