@@ -4,13 +4,12 @@
 //! is touched and removed in the same batch as the last one is written, so a crash in
 //! between leaves the marker, and the next open rebuilds again.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::log::schema;
 use crate::replay::{self, Violation};
-use crate::verify::encode_projections;
+use crate::verify::{Difference, differences, encode_projections};
 
 /// What a rebuild did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,7 +47,7 @@ pub(crate) fn rebuild(
     // every entry of a large store costs ~80 µs a record, while a store whose
     // projections are right needs no write at all. The result is the same: afterwards
     // the stored projections are exactly the fold (E6).
-    let changes = differences(stored_in_order(tree), entries)?;
+    let changes = differences(tree, entries)?;
     let written = changes.len() as u64;
     tree.insert(schema::META_REBUILDING, &[1u8])
         .map_err(Error::sled("mark rebuild"))?;
@@ -57,10 +56,10 @@ pub(crate) fn rebuild(
     loop {
         let mut batch = sled::Batch::default();
         let mut n = 0;
-        for (k, v) in items.by_ref().take(CHUNK) {
-            match v {
-                Some(v) => batch.insert(k, v),
-                None => batch.remove(k),
+        for change in items.by_ref().take(CHUNK) {
+            match change {
+                Difference::Missing(k, v) | Difference::Differs(k, v) => batch.insert(k, v),
+                Difference::Extra(k) => batch.remove(k),
             }
             n += 1;
         }
@@ -83,76 +82,4 @@ pub(crate) fn rebuild(
         written,
         elapsed: started.elapsed(),
     }))
-}
-
-/// Every stored projection entry in key order, straight from sled: the prefixes are
-/// disjoint, so their scans in ascending prefix order are one sorted sequence. Nothing
-/// is collected.
-fn stored_in_order(tree: &sled::Tree) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + '_ {
-    let mut prefixes = schema::PROJECTION_PREFIXES;
-    prefixes.sort_unstable();
-    prefixes.into_iter().flat_map(move |prefix| {
-        tree.scan_prefix([prefix]).map(|item| {
-            item.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                .map_err(Error::sled("scan projections"))
-        })
-    })
-}
-
-/// What turns `stored` (sorted by key) into `wanted`: a removal for every key only
-/// `stored` has, an insert for every key whose value is missing or different. One merge
-/// of the two sorted sequences, no lookups.
-fn differences(
-    stored: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>,
-    wanted: BTreeMap<Vec<u8>, Vec<u8>>,
-) -> Result<Vec<Change>> {
-    let mut changes = Vec::new();
-    let mut stored = stored.peekable();
-    for (key, value) in wanted {
-        // Everything stored below this key is not in the fold (a scan error is taken
-        // here too, and returned).
-        while let Some(item) = stored.next_if(|item| item.as_ref().map_or(true, |(k, _)| *k < key))
-        {
-            changes.push((item?.0, None));
-        }
-        match stored.next_if(|item| matches!(item, Ok((k, _)) if *k == key)) {
-            Some(Ok((_, v))) if v == value => {}
-            _ => changes.push((key, Some(value))),
-        }
-    }
-    for item in stored {
-        changes.push((item?.0, None));
-    }
-    Ok(changes)
-}
-
-/// A projection key and its new value, `None` to remove it.
-type Change = (Vec<u8>, Option<Vec<u8>>);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn map(pairs: &[(&str, &str)]) -> BTreeMap<Vec<u8>, Vec<u8>> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
-            .collect()
-    }
-
-    #[test]
-    fn differences_remove_extra_keys_and_write_missing_or_changed_ones() {
-        let stored = map(&[("a", "1"), ("b", "2"), ("c", "3"), ("e", "5")]);
-        let wanted = map(&[("b", "2"), ("c", "x"), ("d", "4")]);
-        let got = differences(stored.into_iter().map(Ok), wanted).unwrap();
-        let expect: Vec<(Vec<u8>, Option<Vec<u8>>)> = vec![
-            (b"a".to_vec(), None),
-            (b"c".to_vec(), Some(b"x".to_vec())),
-            (b"d".to_vec(), Some(b"4".to_vec())),
-            (b"e".to_vec(), None),
-        ];
-        assert_eq!(got, expect);
-        let same = differences(map(&[("k", "v")]).into_iter().map(Ok), map(&[("k", "v")]));
-        assert!(same.unwrap().is_empty());
-    }
 }

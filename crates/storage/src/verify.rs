@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::content;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::log::{Head, schema};
 use crate::replay::{self, Violation};
 use crate::view::View;
@@ -46,14 +46,14 @@ pub(crate) fn verify(
         }
     }
     let expected = encode_projections(&folded.state);
-    let stored = stored_projections(tree)?;
-    if let Some(problem) = first_difference(&expected, &stored) {
-        return Ok(Err(Violation::store(problem)));
+    let entries = expected.len() as u64;
+    if let Some(first) = differences(tree, expected)?.first() {
+        return Ok(Err(Violation::store(first.describe())));
     }
     Ok(Ok(VerifyReport {
         head: folded.head,
         contents: folded.contents.len() as u64,
-        projection_entries: stored.len() as u64,
+        projection_entries: entries,
     }))
 }
 
@@ -68,40 +68,77 @@ pub(crate) fn encode_projections(state: &verso_domain::MemState) -> BTreeMap<Vec
         .collect()
 }
 
-/// Every stored projection entry.
-pub(crate) fn stored_projections(tree: &sled::Tree) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    for prefix in schema::PROJECTION_PREFIXES {
-        for item in tree.scan_prefix([prefix]) {
-            let (k, v) = item.map_err(crate::error::Error::sled("scan projections"))?;
-            out.insert(k.to_vec(), v.to_vec());
-        }
-    }
-    Ok(out)
+/// One way the stored projections differ from the fold of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Difference {
+    /// Stored, but not in the fold.
+    Extra(Vec<u8>),
+    /// In the fold (with this value), but not stored.
+    Missing(Vec<u8>, Vec<u8>),
+    /// Stored with another value than the fold's (given).
+    Differs(Vec<u8>, Vec<u8>),
 }
 
-fn first_difference(
-    expected: &BTreeMap<Vec<u8>, Vec<u8>>,
-    stored: &BTreeMap<Vec<u8>, Vec<u8>>,
-) -> Option<String> {
-    for (k, v) in expected {
-        match stored.get(k) {
-            None => return Some(format!("projection entry {} is missing", show_key(k))),
-            Some(s) if s != v => {
-                return Some(format!(
-                    "projection entry {} differs from the fold of the log",
-                    show_key(k)
-                ));
-            }
-            Some(_) => {}
+impl Difference {
+    /// What verification reports for it.
+    fn describe(&self) -> String {
+        match self {
+            Self::Extra(k) => format!(
+                "projection entry {} is not in the fold of the log",
+                show_key(k)
+            ),
+            Self::Missing(k, _) => format!("projection entry {} is missing", show_key(k)),
+            Self::Differs(k, _) => format!(
+                "projection entry {} differs from the fold of the log",
+                show_key(k)
+            ),
         }
     }
-    stored.keys().find(|k| !expected.contains_key(*k)).map(|k| {
-        format!(
-            "projection entry {} is not in the fold of the log",
-            show_key(k)
-        )
-    })
+}
+
+/// Every way the projections stored in `tree` differ from `wanted` (the fold's
+/// encoding), in key order: one merge of sled's sorted scan with the sorted fold, with
+/// no lookups and no copy of the stored entries. Verification reports the first;
+/// rebuild writes them all.
+pub(crate) fn differences(
+    tree: &sled::Tree,
+    wanted: BTreeMap<Vec<u8>, Vec<u8>>,
+) -> Result<Vec<Difference>> {
+    // The prefixes are disjoint, so their scans in ascending prefix order are one sorted
+    // sequence.
+    let mut prefixes = schema::PROJECTION_PREFIXES;
+    prefixes.sort_unstable();
+    let stored = prefixes
+        .into_iter()
+        .flat_map(|prefix| tree.scan_prefix([prefix]))
+        .map(|item| item.map_err(Error::sled("scan projections")));
+    merge(stored, wanted)
+}
+
+fn merge(
+    stored: impl Iterator<Item = Result<(sled::IVec, sled::IVec)>>,
+    wanted: BTreeMap<Vec<u8>, Vec<u8>>,
+) -> Result<Vec<Difference>> {
+    let mut out = Vec::new();
+    let mut stored = stored.peekable();
+    for (key, value) in wanted {
+        // Everything stored below this key is not in the fold (a scan error is taken
+        // here too, and returned).
+        while let Some(item) =
+            stored.next_if(|item| item.as_ref().map_or(true, |(k, _)| k.as_ref() < &key[..]))
+        {
+            out.push(Difference::Extra(item?.0.to_vec()));
+        }
+        match stored.next_if(|item| matches!(item, Ok((k, _)) if k.as_ref() == &key[..])) {
+            Some(Ok((_, v))) if v.as_ref() == &value[..] => {}
+            Some(_) => out.push(Difference::Differs(key, value)),
+            None => out.push(Difference::Missing(key, value)),
+        }
+    }
+    for item in stored {
+        out.push(Difference::Extra(item?.0.to_vec()));
+    }
+    Ok(out)
 }
 
 fn show_key(key: &[u8]) -> String {
@@ -114,4 +151,48 @@ fn show_key(key: &[u8]) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(pairs: &[(&str, &str)]) -> Vec<Result<(sled::IVec, sled::IVec)>> {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                Ok((
+                    sled::IVec::from(k.as_bytes()),
+                    sled::IVec::from(v.as_bytes()),
+                ))
+            })
+            .collect()
+    }
+
+    fn wanted(pairs: &[(&str, &str)]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn merge_finds_extra_missing_and_different_entries_in_key_order() {
+        let got = merge(
+            stored(&[("a", "1"), ("b", "2"), ("c", "3"), ("e", "5")]).into_iter(),
+            wanted(&[("b", "2"), ("c", "x"), ("d", "4")]),
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Difference::Extra(b"a".to_vec()),
+                Difference::Differs(b"c".to_vec(), b"x".to_vec()),
+                Difference::Missing(b"d".to_vec(), b"4".to_vec()),
+                Difference::Extra(b"e".to_vec()),
+            ]
+        );
+        let same = merge(stored(&[("k", "v")]).into_iter(), wanted(&[("k", "v")]));
+        assert!(same.unwrap().is_empty());
+    }
 }
