@@ -40,9 +40,13 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// How many steps reach 100%: the first `k` whose percentage is 100.
+    /// How many steps reach 100%: the first `k` whose percentage is 100; one step (at
+    /// 100%) when the duration is 0, since there is no time to grow in.
     #[must_use]
     pub fn steps(&self) -> u32 {
+        if self.deployment_duration_in_minutes == 0 {
+            return 1;
+        }
         let mut k = 1;
         while self.percentage_of_step(k) < 100.0 {
             k += 1;
@@ -351,9 +355,7 @@ impl DeploymentRecord {
             "Deployment started".into(),
             t0,
         );
-        // D = 0: the first step is 100%, so no step follows it.
-        let n = if s.duration_ms() == 0 { 1 } else { s.steps() };
-        for k in 2..=n {
+        for k in 2..=s.steps() {
             let at = t0 + s.step_start_ms(k);
             if at > cut {
                 break;

@@ -1660,3 +1660,11 @@ fn superseded_deployments_stay_complete() {
     assert_eq!(status(&first, 25 * MIN).state, Complete);
     assert_monotonic(&first, 2 * HOUR, None);
 }
+
+#[test]
+fn a_schedule_without_duration_has_one_step_whatever_its_growth() {
+    assert_eq!(schedule(0, 10, 25.0, GrowthType::Linear).steps(), 1);
+    assert_eq!(schedule(0, 0, 10.0, GrowthType::Exponential).steps(), 1);
+    assert_eq!(schedule(20, 0, 25.0, GrowthType::Linear).steps(), 4);
+    assert_eq!(schedule(20, 0, 10.0, GrowthType::Exponential).steps(), 5);
+}
