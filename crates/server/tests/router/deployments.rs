@@ -413,3 +413,27 @@ async fn start_deployment_runs_the_profiles_validators_first() {
     .await
     .assert_status(201);
 }
+
+#[tokio::test]
+async fn update_environment_reports_the_state_its_deployment_gives_it() {
+    let (h, _clock) = Harness::with_clock();
+    let (app, profile, env, strategy) = setup(&h).await;
+    start(
+        &h,
+        &app,
+        &env,
+        json!({"DeploymentStrategyId": strategy, "ConfigurationProfileId": profile, "ConfigurationVersion": "1"}),
+    )
+    .await
+    .assert_status(201);
+    let r = h
+        .patch_json(
+            &format!("/applications/{app}/environments/{env}"),
+            &json!({"Description": "renamed while deploying"}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.json()["State"], "DEPLOYING");
+    let listed = h.get(&format!("/applications/{app}/environments")).await;
+    assert_eq!(listed.json()["Items"][0]["State"], "DEPLOYING");
+}
