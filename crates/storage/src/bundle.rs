@@ -12,8 +12,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use verso_domain::projection::apply;
-use verso_domain::{ContentHash, MemState, Position, check};
+use verso_domain::{ContentHash, MemState, Position};
 
 use crate::content;
 use crate::error::{Error, Result};
@@ -400,7 +399,7 @@ fn walk(
         match tag {
             RECORD if blobs == 0 => {
                 let expected_position = Position::new(chain.position + 1);
-                match check_record(&mut state, &chain, expected_position, &payload) {
+                match crate::replay::fold_record(&mut state, &chain, expected_position, &payload) {
                     Ok((hash, refs)) => {
                         for h in refs {
                             referenced.entry(h).or_insert(expected_position);
@@ -541,42 +540,4 @@ fn check_head(
         }
     }
     Ok(())
-}
-
-/// B2 and B3 for one stored record value; its chain hash and content references.
-fn check_record(
-    state: &mut MemState,
-    chain: &Head,
-    position: Position,
-    value: &[u8],
-) -> std::result::Result<(ChainHash, Vec<ContentHash>), String> {
-    let (bytes, stored_hash) = codec::unframe(value)?;
-    let record = codec::decode(bytes).map_err(|e| format!("undecodable record: {e}"))?;
-    if record.recorded.position != position {
-        return Err(format!(
-            "holds the record of position {}",
-            record.recorded.position
-        ));
-    }
-    if record.prev_hash != chain.hash {
-        return Err(
-            "previous-hash does not match the chain hash of the record before it".to_owned(),
-        );
-    }
-    let hash = codec::chain_hash(&chain.hash, bytes);
-    if stored_hash != hash {
-        return Err("record bytes do not hash to the stored chain hash".to_owned());
-    }
-    check(state, &record.recorded).map_err(|v| v.message().to_owned())?;
-    apply(state, &record.recorded);
-    Ok((
-        hash,
-        record
-            .recorded
-            .event
-            .contents()
-            .into_iter()
-            .map(|c| c.hash)
-            .collect(),
-    ))
 }

@@ -12,7 +12,7 @@ use verso_domain::projection::apply;
 use verso_domain::{ContentHash, MemState, Position, check};
 
 use crate::error::Result;
-use crate::log::{self, Head, codec};
+use crate::log::{self, ChainHash, Head, codec};
 
 /// Where and how the stored history breaks an invariant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,45 +76,13 @@ pub(crate) fn fold(
                 format!("record missing (the next record is at {key_position})"),
             )));
         }
-        let (bytes, stored_hash) = match codec::unframe(&value) {
-            Ok(parts) => parts,
-            Err(e) => return Ok(Err(Violation::at(expected, e))),
+        let (hash, references) = match fold_record(&mut state, &head, expected, &value) {
+            Ok(folded) => folded,
+            Err(problem) => return Ok(Err(Violation::at(expected, problem))),
         };
-        let hash = codec::chain_hash(&head.hash, bytes);
-        let record = match codec::decode(bytes) {
-            Ok(r) => r,
-            Err(e) => {
-                return Ok(Err(Violation::at(
-                    expected,
-                    format!("undecodable record: {e}"),
-                )));
-            }
-        };
-        if record.recorded.position != expected {
-            return Ok(Err(Violation::at(
-                expected,
-                format!("holds the record of position {}", record.recorded.position),
-            )));
+        for reference in references {
+            contents.entry(reference).or_insert(expected);
         }
-        if record.prev_hash != head.hash {
-            return Ok(Err(Violation::at(
-                expected,
-                "previous-hash does not match the chain hash of the record before it",
-            )));
-        }
-        if stored_hash != hash {
-            return Ok(Err(Violation::at(
-                expected,
-                "record bytes do not hash to the stored chain hash",
-            )));
-        }
-        if let Err(v) = check(&state, &record.recorded) {
-            return Ok(Err(Violation::at(expected, v.message())));
-        }
-        for reference in record.recorded.event.contents() {
-            contents.entry(reference.hash).or_insert(expected);
-        }
-        apply(&mut state, &record.recorded);
         head = Head {
             position: expected.get(),
             hash,
@@ -147,4 +115,44 @@ pub(crate) fn fold(
         head,
         contents,
     }))
+}
+
+/// Checks one stored record value as the record at `position` after `chain` (E1's own
+/// position, E2, E5) and folds it into `state`. Returns its chain hash and the content
+/// hashes its event refers to, or what is wrong with it. The fold of a store and the
+/// check of a bundle both walk records through here.
+pub(crate) fn fold_record(
+    state: &mut MemState,
+    chain: &Head,
+    position: Position,
+    value: &[u8],
+) -> std::result::Result<(ChainHash, Vec<ContentHash>), String> {
+    let (bytes, stored_hash) = codec::unframe(value)?;
+    // IMPORTANT: the hash is of the bytes as stored, before anything is decoded.
+    let hash = codec::chain_hash(&chain.hash, bytes);
+    let record = codec::decode(bytes).map_err(|e| format!("undecodable record: {e}"))?;
+    if record.recorded.position != position {
+        return Err(format!(
+            "holds the record of position {}",
+            record.recorded.position
+        ));
+    }
+    if record.prev_hash != chain.hash {
+        return Err(
+            "previous-hash does not match the chain hash of the record before it".to_owned(),
+        );
+    }
+    if stored_hash != hash {
+        return Err("record bytes do not hash to the stored chain hash".to_owned());
+    }
+    check(state, &record.recorded).map_err(|v| v.message().to_owned())?;
+    apply(state, &record.recorded);
+    let references = record
+        .recorded
+        .event
+        .contents()
+        .into_iter()
+        .map(|c| c.hash)
+        .collect();
+    Ok((hash, references))
 }
