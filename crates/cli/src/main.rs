@@ -89,6 +89,19 @@ fn main() -> Result<()> {
     }
 }
 
+/// `error` and its sources, outermost first, as one line (`a: b: c`): what a client
+/// error says when it is shown to a person.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
 /// The default data directory (see [`ServeArgs::data_dir`]).
 fn default_data_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("VERSO_DATA_DIR").filter(|d| !d.is_empty()) {

@@ -71,18 +71,6 @@ fn query_string(params: &[(&str, String)]) -> String {
     }
 }
 
-/// The text of an error and its sources.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
-}
-
 impl Remote {
     /// A client for `url` (`http://host:port`). Nothing is sent yet.
     pub(crate) fn new(url: &str) -> Result<Self, Failure> {
@@ -160,10 +148,17 @@ impl Remote {
                 if e.is_connect() {
                     Failure::new(
                         Code::Unavailable,
-                        format!("cannot reach verso serve at {}: {}", self.base, chain(&e)),
+                        format!(
+                            "cannot reach verso serve at {}: {}",
+                            self.base,
+                            crate::error_chain(&e)
+                        ),
                     )
                 } else {
-                    Failure::new(Code::Failure, format!("GET {uri}: {}", chain(&e)))
+                    Failure::new(
+                        Code::Failure,
+                        format!("GET {uri}: {}", crate::error_chain(&e)),
+                    )
                 }
             })?;
         if response.status() == StatusCode::OK {
@@ -215,7 +210,7 @@ impl Remote {
                         format!(
                             "{}: reading the answer to {route}: {}",
                             self.base,
-                            chain(&e)
+                            crate::error_chain(&e)
                         ),
                     ));
                 }

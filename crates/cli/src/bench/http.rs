@@ -67,18 +67,6 @@ impl Answer {
     }
 }
 
-/// `error`'s causes, outermost first, as one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
-}
-
 impl Client {
     pub(crate) fn new(url: &HttpUrl, timeout: Duration) -> Result<Self> {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -118,9 +106,13 @@ impl Client {
         let exchange = async {
             let response = self.http.request(request).await.map_err(|e| {
                 if e.is_connect() {
-                    anyhow!("cannot reach verso serve at {}: {}", self.url, chain(&e))
+                    anyhow!(
+                        "cannot reach verso serve at {}: {}",
+                        self.url,
+                        crate::error_chain(&e)
+                    )
                 } else {
-                    anyhow!("{method} {uri}: {}", chain(&e))
+                    anyhow!("{method} {uri}: {}", crate::error_chain(&e))
                 }
             })?;
             let status = response.status().as_u16();
@@ -129,7 +121,12 @@ impl Client {
                 .into_body()
                 .collect()
                 .await
-                .map_err(|e| anyhow!("{method} {uri}: reading the answer: {}", chain(&e)))?
+                .map_err(|e| {
+                    anyhow!(
+                        "{method} {uri}: reading the answer: {}",
+                        crate::error_chain(&e)
+                    )
+                })?
                 .to_bytes();
             Ok::<_, anyhow::Error>(Answer {
                 status,
