@@ -169,21 +169,23 @@ fn check_extension_parameters(params: &BTreeMap<String, String>) -> Result<(), A
 
 /// Runs the profile's validators on the version to deploy, as AWS does when a deployment
 /// starts: a failure is `BadRequestException` with `Reason` `InvalidConfiguration`.
+/// Returns the selector to submit: a label is pinned to the number that was validated,
+/// so a label moved to a newer version meanwhile cannot deploy that version unchecked.
 /// Anything not found is left to the kernel, which refuses it with the right error.
 fn validate_before_deploying(
     state: &AppState,
     application: &verso_domain::ApplicationId,
     profile_id: &ProfileId,
-    selector: &VersionSelector,
-) -> Result<(), ApiError> {
+    selector: VersionSelector,
+) -> Result<VersionSelector, ApiError> {
     const OP: Operation = Operation::StartDeployment;
     let Ok(Ok(profile)) = state.store.profile(application, profile_id) else {
-        return Ok(());
+        return Ok(selector);
     };
     if profile.validators.is_empty() {
-        return Ok(());
+        return Ok(selector);
     }
-    let version = match selector {
+    let version = match &selector {
         VersionSelector::Number(n) => state.store.hosted_version(application, profile_id, n.get()),
         VersionSelector::Label(label) => {
             state
@@ -192,12 +194,12 @@ fn validate_before_deploying(
         }
     };
     let Ok(Ok(version)) = version else {
-        return Ok(());
+        return Ok(selector);
     };
     let details =
         super::hosted_versions::validation_details(&state.store, OP, &profile, &version.content)?;
     if details.is_empty() {
-        return Ok(());
+        return Ok(VersionSelector::Number(version.record.version));
     }
     Err(ApiError::invalid_configuration(
         format!(
@@ -255,8 +257,12 @@ pub(super) async fn start(
             })
         })
         .transpose()?;
-    let selector = VersionSelector::parse(&version);
-    validate_before_deploying(&state, &application, &profile, &selector)?;
+    let selector = validate_before_deploying(
+        &state,
+        &application,
+        &profile,
+        VersionSelector::parse(&version),
+    )?;
     let new = NewDeployment {
         profile,
         version: selector,
