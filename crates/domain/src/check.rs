@@ -5,13 +5,14 @@
 use crate::decide::{
     application_children, check_started, check_stopped, current_tags, deployment_not_in_progress,
     environment_id_is_new, existing_application, existing_environment, existing_profile,
-    hosted_profile, live_version, profile_id_is_new, strategy_id_is_new, user_strategy,
+    existing_view, hosted_profile, live_version, name_is_free, profile_id_is_new,
+    strategy_id_is_new, token_in_force, user_strategy, view_is_new,
 };
 use crate::event::{Event, Recorded};
 use crate::id::StreamId;
 use crate::projection::ReadModel;
 use crate::rejection::Rejection;
-use crate::stream::{AppendOutcome, AppendVersion, UnchangedContent, decide_append};
+use crate::stream::{AppendOutcome, AppendVersion, decide_append};
 use crate::validate;
 
 /// A recorded event that could not have been decided against the state before it.
@@ -110,6 +111,9 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                 } => {
                     hosted_profile(state, application, profile)?;
                 }
+                StreamId::ConnectView { instance, view } => {
+                    existing_view(state, instance, view)?;
+                }
             }
             if let Some(key) = idempotency
                 && state.idempotency(stream, &key.token).is_some()
@@ -125,7 +129,6 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                 expected_latest: *expected_latest,
                 expected_content: *expected_content,
                 idempotency: idempotency.as_ref(),
-                unchanged: UnchangedContent::NewVersion,
             };
             match decide_append(state, &request)? {
                 AppendOutcome::Append(next) if next == *version => {}
@@ -143,6 +146,9 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             }
         }
         Event::VersionDeleted { stream, version } => {
+            if let StreamId::ConnectView { instance, view } = stream {
+                existing_view(state, instance, view)?;
+            }
             live_version(state, stream, *version)?;
         }
         Event::EnvironmentCreated {
@@ -194,6 +200,47 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                 *revert,
                 recorded.timestamp,
             )?;
+        }
+        Event::ViewCreated {
+            instance,
+            view,
+            name,
+            client_token,
+            ..
+        } => {
+            if let Some(key) = client_token
+                && token_in_force(state, instance, key, recorded.timestamp).is_some()
+            {
+                return Err(Violation::new(format!(
+                    "view {view} created with ClientToken {:?} while that token was in force",
+                    key.token
+                )));
+            }
+            view_is_new(state, instance, view, name)?;
+        }
+        Event::ViewContentUpdated { instance, view, .. } => {
+            existing_view(state, instance, view)?;
+        }
+        Event::ViewMetadataUpdated {
+            instance,
+            view,
+            name,
+            ..
+        } => {
+            existing_view(state, instance, view)?;
+            name_is_free(state, instance, name, Some(view))?;
+        }
+        Event::ViewDeleted { instance, view } => {
+            existing_view(state, instance, view)?;
+            if state
+                .stream(&StreamId::view(instance, view))
+                .and_then(|h| h.latest_live)
+                .is_some()
+            {
+                return Err(Violation::new(format!(
+                    "view {view} deleted while it had live versions"
+                )));
+            }
         }
     }
     Ok(())

@@ -3,9 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use crate::connect::{ConnectInstanceId, ViewId, ViewStatus};
 use crate::content::Content;
-use crate::event::{GrowthFactor, GrowthType, Monitor, ReplicateTo, TaggedResource, ValidatorKind};
-use crate::id::{ApplicationId, DeploymentStrategyId, EnvironmentId, ProfileId, StreamVersion};
+use crate::event::{
+    GrowthFactor, GrowthType, IdempotencyKey, Monitor, ReplicateTo, TaggedResource, ValidatorKind,
+};
+use crate::id::{
+    ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamVersion,
+};
 
 /// A validator as a caller supplies it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -320,6 +325,80 @@ pub enum Command {
         /// The wire's `Allow-Revert`.
         allow_revert: bool,
     },
+    /// See [`CreateView`].
+    CreateView(CreateView),
+    /// Write a view's content: `$SAVED` moves, and `$LATEST` when `Published`.
+    UpdateViewContent {
+        /// The instance.
+        instance: ConnectInstanceId,
+        /// Which view.
+        view: ViewId,
+        /// The status of the write.
+        status: ViewStatus,
+        /// The canonical bytes of a [`ViewContent`](crate::ViewContent).
+        content: Content,
+    },
+    /// Change a view's name or description; `None` leaves a field as it is, and at least
+    /// one must be given.
+    UpdateViewMetadata {
+        /// The instance.
+        instance: ConnectInstanceId,
+        /// Which view.
+        view: ViewId,
+        /// The new name.
+        name: Option<String>,
+        /// The new description.
+        description: Option<String>,
+    },
+    /// Delete a view with all its versions.
+    DeleteView {
+        /// The instance.
+        instance: ConnectInstanceId,
+        /// Which view.
+        view: ViewId,
+    },
+    /// Freeze a view's `$LATEST` into a new numbered version, or answer with the highest
+    /// live version when `$LATEST` equals its content.
+    CreateViewVersion {
+        /// The instance.
+        instance: ConnectInstanceId,
+        /// Which view.
+        view: ViewId,
+        /// The `VersionDescription`.
+        version_description: Option<String>,
+        /// The `ViewContentSha256` the caller expects `$LATEST` to have.
+        expected_content: Option<ContentHash>,
+    },
+    /// Delete one view version; its number is never reused.
+    DeleteViewVersion {
+        /// The instance.
+        instance: ConnectInstanceId,
+        /// Which view.
+        view: ViewId,
+        /// Which version.
+        version: StreamVersion,
+    },
+}
+
+/// Create a Connect view with a store-drawn id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateView {
+    /// The instance (a namespace).
+    pub instance: ConnectInstanceId,
+    /// The new id.
+    pub id: ViewId,
+    /// 1 to 255 characters, unique among the instance's live views.
+    pub name: String,
+    /// 1 to 4096 characters.
+    pub description: Option<String>,
+    /// `Saved` moves `$SAVED`; `Published` moves `$SAVED` and `$LATEST`.
+    pub status: ViewStatus,
+    /// The canonical bytes of a [`ViewContent`](crate::ViewContent).
+    pub content: Content,
+    /// 1 to 50 tags when present.
+    pub tags: BTreeMap<String, String>,
+    /// The `ClientToken`, with the digest of this request.
+    pub client_token: Option<IdempotencyKey>,
 }
 
 impl Command {
@@ -335,6 +414,8 @@ impl Command {
                 .map(|v| &v.content)
                 .collect(),
             Self::CreateHostedVersion(c) => vec![&c.content],
+            Self::CreateView(c) => vec![&c.content],
+            Self::UpdateViewContent { content, .. } => vec![content],
             _ => Vec::new(),
         }
     }

@@ -8,6 +8,7 @@ mod deployments;
 mod environments;
 mod strategies;
 mod tags;
+mod views;
 
 pub(crate) use deployments::{check_started, check_stopped, latest_state};
 
@@ -16,6 +17,7 @@ pub(crate) use environments::{
 };
 pub(crate) use strategies::{strategy_id_is_new, user_strategy};
 pub(crate) use tags::current_tags;
+pub(crate) use views::{existing_view, name_is_free, token_in_force, view_is_new};
 
 use crate::command::{
     Command, CreateApplication, CreateHostedVersion, CreateProfile, UpdateApplication,
@@ -26,7 +28,7 @@ use crate::id::{ApplicationId, ProfileId, StreamId, StreamVersion, Timestamp};
 use crate::limits::Limits;
 use crate::projection::{ProfileRecord, ReadModel, VersionRecord};
 use crate::rejection::{Detail, Rejection, RejectionKind};
-use crate::stream::{AppendOutcome, AppendVersion, UnchangedContent, decide_append};
+use crate::stream::{AppendOutcome, AppendVersion, decide_append};
 use crate::validate;
 
 /// The `LocationUri` of a profile whose versions live in the hosted store.
@@ -158,6 +160,43 @@ pub fn decide<R: ReadModel + ?Sized>(
             number,
             allow_revert,
         } => deployments::stop(state, application, environment, *number, *allow_revert, now),
+        Command::CreateView(c) => views::create(state, c, limits, now),
+        Command::UpdateViewContent {
+            instance,
+            view,
+            status,
+            content,
+        } => views::update_content(state, instance, view, *status, content, limits),
+        Command::UpdateViewMetadata {
+            instance,
+            view,
+            name,
+            description,
+        } => views::update_metadata(
+            state,
+            instance,
+            view,
+            name.as_deref(),
+            description.as_deref(),
+        ),
+        Command::DeleteView { instance, view } => views::delete(state, instance, view),
+        Command::CreateViewVersion {
+            instance,
+            view,
+            version_description,
+            expected_content,
+        } => views::create_version(
+            state,
+            instance,
+            view,
+            version_description.as_deref(),
+            *expected_content,
+        ),
+        Command::DeleteViewVersion {
+            instance,
+            view,
+            version,
+        } => views::delete_version(state, instance, view, *version),
     }
 }
 
@@ -315,7 +354,6 @@ fn create_hosted_version<R: ReadModel + ?Sized>(
         expected_latest: c.latest_version_number,
         expected_content: None,
         idempotency: None,
-        unchanged: UnchangedContent::NewVersion,
     };
     match decide_append(state, &request)? {
         AppendOutcome::Append(version) => Ok(Decision::append(Event::VersionCreated {
@@ -394,10 +432,14 @@ pub(crate) fn live_version<R: ReadModel + ?Sized>(
     stream: &StreamId,
     version: StreamVersion,
 ) -> Result<VersionRecord, Rejection> {
+    let resource = match stream {
+        StreamId::HostedConfiguration { .. } => "HostedConfigurationVersion",
+        StreamId::ConnectView { .. } => "ViewVersion",
+    };
     state
         .version(stream, version)
         .filter(VersionRecord::is_live)
-        .ok_or_else(|| Rejection::not_found("HostedConfigurationVersion", version))
+        .ok_or_else(|| Rejection::not_found(resource, version))
 }
 
 /// A profile id is new when no live profile has it and its stream has no history: ids of

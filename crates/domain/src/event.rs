@@ -11,6 +11,7 @@ use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
+use crate::connect::{ConnectInstanceId, ViewId, ViewStatus};
 use crate::content::ContentRef;
 use crate::deployment::Schedule;
 use crate::id::{
@@ -534,6 +535,55 @@ pub enum Event {
         /// True for a revert of a completed deployment.
         revert: bool,
     },
+    /// A Connect view was created; its content is `$SAVED`, and `$LATEST` too when the
+    /// status is `Published`.
+    ViewCreated {
+        /// The instance.
+        instance: ConnectInstanceId,
+        /// Its id.
+        view: ViewId,
+        /// Its name, unique among the instance's live views.
+        name: String,
+        /// Its description.
+        description: Option<String>,
+        /// The status of this write.
+        status: ViewStatus,
+        /// Its content, in canonical form ([`crate::ViewContent`]).
+        content: ContentRef,
+        /// Its tags.
+        tags: BTreeMap<String, String>,
+        /// The `ClientToken`, with the digest of the request, when one was given.
+        client_token: Option<IdempotencyKey>,
+    },
+    /// A view's content was written: `$SAVED` moves, and `$LATEST` when `Published`.
+    ViewContentUpdated {
+        /// The instance.
+        instance: ConnectInstanceId,
+        /// The view.
+        view: ViewId,
+        /// The status of this write.
+        status: ViewStatus,
+        /// The content written, in canonical form.
+        content: ContentRef,
+    },
+    /// A view's name or description changed; the event holds the values after it.
+    ViewMetadataUpdated {
+        /// The instance.
+        instance: ConnectInstanceId,
+        /// The view.
+        view: ViewId,
+        /// The name after the update.
+        name: String,
+        /// The description after the update.
+        description: Option<String>,
+    },
+    /// A view was deleted (its versions were deleted just before, in the same group).
+    ViewDeleted {
+        /// The instance.
+        instance: ConnectInstanceId,
+        /// The view.
+        view: ViewId,
+    },
 }
 
 impl Event {
@@ -558,6 +608,10 @@ impl Event {
             Self::TagsChanged { .. } => "TagsChanged",
             Self::DeploymentStarted { .. } => "DeploymentStarted",
             Self::DeploymentStopped { .. } => "DeploymentStopped",
+            Self::ViewCreated { .. } => "ViewCreated",
+            Self::ViewContentUpdated { .. } => "ViewContentUpdated",
+            Self::ViewMetadataUpdated { .. } => "ViewMetadataUpdated",
+            Self::ViewDeleted { .. } => "ViewDeleted",
         }
     }
 
@@ -568,7 +622,9 @@ impl Event {
             Self::ProfileCreated { validators, .. } | Self::ProfileUpdated { validators, .. } => {
                 validators.iter().map(|v| v.content).collect()
             }
-            Self::VersionCreated { content, .. } => vec![*content],
+            Self::VersionCreated { content, .. }
+            | Self::ViewCreated { content, .. }
+            | Self::ViewContentUpdated { content, .. } => vec![*content],
             _ => Vec::new(),
         }
     }

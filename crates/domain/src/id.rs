@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::connect::{ConnectInstanceId, ViewId};
 use crate::rejection::Rejection;
 
 macro_rules! resource_id {
@@ -296,8 +297,9 @@ impl fmt::Debug for ContentHash {
 }
 
 /// A versioned stream: the unit that version numbers, preconditions and idempotency
-/// apply to. AppConfig's is a configuration profile's hosted versions; Connect views and
-/// Proton templates will add their own kinds (architecture.md D1).
+/// apply to: a configuration profile's hosted versions, a Connect view's versions, and
+/// later Proton templates' (architecture.md D1). The kind fixes the kernel's policy for
+/// the stream ([`crate::stream::Policy`], invariant E9).
 ///
 /// Deliberately not `#[non_exhaustive]`: a new kind must be matched, and so given a key
 /// encoding and replay rules, everywhere streams are handled.
@@ -310,9 +312,25 @@ pub enum StreamId {
         /// The profile.
         profile: ProfileId,
     },
+    /// The numbered versions of one Amazon Connect view.
+    ConnectView {
+        /// The instance (a namespace).
+        instance: ConnectInstanceId,
+        /// The view.
+        view: ViewId,
+    },
 }
 
 impl StreamId {
+    /// The stream of a Connect view's versions.
+    #[must_use]
+    pub fn view(instance: &ConnectInstanceId, view: &ViewId) -> Self {
+        Self::ConnectView {
+            instance: instance.clone(),
+            view: view.clone(),
+        }
+    }
+
     /// The stream of a profile's hosted configuration versions.
     #[must_use]
     pub fn hosted(application: &ApplicationId, profile: &ProfileId) -> Self {
@@ -330,6 +348,7 @@ impl fmt::Display for StreamId {
                 application,
                 profile,
             } => write!(f, "appconfig/{application}/{profile}"),
+            Self::ConnectView { instance, view } => write!(f, "connect/{instance}/{view}"),
         }
     }
 }

@@ -54,6 +54,7 @@
 
 mod check;
 mod command;
+pub mod connect;
 mod content;
 mod decide;
 pub mod deployment;
@@ -69,9 +70,10 @@ pub mod validate;
 pub use check::{Violation, check};
 pub use command::{
     Command, CreateApplication, CreateDeploymentStrategy, CreateEnvironment, CreateHostedVersion,
-    CreateProfile, DeleteApplication, StartDeployment, UpdateApplication, UpdateDeploymentStrategy,
-    UpdateEnvironment, UpdateProfile, ValidatorInput, VersionSelector,
+    CreateProfile, CreateView, DeleteApplication, StartDeployment, UpdateApplication,
+    UpdateDeploymentStrategy, UpdateEnvironment, UpdateProfile, ValidatorInput, VersionSelector,
 };
+pub use connect::{ConnectInstanceId, ViewContent, ViewId, ViewStatus};
 pub use content::{Content, ContentRef};
 pub use decide::{Decision, HOSTED_LOCATION, decide};
 pub use event::{

@@ -1,4 +1,4 @@
-//! Size limits and quotas. Defaults are AWS AppConfig's; every one is configurable.
+//! Size limits and quotas. Defaults are AWS's; every one is configurable.
 
 /// The limits `decide` enforces. Changing them never invalidates a log: replay does not
 /// re-check limits, only invariants (docs/design/event-log.md).
@@ -18,6 +18,11 @@ pub struct Limits {
     /// Most deployment strategies a user created (the predefined ones do not count).
     /// Default 20.
     pub max_deployment_strategies: u64,
+    /// Most live Connect views per instance. Default 500.
+    pub max_views_per_instance: u64,
+    /// Largest canonical content of a Connect view, in bytes. Default 400 KiB (the
+    /// documented 400 kB of uncompressed content).
+    pub max_view_content_bytes: u64,
 }
 
 impl Limits {
@@ -29,6 +34,8 @@ impl Limits {
         max_hosted_bytes: 1024 * 1024 * 1024,
         max_environments_per_application: 20,
         max_deployment_strategies: 20,
+        max_views_per_instance: 500,
+        max_view_content_bytes: 400 * 1024,
     };
 }
 

@@ -1,6 +1,6 @@
 //! The versioned-stream kernel shared by every face (architecture.md D1): version
 //! numbering, the expected-latest-version and expected-content-hash preconditions,
-//! idempotency keys, and the unchanged-content policy.
+//! idempotency keys, and the per-kind policy (unchanged content, staged content).
 //!
 //! A face builds an [`AppendVersion`] from its own request and calls [`decide_append`];
 //! replay calls the same function again for every recorded `VersionCreated`, so a rule
@@ -11,8 +11,13 @@ use sha2::{Digest, Sha256};
 use crate::content::ContentRef;
 use crate::event::IdempotencyKey;
 use crate::id::{ContentHash, StreamId, StreamVersion};
-use crate::projection::{ReadModel, VersionRecord};
+use crate::projection::{ReadModel, VersionRecord, ViewRecord};
 use crate::rejection::{Detail, Rejection, RejectionKind};
+
+/// How long an idempotency key is in force after its first use: 8 hours, the window AWS
+/// documents for Proton's `clientToken` (docs/design/connect-proton.md). A kernel
+/// constant, not a limit: replay judges a reuse by the rule it was decided under.
+pub const IDEMPOTENCY_WINDOW_MILLIS: i64 = 8 * 60 * 60 * 1000;
 
 /// What to do when the new content equals the latest live version's content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,21 +28,61 @@ pub enum UnchangedContent {
     ReturnExisting,
 }
 
+/// The kernel's rules for one kind of stream. The kind alone fixes them, so `decide` and
+/// replay's `check` apply the same rule to the same stream (invariant E9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// The unchanged-content rule.
+    pub unchanged: UnchangedContent,
+    /// True when a new version freezes the stream's staged content (a Connect view's
+    /// `$LATEST`) rather than content from the request: the request's content must be
+    /// the staged content, and `expected_content` is compared with it (invariant E10).
+    pub staged: bool,
+}
+
+impl Policy {
+    /// The policy of `stream`'s kind.
+    #[must_use]
+    pub const fn of(stream: &StreamId) -> Self {
+        match stream {
+            StreamId::HostedConfiguration { .. } => Self {
+                unchanged: UnchangedContent::NewVersion,
+                staged: false,
+            },
+            StreamId::ConnectView { .. } => Self {
+                unchanged: UnchangedContent::ReturnExisting,
+                staged: true,
+            },
+        }
+    }
+}
+
+/// The staged content of `stream`, for kinds that have one: a live Connect view's
+/// `$LATEST`.
+pub fn staged<R: ReadModel + ?Sized>(state: &R, stream: &StreamId) -> Option<ContentRef> {
+    match stream {
+        StreamId::HostedConfiguration { .. } => None,
+        StreamId::ConnectView { instance, view } => state
+            .view(instance, view)
+            .filter(ViewRecord::is_live)
+            .and_then(|r| r.latest),
+    }
+}
+
 /// A request to append one version to a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppendVersion<'a> {
     /// The stream.
     pub stream: &'a StreamId,
-    /// The new content.
+    /// The new content (for a staged kind, the staged content).
     pub content: ContentRef,
     /// The latest live version the caller expects (0 for none).
     pub expected_latest: Option<StreamVersion>,
-    /// The content hash the caller expects the latest live version to have.
+    /// The content hash the caller expects: of the latest live version, or for a staged
+    /// kind of the staged content.
     pub expected_content: Option<ContentHash>,
     /// The idempotency key, with the digest of this request.
     pub idempotency: Option<&'a IdempotencyKey>,
-    /// The unchanged-content policy.
-    pub unchanged: UnchangedContent,
 }
 
 /// The kernel's answer to an [`AppendVersion`].
@@ -58,19 +103,22 @@ pub enum ExistingReason {
     Unchanged,
 }
 
-/// Decides an append against `state`. Checks run in this order: idempotency (a replayed
-/// request gets its first answer even if the stream moved on since), expected latest
-/// version, expected content hash, unchanged content.
+/// Decides an append against `state`, under the stream kind's [`Policy`]. Checks run in
+/// this order: idempotency (a replayed request gets its first answer even if the stream
+/// moved on since), expected latest version, staged content, expected content hash,
+/// unchanged content.
 ///
 /// # Errors
 /// `IdempotencyMismatch` when the key was used with another request; `VersionMismatch`
-/// when the latest live version is not the expected one; `ContentMismatch` when its
-/// content hash is not the expected one.
+/// when the latest live version is not the expected one; `NotFound` when a staged kind
+/// has nothing staged; `ContentMismatch` when the content hash is not the expected one,
+/// or the content is not the staged content.
 pub fn decide_append<R: ReadModel + ?Sized>(
     state: &R,
     request: &AppendVersion<'_>,
 ) -> Result<AppendOutcome, Rejection> {
     let stream = request.stream;
+    let policy = Policy::of(stream);
     if let Some(key) = request.idempotency
         && let Some(seen) = state.idempotency(stream, &key.token)
     {
@@ -106,18 +154,45 @@ pub fn decide_append<R: ReadModel + ?Sized>(
             ));
         }
     }
-    if let Some(expected) = request.expected_content {
-        let actual = latest.as_ref().map(|r| r.content.hash);
-        if actual != Some(expected) {
-            let found = actual.map_or_else(|| "no version".to_owned(), |h| h.to_string());
+    let compared = if policy.staged {
+        let Some(staged) = staged(state, stream) else {
+            return Err(Rejection::new(
+                RejectionKind::NotFound,
+                format!("stream {stream}: nothing is staged ($LATEST) to make a version of"),
+                Detail::Resource { resource: "View" },
+            ));
+        };
+        if staged != request.content {
             return Err(Rejection::new(
                 RejectionKind::ContentMismatch,
-                format!("stream {stream}: expected latest content {expected}, found {found}"),
-                Detail::Content { expected, actual },
+                format!(
+                    "stream {stream}: a version must freeze the staged content {}, not {}",
+                    staged.hash, request.content.hash
+                ),
+                Detail::Content {
+                    expected: staged.hash,
+                    actual: Some(request.content.hash),
+                },
             ));
         }
+        Some(staged.hash)
+    } else {
+        latest.as_ref().map(|r| r.content.hash)
+    };
+    if let Some(expected) = request.expected_content
+        && compared != Some(expected)
+    {
+        let found = compared.map_or_else(|| "no version".to_owned(), |h| h.to_string());
+        return Err(Rejection::new(
+            RejectionKind::ContentMismatch,
+            format!("stream {stream}: expected latest content {expected}, found {found}"),
+            Detail::Content {
+                expected,
+                actual: compared,
+            },
+        ));
     }
-    if request.unchanged == UnchangedContent::ReturnExisting
+    if policy.unchanged == UnchangedContent::ReturnExisting
         && let Some(record) = latest
         && record.content.hash == request.content.hash
     {

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::connect;
 use crate::event::{Event, Monitor};
+use crate::id::StreamId;
 use crate::rejection::Rejection;
 
 /// Every field constraint of an event, as recorded. `decide` runs it on each event it
@@ -67,6 +69,7 @@ pub fn event(event: &Event) -> Result<(), Rejection> {
             optional(kms.as_deref(), kms_key_identifier)
         }
         Event::VersionCreated {
+            stream: StreamId::HostedConfiguration { .. },
             content_type,
             description,
             label,
@@ -76,6 +79,48 @@ pub fn event(event: &Event) -> Result<(), Rejection> {
             description.as_deref(),
             label.as_deref(),
         ),
+        Event::VersionCreated {
+            stream: StreamId::ConnectView { .. },
+            content_type,
+            description,
+            label,
+            ..
+        } => {
+            if content_type.is_some() || label.is_some() {
+                return Err(Rejection::invalid(
+                    "ViewVersion",
+                    "a view version has no content type and no label",
+                ));
+            }
+            optional(description.as_deref(), |d| {
+                connect::view_description("VersionDescription", d)
+            })
+        }
+        Event::ViewCreated {
+            name,
+            description,
+            tags,
+            client_token,
+            ..
+        } => {
+            connect::view_name(name)?;
+            optional(description.as_deref(), |d| {
+                connect::view_description("Description", d)
+            })?;
+            connect::view_tags(tags)?;
+            optional(
+                client_token.as_ref().map(|k| k.token.as_str()),
+                connect::client_token,
+            )
+        }
+        Event::ViewMetadataUpdated {
+            name, description, ..
+        } => {
+            connect::view_name(name)?;
+            optional(description.as_deref(), |d| {
+                connect::view_description("Description", d)
+            })
+        }
         Event::EnvironmentCreated {
             name,
             description,
@@ -148,7 +193,9 @@ pub fn event(event: &Event) -> Result<(), Rejection> {
         | Event::VersionDeleted { .. }
         | Event::EnvironmentDeleted { .. }
         | Event::DeploymentStrategyDeleted { .. }
-        | Event::DeploymentStopped { .. } => Ok(()),
+        | Event::DeploymentStopped { .. }
+        | Event::ViewContentUpdated { .. }
+        | Event::ViewDeleted { .. } => Ok(()),
     }
 }
 

@@ -26,7 +26,7 @@ use verso_domain::{
     UpdateApplication, UpdateDeploymentStrategy, UpdateEnvironment, UpdateProfile, ValidatorInput,
     ValidatorKind, check, decide,
     projection::{ReadModel, apply},
-    stream::{AppendOutcome, AppendVersion, RequestDigest, UnchangedContent, decide_append},
+    stream::{AppendOutcome, AppendVersion, RequestDigest, decide_append},
 };
 
 const APPS: [&str; 3] = ["app1", "app2", "app3"];
@@ -101,7 +101,6 @@ enum Op {
         content: usize,
         token: Option<usize>,
         expected_content: Option<usize>,
-        return_existing: bool,
     },
     CreateEnvironment {
         app: usize,
@@ -193,16 +192,14 @@ fn op() -> impl Strategy<Value = Op> {
             content,
             prop::option::of(0..TOKENS.len()),
             prop::option::weighted(0.3, 0..CONTENTS.len()),
-            any::<bool>(),
         )
-            .prop_map(|((app, profile), content, token, expected_content, return_existing)| {
+            .prop_map(|((app, profile), content, token, expected_content)| {
                 Op::KernelAppend {
                     app,
                     profile,
                     content,
                     token,
                     expected_content,
-                    return_existing,
                 }
             }),
         3 => (target(), 0..=6usize).prop_map(|((app, environment), monitors)| {
@@ -501,7 +498,6 @@ fn kernel_append(state: &MemState, op: &Op) -> Vec<Event> {
         content,
         token,
         expected_content,
-        return_existing,
     } = *op
     else {
         return Vec::new();
@@ -523,7 +519,6 @@ fn kernel_append(state: &MemState, op: &Op) -> Vec<Event> {
         digest: RequestDigest::new("KernelAppend")
             .field(bytes)
             .optional(expected_content.as_ref().map(|h| h.as_bytes().as_slice()))
-            .field(&[u8::from(return_existing)])
             .finish(),
     });
     let request = AppendVersion {
@@ -532,11 +527,6 @@ fn kernel_append(state: &MemState, op: &Op) -> Vec<Event> {
         expected_latest: None,
         expected_content,
         idempotency: key.as_ref(),
-        unchanged: if return_existing {
-            UnchangedContent::ReturnExisting
-        } else {
-            UnchangedContent::NewVersion
-        },
     };
     match decide_append(state, &request) {
         Ok(AppendOutcome::Append(version)) => vec![Event::VersionCreated {

@@ -40,6 +40,7 @@
 pub mod admin;
 mod appconfig;
 mod appconfigdata;
+mod connect;
 mod schema;
 pub mod wire;
 
@@ -92,6 +93,7 @@ impl ServerOptions {
 
 fn router(state: AppState) -> Router {
     appconfig::routes()
+        .merge(connect::routes())
         .merge(admin::routes())
         .route("/configurationsessions", post(appconfigdata::start_session))
         .route("/configuration", get(appconfigdata::get_latest))

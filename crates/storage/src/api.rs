@@ -7,10 +7,12 @@ mod deployments;
 mod environments;
 mod strategies;
 mod tags;
+mod views;
 
 pub use deployments::NewDeployment;
 pub use environments::{EnvironmentChanges, NewEnvironment};
 pub use strategies::{DeploymentStrategyChanges, NewDeploymentStrategy};
+pub use views::NewView;
 
 use std::collections::BTreeMap;
 

@@ -9,6 +9,7 @@
 mod catalog;
 mod deployments;
 pub(crate) mod history;
+mod views;
 
 use std::ops::Bound;
 
@@ -66,7 +67,7 @@ impl PageRequest {
     }
 
     /// The page size and the decoded token, or why the request is refused.
-    fn parsed(&self) -> Outcome<(usize, Option<Vec<u8>>)> {
+    pub(crate) fn parsed(&self) -> Outcome<(usize, Option<Vec<u8>>)> {
         Ok((self.size()?, self.token()?))
     }
 
@@ -111,7 +112,7 @@ pub fn label_matches(filter: &str, label: Option<&str>) -> bool {
 }
 
 impl Store {
-    fn view(&self) -> View<'_> {
+    pub(crate) fn view(&self) -> View<'_> {
         View::new(&self.inner.db)
     }
 
@@ -314,53 +315,7 @@ impl Store {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
-        let prefix = keys::version_prefix(&stream);
-        let end = match token {
-            None => Bound::Unbounded,
-            Some(t) => {
-                let Ok(raw) = <[u8; 8]>::try_from(t.as_slice()) else {
-                    return Ok(Err(Refused::Rejected(Rejection::invalid(
-                        "NextToken",
-                        "is not a token this store issued",
-                    ))));
-                };
-                Bound::Excluded(keys::version(
-                    &stream,
-                    StreamVersion::new(u64::from_be_bytes(raw)),
-                ))
-            }
-        };
-        let end = match end {
-            Bound::Unbounded => keys::prefix_end(&prefix).map_or(Bound::Unbounded, Bound::Excluded),
-            b => b,
-        };
-        let mut items = Vec::new();
-        let mut more = false;
-        for item in view.scan_between(Bound::Included(prefix), end, true) {
-            let (_, value) = item?;
-            let record = decode::<VersionRecord>(&value)?;
-            if !record.is_live() {
-                continue;
-            }
-            if let Some(f) = label
-                && !label_matches(f, record.label.as_deref())
-            {
-                continue;
-            }
-            if items.len() == size {
-                more = true;
-                break;
-            }
-            items.push(record);
-        }
-        let next_token = more
-            .then(|| {
-                items
-                    .last()
-                    .map(|r: &VersionRecord| encode_token(&r.version.get().to_be_bytes()))
-            })
-            .flatten();
-        Ok(Ok(Page { items, next_token }))
+        live_versions_newest_first(&view, &stream, label, size, token)
     }
 
     /// Every live version, in any stream, whose content is `hash`.
@@ -411,6 +366,64 @@ impl Store {
 
 /// One page of the records under `prefix`, in key order. The token is the last returned
 /// key without the prefix, so the next page starts right after it.
+/// A page of `stream`'s live versions, newest first, optionally filtered by label; the
+/// token is the last version number returned.
+pub(crate) fn live_versions_newest_first(
+    view: &View<'_>,
+    stream: &StreamId,
+    label: Option<&str>,
+    size: usize,
+    token: Option<Vec<u8>>,
+) -> Result<Outcome<Page<VersionRecord>>> {
+    let prefix = keys::version_prefix(stream);
+    let end = match token {
+        None => Bound::Unbounded,
+        Some(t) => {
+            let Ok(raw) = <[u8; 8]>::try_from(t.as_slice()) else {
+                return Ok(Err(Refused::Rejected(Rejection::invalid(
+                    "NextToken",
+                    "is not a token this store issued",
+                ))));
+            };
+            Bound::Excluded(keys::version(
+                stream,
+                StreamVersion::new(u64::from_be_bytes(raw)),
+            ))
+        }
+    };
+    let end = match end {
+        Bound::Unbounded => keys::prefix_end(&prefix).map_or(Bound::Unbounded, Bound::Excluded),
+        b => b,
+    };
+    let mut items = Vec::new();
+    let mut more = false;
+    for item in view.scan_between(Bound::Included(prefix), end, true) {
+        let (_, value) = item?;
+        let record = decode::<VersionRecord>(&value)?;
+        if !record.is_live() {
+            continue;
+        }
+        if let Some(f) = label
+            && !label_matches(f, record.label.as_deref())
+        {
+            continue;
+        }
+        if items.len() == size {
+            more = true;
+            break;
+        }
+        items.push(record);
+    }
+    let next_token = more
+        .then(|| {
+            items
+                .last()
+                .map(|r: &VersionRecord| encode_token(&r.version.get().to_be_bytes()))
+        })
+        .flatten();
+    Ok(Ok(Page { items, next_token }))
+}
+
 fn page_in_key_order<T: serde::de::DeserializeOwned>(
     view: &View<'_>,
     prefix: &[u8],

@@ -15,12 +15,14 @@ use serde::de::DeserializeOwned;
 use sled::IVec;
 use verso_domain::projection::{
     ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
-    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord, WriteModel,
+    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord, ViewRecord,
+    ViewTokenRecord, WriteModel,
 };
 use verso_domain::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
     StreamVersion,
 };
+use verso_domain::{ConnectInstanceId, ViewId};
 
 use crate::error::{Error, Result};
 use crate::log::{codec, keys, schema};
@@ -425,6 +427,22 @@ impl ReadModel for View<'_> {
             },
         }
     }
+
+    fn view(&self, instance: &ConnectInstanceId, id: &ViewId) -> Option<ViewRecord> {
+        self.or_fail(self.get(&keys::view(instance, id)))
+    }
+
+    fn view_named(&self, instance: &ConnectInstanceId, name: &str) -> Option<ViewId> {
+        self.or_fail(self.get(&keys::view_name(instance, name)))
+    }
+
+    fn view_count(&self, instance: &ConnectInstanceId) -> u64 {
+        self.count(&keys::view_name_prefix(instance))
+    }
+
+    fn view_token(&self, instance: &ConnectInstanceId, token: &str) -> Option<ViewTokenRecord> {
+        self.or_fail(self.get(&keys::view_token(instance, token)))
+    }
 }
 
 impl WriteModel for View<'_> {
@@ -506,5 +524,26 @@ impl WriteModel for View<'_> {
             keys::deployment(&record.application, &record.environment, record.number),
             &record,
         );
+    }
+
+    fn put_view(&mut self, record: ViewRecord) {
+        self.put(keys::view(&record.instance, &record.id), &record);
+    }
+
+    fn put_view_name(&mut self, instance: &ConnectInstanceId, name: &str, id: &ViewId) {
+        self.put(keys::view_name(instance, name), id);
+    }
+
+    fn remove_view_name(&mut self, instance: &ConnectInstanceId, name: &str) {
+        self.delete_raw(keys::view_name(instance, name));
+    }
+
+    fn put_view_token(
+        &mut self,
+        instance: &ConnectInstanceId,
+        token: &str,
+        record: ViewTokenRecord,
+    ) {
+        self.put(keys::view_token(instance, token), &record);
     }
 }

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use super::{
     ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
-    ProfileRecord, VersionRecord, WriteModel,
+    ProfileRecord, VersionRecord, ViewRecord, ViewTokenRecord, WriteModel,
 };
+use crate::connect::ViewStatus;
 use crate::deployment::{DeploymentRecord, DeploymentState, Stop};
 use crate::event::{EnvironmentState, Event, Recorded, TaggedResource};
 use crate::id::StreamId;
@@ -295,6 +296,84 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
                     revert: *revert,
                 });
                 state.put_deployment(record);
+            }
+        }
+        Event::ViewCreated {
+            instance,
+            view,
+            name,
+            description,
+            status,
+            content,
+            tags,
+            client_token,
+        } => {
+            state.put_view(ViewRecord {
+                instance: instance.clone(),
+                id: view.clone(),
+                name: name.clone(),
+                description: description.clone(),
+                status: *status,
+                saved: *content,
+                latest: (*status == ViewStatus::Published).then_some(*content),
+                tags: tags.clone(),
+                created: position,
+                created_at: recorded.timestamp,
+                modified_at: recorded.timestamp,
+                deleted: None,
+            });
+            state.put_view_name(instance, name, view);
+            if let Some(key) = client_token {
+                state.put_view_token(
+                    instance,
+                    &key.token,
+                    ViewTokenRecord {
+                        digest: key.digest,
+                        view: view.clone(),
+                        first_used: recorded.timestamp,
+                    },
+                );
+            }
+        }
+        Event::ViewContentUpdated {
+            instance,
+            view,
+            status,
+            content,
+        } => {
+            if let Some(mut record) = state.view(instance, view) {
+                record.status = *status;
+                record.saved = *content;
+                if *status == ViewStatus::Published {
+                    record.latest = Some(*content);
+                }
+                record.modified_at = recorded.timestamp;
+                state.put_view(record);
+            }
+        }
+        Event::ViewMetadataUpdated {
+            instance,
+            view,
+            name,
+            description,
+        } => {
+            if let Some(mut record) = state.view(instance, view) {
+                if record.name != *name {
+                    state.remove_view_name(instance, &record.name);
+                    state.put_view_name(instance, name, view);
+                }
+                record.name.clone_from(name);
+                record.description.clone_from(description);
+                record.modified_at = recorded.timestamp;
+                state.put_view(record);
+            }
+        }
+        Event::ViewDeleted { instance, view } => {
+            if let Some(mut record) = state.view(instance, view) {
+                state.remove_view_name(instance, &record.name);
+                record.deleted = Some(position);
+                record.modified_at = recorded.timestamp;
+                state.put_view(record);
             }
         }
     }

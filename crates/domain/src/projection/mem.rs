@@ -4,8 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
-    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord, WriteModel,
+    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord, ViewRecord,
+    ViewTokenRecord, WriteModel,
 };
+use crate::connect::{ConnectInstanceId, ViewId};
 use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
     StreamVersion,
@@ -28,6 +30,9 @@ pub struct MemState {
     retired_environments: BTreeSet<(ApplicationId, EnvironmentId)>,
     deployment_strategies: BTreeMap<DeploymentStrategyId, DeploymentStrategyRecord>,
     deployments: BTreeMap<(ApplicationId, EnvironmentId, u32), DeploymentRecord>,
+    views: BTreeMap<(ConnectInstanceId, ViewId), ViewRecord>,
+    view_names: BTreeMap<(ConnectInstanceId, String), ViewId>,
+    view_tokens: BTreeMap<(ConnectInstanceId, String), ViewTokenRecord>,
 }
 
 impl MemState {
@@ -96,6 +101,15 @@ impl MemState {
         }
         for record in self.deployments.values() {
             target.put_deployment(record.clone());
+        }
+        for record in self.views.values() {
+            target.put_view(record.clone());
+        }
+        for ((instance, name), id) in &self.view_names {
+            target.put_view_name(instance, name, id);
+        }
+        for ((instance, token), record) in &self.view_tokens {
+            target.put_view_token(instance, token, record.clone());
         }
     }
 }
@@ -209,6 +223,29 @@ impl ReadModel for MemState {
             .next_back()
             .map(|(_, r)| r.clone())
     }
+
+    fn view(&self, instance: &ConnectInstanceId, id: &ViewId) -> Option<ViewRecord> {
+        self.views.get(&(instance.clone(), id.clone())).cloned()
+    }
+
+    fn view_named(&self, instance: &ConnectInstanceId, name: &str) -> Option<ViewId> {
+        self.view_names
+            .get(&(instance.clone(), name.to_owned()))
+            .cloned()
+    }
+
+    fn view_count(&self, instance: &ConnectInstanceId) -> u64 {
+        self.view_names
+            .keys()
+            .filter(|(i, _)| i == instance)
+            .count() as u64
+    }
+
+    fn view_token(&self, instance: &ConnectInstanceId, token: &str) -> Option<ViewTokenRecord> {
+        self.view_tokens
+            .get(&(instance.clone(), token.to_owned()))
+            .cloned()
+    }
 }
 
 impl WriteModel for MemState {
@@ -296,5 +333,29 @@ impl WriteModel for MemState {
             ),
             record,
         );
+    }
+
+    fn put_view(&mut self, record: ViewRecord) {
+        self.views
+            .insert((record.instance.clone(), record.id.clone()), record);
+    }
+
+    fn put_view_name(&mut self, instance: &ConnectInstanceId, name: &str, id: &ViewId) {
+        self.view_names
+            .insert((instance.clone(), name.to_owned()), id.clone());
+    }
+
+    fn remove_view_name(&mut self, instance: &ConnectInstanceId, name: &str) {
+        self.view_names.remove(&(instance.clone(), name.to_owned()));
+    }
+
+    fn put_view_token(
+        &mut self,
+        instance: &ConnectInstanceId,
+        token: &str,
+        record: ViewTokenRecord,
+    ) {
+        self.view_tokens
+            .insert((instance.clone(), token.to_owned()), record);
     }
 }

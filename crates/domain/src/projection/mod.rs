@@ -13,9 +13,10 @@ pub use apply::apply;
 pub use mem::MemState;
 pub use records::{
     ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
-    ProfileRecord, StreamHead, VersionRecord,
+    ProfileRecord, StreamHead, VersionRecord, ViewRecord, ViewTokenRecord,
 };
 
+use crate::connect::{ConnectInstanceId, ViewId};
 pub use crate::deployment::DeploymentRecord;
 use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
@@ -77,6 +78,14 @@ pub trait ReadModel {
         application: &ApplicationId,
         environment: &EnvironmentId,
     ) -> Option<DeploymentRecord>;
+    /// A Connect view, deleted ones included (their ids are never used again).
+    fn view(&self, instance: &ConnectInstanceId, id: &ViewId) -> Option<ViewRecord>;
+    /// The live view of the instance with this name.
+    fn view_named(&self, instance: &ConnectInstanceId, name: &str) -> Option<ViewId>;
+    /// How many live views the instance has.
+    fn view_count(&self, instance: &ConnectInstanceId) -> u64;
+    /// What a `CreateView` `ClientToken` of the instance first produced.
+    fn view_token(&self, instance: &ConnectInstanceId, token: &str) -> Option<ViewTokenRecord>;
 }
 
 /// Write access to the projections, used only by [`apply`].
@@ -117,4 +126,17 @@ pub trait WriteModel: ReadModel {
     fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId);
     /// Inserts or replaces a deployment.
     fn put_deployment(&mut self, record: DeploymentRecord);
+    /// Inserts or replaces a view.
+    fn put_view(&mut self, record: ViewRecord);
+    /// Records that the instance's live view `name` is `id`.
+    fn put_view_name(&mut self, instance: &ConnectInstanceId, name: &str, id: &ViewId);
+    /// Frees a view name of the instance.
+    fn remove_view_name(&mut self, instance: &ConnectInstanceId, name: &str);
+    /// Records (or renews) a `CreateView` `ClientToken`.
+    fn put_view_token(
+        &mut self,
+        instance: &ConnectInstanceId,
+        token: &str,
+        record: ViewTokenRecord,
+    );
 }

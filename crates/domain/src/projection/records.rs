@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::connect::{ConnectInstanceId, ViewId, ViewStatus};
 use crate::content::ContentRef;
 use crate::event::{
     EnvironmentState, GrowthFactor, GrowthType, Monitor, ReplicateTo, ValidatorRef,
@@ -161,4 +162,54 @@ pub struct IdempotencyRecord {
     pub digest: ContentHash,
     /// The version that request created.
     pub version: StreamVersion,
+}
+
+/// A Connect view, as the catalog holds it: its metadata and its two aliases.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewRecord {
+    /// The instance.
+    pub instance: ConnectInstanceId,
+    /// Its id.
+    pub id: ViewId,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// The status of the last content write (`$SAVED`'s status).
+    pub status: ViewStatus,
+    /// `$SAVED`: the content of the last content write.
+    pub saved: ContentRef,
+    /// `$LATEST`: the content of the last published write, if any.
+    pub latest: Option<ContentRef>,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// The position of the event that created it.
+    pub created: Position,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When a view event last changed it.
+    pub modified_at: Timestamp,
+    /// The position of the event that deleted it, if it was deleted. A deleted view's
+    /// record stays, so that its id is never used again (invariant V1).
+    pub deleted: Option<Position>,
+}
+
+impl ViewRecord {
+    /// True unless it was deleted.
+    #[must_use]
+    pub const fn is_live(&self) -> bool {
+        self.deleted.is_none()
+    }
+}
+
+/// What a `CreateView` `ClientToken` first produced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewTokenRecord {
+    /// The digest of the request that first used the token.
+    pub digest: ContentHash,
+    /// The view it created.
+    pub view: ViewId,
+    /// When it was first used; the token is in force for
+    /// [`IDEMPOTENCY_WINDOW_MILLIS`](crate::stream::IDEMPOTENCY_WINDOW_MILLIS) from then.
+    pub first_used: Timestamp,
 }

@@ -4,6 +4,7 @@
 //! scenario doubles as evidence that replay accepts what `decide` produces (E5).
 
 mod applications;
+mod connect_views;
 mod deployment_strategies;
 mod deployments;
 mod environments;

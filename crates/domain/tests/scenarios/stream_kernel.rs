@@ -1,14 +1,11 @@
-//! The versioned-stream kernel called directly: the expected-content precondition,
-//! idempotency keys and the unchanged-content policy, which the AppConfig face does not
-//! use but the Connect and Proton faces will.
+//! The versioned-stream kernel called directly on a hosted stream: the expected-content
+//! precondition and idempotency keys, which the AppConfig face does not use. The
+//! policies of other stream kinds are tested with their faces (connect_views.rs).
 
 use verso_domain::{
     ContentHash, Detail, Event, IdempotencyKey, Rejection, RejectionKind, StreamId,
     projection::ReadModel,
-    stream::{
-        AppendOutcome, AppendVersion, ExistingReason, RequestDigest, UnchangedContent,
-        decide_append,
-    },
+    stream::{AppendOutcome, AppendVersion, ExistingReason, RequestDigest, decide_append},
 };
 
 use crate::support::{
@@ -19,7 +16,7 @@ fn stream() -> StreamId {
     hosted("app1", "prf1")
 }
 
-/// A plain append request for `bytes`: no preconditions, no key, new version always.
+/// A plain append request for `bytes`: no preconditions, no key.
 fn append<'a>(stream: &'a StreamId, bytes: &[u8]) -> AppendVersion<'a> {
     AppendVersion {
         stream,
@@ -27,7 +24,6 @@ fn append<'a>(stream: &'a StreamId, bytes: &[u8]) -> AppendVersion<'a> {
         expected_latest: None,
         expected_content: None,
         idempotency: None,
-        unchanged: UnchangedContent::NewVersion,
     }
 }
 
@@ -324,70 +320,7 @@ fn recording_an_idempotency_key_projects_it() {
 }
 
 // --- unchanged content ---------------------------------------------------------------
-
-#[test]
-fn return_existing_with_unchanged_content_returns_the_latest_live_version() {
-    // Rule: under ReturnExisting, content equal to the latest live version's appends nothing.
-    let s = stream();
-    let g = with_versions(&[b"a", b"b"]);
-    let request = AppendVersion {
-        unchanged: UnchangedContent::ReturnExisting,
-        ..append(&s, b"b")
-    };
-    assert_eq!(existing(&g, &request), (2, ExistingReason::Unchanged));
-}
-
-#[test]
-fn return_existing_with_changed_content_appends() {
-    // Rule: under ReturnExisting, different content is a new version.
-    let s = stream();
-    let g = with_versions(&[b"a", b"b"]);
-    let request = AppendVersion {
-        unchanged: UnchangedContent::ReturnExisting,
-        ..append(&s, b"c")
-    };
-    assert_eq!(appended(&g, &request), 3);
-}
-
-#[test]
-fn return_existing_compares_with_the_latest_version_only() {
-    // Rule: equality with an older version is not "unchanged".
-    let s = stream();
-    let g = with_versions(&[b"a", b"b"]);
-    let request = AppendVersion {
-        unchanged: UnchangedContent::ReturnExisting,
-        ..append(&s, b"a")
-    };
-    assert_eq!(appended(&g, &request), 3);
-}
-
-#[test]
-fn return_existing_after_deleting_the_latest_compares_with_the_previous_live_version() {
-    // Rule: "latest" means latest live.
-    let s = stream();
-    let g = with_versions(&[b"a", b"b"]).and([version_deleted("app1", "prf1", 2)]);
-    let request = AppendVersion {
-        unchanged: UnchangedContent::ReturnExisting,
-        ..append(&s, b"a")
-    };
-    assert_eq!(existing(&g, &request), (1, ExistingReason::Unchanged));
-    let request = AppendVersion {
-        unchanged: UnchangedContent::ReturnExisting,
-        ..append(&s, b"b")
-    };
-    assert_eq!(appended(&g, &request), 3);
-}
-
-#[test]
-fn return_existing_on_an_empty_stream_appends() {
-    // Rule: with no live version nothing is unchanged.
-    let s = stream();
-    let request = AppendVersion {
-        unchanged: UnchangedContent::ReturnExisting,
-        ..append(&s, b"")
-    };
-    assert_eq!(appended(&given(hosted_profile_history()), &request), 1);
-}
+// (The `ReturnExisting` rule belongs to Connect views' kind: see connect_views.rs.)
 
 #[test]
 fn new_version_with_unchanged_content_appends() {

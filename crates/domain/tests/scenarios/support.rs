@@ -599,6 +599,24 @@ impl Then {
         self.given
     }
 
+    /// Asserts the command was accepted, appends nothing, and is answered by the existing
+    /// version `version` (the unchanged rule or an idempotent replay).
+    #[track_caller]
+    pub(crate) fn then_answered_by(self, version: u64) -> Given {
+        match self.result {
+            Ok(d) => {
+                assert!(d.events.is_empty(), "appended {:?}", d.events);
+                let answer = d.existing.expect("an existing version answers it");
+                assert_eq!(answer.version.get(), version, "the answering version");
+            }
+            Err(r) => panic!(
+                "expected the command to be accepted, got {:?}: {r}",
+                r.kind()
+            ),
+        }
+        self.given
+    }
+
     /// Asserts the command was rejected with `kind`; returns the rejection.
     #[track_caller]
     pub(crate) fn then_rejected(self, kind: RejectionKind) -> Rejection {

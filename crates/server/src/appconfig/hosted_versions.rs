@@ -25,12 +25,15 @@ fn version_response(status: StatusCode, record: &VersionRecord, content: Vec<u8>
             headers.insert(HeaderName::from_static(name), v);
         }
     };
-    let verso_domain::StreamId::HostedConfiguration {
+    // The hosted queries only return versions of hosted streams.
+    if let verso_domain::StreamId::HostedConfiguration {
         application,
         profile,
-    } = &record.stream;
-    put("application-id", application.as_str());
-    put("configuration-profile-id", profile.as_str());
+    } = &record.stream
+    {
+        put("application-id", application.as_str());
+        put("configuration-profile-id", profile.as_str());
+    }
     put("version-number", &record.version.to_string());
     if let Some(d) = &record.description {
         put("description", d);
@@ -50,12 +53,14 @@ fn version_response(status: StatusCode, record: &VersionRecord, content: Vec<u8>
 /// The `HostedConfigurationVersionSummary` shape.
 fn summary_json(record: &VersionRecord) -> Value {
     let mut m = Map::new();
-    let verso_domain::StreamId::HostedConfiguration {
+    if let verso_domain::StreamId::HostedConfiguration {
         application,
         profile,
-    } = &record.stream;
-    m.insert("ApplicationId".into(), json!(application.as_str()));
-    m.insert("ConfigurationProfileId".into(), json!(profile.as_str()));
+    } = &record.stream
+    {
+        m.insert("ApplicationId".into(), json!(application.as_str()));
+        m.insert("ConfigurationProfileId".into(), json!(profile.as_str()));
+    }
     m.insert("VersionNumber".into(), json!(record.version.get()));
     if let Some(d) = &record.description {
         m.insert("Description".into(), json!(d));

@@ -32,7 +32,7 @@ pub struct AppState {
 
 impl AppState {
     /// The store handle for one request: writes record the request's signer as actor.
-    fn store_for(&self, headers: &HeaderMap) -> Store {
+    pub(crate) fn store_for(&self, headers: &HeaderMap) -> Store {
         match wire::actor(headers) {
             Some(actor) => self.store.with_actor(actor),
             None => self.store.clone(),
@@ -134,7 +134,10 @@ fn profile_id(params: &Labels) -> Result<ProfileId, ApiError> {
 }
 
 /// A store result as `op` reports it.
-fn outcome<T>(op: Operation, result: verso_storage::Result<Outcome<T>>) -> Result<T, ApiError> {
+pub(crate) fn outcome<T>(
+    op: Operation,
+    result: verso_storage::Result<Outcome<T>>,
+) -> Result<T, ApiError> {
     match result {
         Err(e) => Err(ApiError::internal(op, &e)),
         Ok(Err(refused)) => Err(ApiError::refused(op, refused)),
@@ -143,7 +146,7 @@ fn outcome<T>(op: Operation, result: verso_storage::Result<Outcome<T>>) -> Resul
 }
 
 /// Waits for a write and reports it as `op`.
-async fn committed<T>(
+pub(crate) async fn committed<T>(
     op: Operation,
     pending: impl Future<Output = verso_storage::Result<Outcome<T>>>,
 ) -> Result<T, ApiError> {

@@ -17,7 +17,7 @@ use verso_domain::Detail;
 use verso_domain::RejectionKind;
 use verso_storage::{Error, Refused};
 
-use super::operation::Operation;
+use super::operation::{Operation, Service};
 
 /// The AWS error types Verso emits. The shape name is the error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +36,17 @@ pub enum ErrorType {
     InternalServer,
     /// 404: no operation has this method and path.
     UnknownOperation,
+    /// Connect 400: a member breaks a constraint.
+    InvalidParameter,
+    /// Connect 400: the request is malformed, or a `ClientToken` was reused with another
+    /// request.
+    InvalidRequest,
+    /// Connect 409: the name is taken.
+    DuplicateResource,
+    /// Connect 409: another writer moved the resource (a stale `ViewContentSha256`).
+    ResourceInUse,
+    /// Connect 500: Verso failed; the detail is in the server's log.
+    InternalService,
 }
 
 impl ErrorType {
@@ -50,6 +61,11 @@ impl ErrorType {
             Self::ServiceQuotaExceeded => "ServiceQuotaExceededException",
             Self::InternalServer => "InternalServerException",
             Self::UnknownOperation => "UnknownOperationException",
+            Self::InvalidParameter => "InvalidParameterException",
+            Self::InvalidRequest => "InvalidRequestException",
+            Self::DuplicateResource => "DuplicateResourceException",
+            Self::ResourceInUse => "ResourceInUseException",
+            Self::InternalService => "InternalServiceException",
         }
     }
 
@@ -57,7 +73,11 @@ impl ErrorType {
     #[must_use]
     pub const fn status(self) -> StatusCode {
         match self {
-            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::BadRequest | Self::InvalidParameter | Self::InvalidRequest => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::DuplicateResource | Self::ResourceInUse => StatusCode::CONFLICT,
+            Self::InternalService => StatusCode::INTERNAL_SERVER_ERROR,
             Self::ResourceNotFound | Self::UnknownOperation => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -134,8 +154,12 @@ impl ApiError {
     /// generic message.
     pub fn internal(op: Operation, error: &Error) -> Self {
         tracing::error!(operation = op.name(), error = %error, "request failed");
+        let kind = match op.service() {
+            Service::Connect => ErrorType::InternalService,
+            Service::AppConfig | Service::AppConfigData => ErrorType::InternalServer,
+        };
         Self::new(
-            ErrorType::InternalServer,
+            kind,
             "the server could not complete the request; see its log",
         )
     }
@@ -152,19 +176,25 @@ impl ApiError {
         &self.message
     }
 
-    fn with(mut self, member: &str, value: Value) -> Self {
+    /// Adds a modelled member beyond `Message`, e.g. Connect's `ResourceId`.
+    #[must_use]
+    pub fn with(mut self, member: &str, value: Value) -> Self {
         self.members.insert(member.to_owned(), value);
         self
     }
 
-    /// Narrows the error to what `op` models: anything else becomes a
-    /// `BadRequestException` with the same message.
+    /// Narrows the error to what `op` models: anything else becomes the service's
+    /// catch-all with the same message (`BadRequestException` for AppConfig,
+    /// `InvalidRequestException` for Connect).
     #[must_use]
     pub fn for_operation(self, op: Operation) -> Self {
         if op.models(self.kind) {
             self
         } else {
-            Self::bad_request(self.message)
+            match op.service() {
+                Service::Connect => Self::new(ErrorType::InvalidRequest, self.message),
+                Service::AppConfig | Service::AppConfigData => Self::bad_request(self.message),
+            }
         }
     }
 
@@ -175,6 +205,9 @@ impl ApiError {
             Refused::Conflict(c) => (refused.kind(), c.message().to_owned(), c.detail().clone()),
             _ => (refused.kind(), refused.to_string(), Detail::None),
         };
+        if op.service() == Service::Connect {
+            return Self::connect(kind, message).for_operation(op);
+        }
         let error = match kind {
             RejectionKind::NotFound => {
                 let resource = match detail {
@@ -197,6 +230,21 @@ impl ApiError {
             _ => Self::bad_request(message),
         };
         error.for_operation(op)
+    }
+}
+
+impl ApiError {
+    /// A refusal as Connect reports it (docs/design/connect-proton.md, "One mapping").
+    fn connect(kind: RejectionKind, message: String) -> Self {
+        let kind = match kind {
+            RejectionKind::NotFound => ErrorType::ResourceNotFound,
+            RejectionKind::AlreadyExists => ErrorType::DuplicateResource,
+            RejectionKind::ContentMismatch => ErrorType::ResourceInUse,
+            RejectionKind::IdempotencyMismatch => ErrorType::InvalidRequest,
+            RejectionKind::QuotaExceeded => ErrorType::ServiceQuotaExceeded,
+            _ => ErrorType::InvalidParameter,
+        };
+        Self::new(kind, message)
     }
 }
 

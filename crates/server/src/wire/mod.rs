@@ -21,7 +21,7 @@ use serde_json::Value;
 use verso_storage::PageRequest;
 
 pub use error::{ApiError, ErrorType};
-pub use operation::Operation;
+pub use operation::{Operation, Service};
 
 /// The largest JSON request body accepted. The largest legal AppConfig input (two
 /// validators of 32 KiB, 50 tags, every string at its maximum) is far below it.

@@ -41,6 +41,26 @@ pub enum Operation {
     StopDeployment,
     StartConfigurationSession,
     GetLatestConfiguration,
+    CreateView,
+    CreateViewVersion,
+    DescribeView,
+    ListViews,
+    ListViewVersions,
+    UpdateViewContent,
+    UpdateViewMetadata,
+    DeleteView,
+    DeleteViewVersion,
+}
+
+/// The AWS service an operation belongs to: it fixes the error shapes and the catch-all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// AWS AppConfig (`BadRequestException` is the catch-all).
+    AppConfig,
+    /// AWS AppConfigData.
+    AppConfigData,
+    /// Amazon Connect (`InvalidRequestException` is the catch-all).
+    Connect,
 }
 
 impl Operation {
@@ -82,13 +102,73 @@ impl Operation {
             Self::StopDeployment => "StopDeployment",
             Self::StartConfigurationSession => "StartConfigurationSession",
             Self::GetLatestConfiguration => "GetLatestConfiguration",
+            Self::CreateView => "CreateView",
+            Self::CreateViewVersion => "CreateViewVersion",
+            Self::DescribeView => "DescribeView",
+            Self::ListViews => "ListViews",
+            Self::ListViewVersions => "ListViewVersions",
+            Self::UpdateViewContent => "UpdateViewContent",
+            Self::UpdateViewMetadata => "UpdateViewMetadata",
+            Self::DeleteView => "DeleteView",
+            Self::DeleteViewVersion => "DeleteViewVersion",
         }
     }
 
-    /// Whether the operation's model lists `error` (aws-api-surface.md §3, route table).
+    /// The service the operation belongs to.
+    #[must_use]
+    pub const fn service(self) -> Service {
+        match self {
+            Self::StartConfigurationSession | Self::GetLatestConfiguration => {
+                Service::AppConfigData
+            }
+            Self::CreateView
+            | Self::CreateViewVersion
+            | Self::DescribeView
+            | Self::ListViews
+            | Self::ListViewVersions
+            | Self::UpdateViewContent
+            | Self::UpdateViewMetadata
+            | Self::DeleteView
+            | Self::DeleteViewVersion => Service::Connect,
+            _ => Service::AppConfig,
+        }
+    }
+
+    /// Whether a Connect operation's model lists `error` (aws-api-surface.md §5).
+    const fn connect_models(self, error: ErrorType) -> bool {
+        match error {
+            ErrorType::InvalidParameter
+            | ErrorType::InvalidRequest
+            | ErrorType::ResourceNotFound
+            | ErrorType::InternalService
+            | ErrorType::UnknownOperation => true,
+            ErrorType::ServiceQuotaExceeded => {
+                matches!(self, Self::CreateView | Self::CreateViewVersion)
+            }
+            ErrorType::DuplicateResource => {
+                matches!(self, Self::CreateView | Self::UpdateViewMetadata)
+            }
+            ErrorType::ResourceInUse => !matches!(
+                self,
+                Self::DescribeView | Self::ListViews | Self::ListViewVersions
+            ),
+            _ => false,
+        }
+    }
+
+    /// Whether the operation's model lists `error` (aws-api-surface.md §3 and §5, route
+    /// tables).
     #[must_use]
     pub const fn models(self, error: ErrorType) -> bool {
+        if matches!(self.service(), Service::Connect) {
+            return self.connect_models(error);
+        }
         match error {
+            ErrorType::InvalidParameter
+            | ErrorType::InvalidRequest
+            | ErrorType::DuplicateResource
+            | ErrorType::ResourceInUse
+            | ErrorType::InternalService => false,
             ErrorType::BadRequest | ErrorType::InternalServer | ErrorType::UnknownOperation => true,
             ErrorType::ResourceNotFound => !matches!(
                 self,

@@ -11,7 +11,7 @@ pub(crate) use writer::{Checked, Message, Progress, Request, Writer};
 use verso_domain::Recorded;
 use verso_domain::projection::{
     ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
-    ProfileRecord, VersionRecord,
+    ProfileRecord, VersionRecord, ViewRecord,
 };
 
 /// What an accepted command produced.
@@ -42,4 +42,6 @@ pub enum Subject {
     DeploymentStrategy(DeploymentStrategyRecord),
     /// A deployment.
     Deployment(DeploymentRecord),
+    /// A Connect view.
+    View(ViewRecord),
 }

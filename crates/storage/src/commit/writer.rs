@@ -321,6 +321,15 @@ impl Writer {
     }
 }
 
+/// The latest live version of `stream`: the one a create just appended.
+fn latest_version(view: &View<'_>, stream: &verso_domain::StreamId) -> Option<Subject> {
+    use verso_domain::projection::ReadModel;
+    let head = view.stream(stream)?;
+    head.latest_live
+        .and_then(|v| view.version(stream, v))
+        .map(Subject::Version)
+}
+
 /// The record a command is about, as it stands right after the command.
 fn subject(view: &View<'_>, command: &Command) -> Option<Subject> {
     use verso_domain::projection::ReadModel;
@@ -362,11 +371,24 @@ fn subject(view: &View<'_>, command: &Command) -> Option<Subject> {
             .map(Subject::Deployment),
         Command::CreateHostedVersion(c) => {
             let stream = verso_domain::StreamId::hosted(&c.application, &c.profile);
-            let head = view.stream(&stream)?;
-            head.latest_live
-                .and_then(|v| view.version(&stream, v))
-                .map(Subject::Version)
+            latest_version(view, &stream)
         }
+        Command::CreateViewVersion {
+            instance, view: id, ..
+        } => latest_version(view, &verso_domain::StreamId::view(instance, id)),
+        Command::CreateView(c) => {
+            // A replayed ClientToken answers with the view it first created.
+            let id = match &c.client_token {
+                Some(key) if view.view(&c.instance, &c.id).is_none() => {
+                    view.view_token(&c.instance, &key.token)?.view
+                }
+                _ => c.id.clone(),
+            };
+            view.view(&c.instance, &id).map(Subject::View)
+        }
+        Command::UpdateViewContent {
+            instance, view: id, ..
+        } => view.view(instance, id).map(Subject::View),
         _ => None,
     }
 }

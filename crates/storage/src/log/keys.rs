@@ -7,6 +7,7 @@ use verso_domain::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, Position, ProfileId, StreamId,
     StreamVersion,
 };
+use verso_domain::{ConnectInstanceId, ViewId};
 
 use super::schema;
 
@@ -47,8 +48,9 @@ pub(crate) fn chunk(hash: ContentHash, index: u32) -> [u8; 37] {
 }
 
 fn push_str(out: &mut Vec<u8>, s: &str) {
-    // Ids are at most 7 bytes and stream components are short; the length of anything
-    // longer than 255 bytes is clamped by `u8::try_from`, which cannot happen for ids.
+    // Components are ids: AppConfig's at most 7 bytes, Connect instance ids at most 100
+    // and view ids 36 (their newtypes guarantee it); the length of anything longer than
+    // 255 bytes would be clamped by `u8::try_from`, which cannot happen for ids.
     let len = u8::try_from(s.len()).unwrap_or(u8::MAX);
     out.push(len);
     out.extend_from_slice(s.as_bytes());
@@ -138,8 +140,43 @@ pub(crate) fn stream_bytes(stream: &StreamId) -> Vec<u8> {
             push_str(&mut out, application.as_str());
             push_str(&mut out, profile.as_str());
         }
+        StreamId::ConnectView { instance, view } => {
+            out.push(2);
+            push_str(&mut out, instance.as_str());
+            push_str(&mut out, view.as_str());
+        }
     }
     out
+}
+
+/// `w` + instance + view -> view record.
+pub(crate) fn view(instance: &ConnectInstanceId, view: &ViewId) -> Vec<u8> {
+    let mut key = vec![schema::VIEW];
+    push_str(&mut key, instance.as_str());
+    push_str(&mut key, view.as_str());
+    key
+}
+
+/// `n` + instance: the prefix of the instance's view names, in name order.
+pub(crate) fn view_name_prefix(instance: &ConnectInstanceId) -> Vec<u8> {
+    let mut key = vec![schema::VIEW_NAME];
+    push_str(&mut key, instance.as_str());
+    key
+}
+
+/// `n` + instance + name (the last component, so not length-prefixed).
+pub(crate) fn view_name(instance: &ConnectInstanceId, name: &str) -> Vec<u8> {
+    let mut key = view_name_prefix(instance);
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+/// `k` + instance + token (the last component).
+pub(crate) fn view_token(instance: &ConnectInstanceId, token: &str) -> Vec<u8> {
+    let mut key = vec![schema::VIEW_TOKEN];
+    push_str(&mut key, instance.as_str());
+    key.extend_from_slice(token.as_bytes());
+    key
 }
 
 fn with_stream(prefix: u8, stream: &StreamId) -> Vec<u8> {

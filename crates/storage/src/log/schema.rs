@@ -50,8 +50,16 @@ pub(crate) const DEPLOYMENT_STRATEGY: u8 = b'd';
 /// `D` + application + environment + deployment number (u32 BE) -> deployment record.
 pub(crate) const DEPLOYMENT: u8 = b'D';
 
+/// `w` + instance + view -> Connect view record (deleted views included: ids are never
+/// reused, invariant V1).
+pub(crate) const VIEW: u8 = b'w';
+/// `n` + instance + name -> view id: the live views' names (V2), in ListViews order.
+pub(crate) const VIEW_NAME: u8 = b'n';
+/// `k` + instance + token -> what a CreateView `ClientToken` first produced.
+pub(crate) const VIEW_TOKEN: u8 = b'k';
+
 /// Every projection prefix, for rebuild and verification.
-pub(crate) const PROJECTION_PREFIXES: [u8; 12] = [
+pub(crate) const PROJECTION_PREFIXES: [u8; 15] = [
     APPLICATION,
     PROFILE,
     STREAM,
@@ -64,6 +72,9 @@ pub(crate) const PROJECTION_PREFIXES: [u8; 12] = [
     RETIRED_ENVIRONMENT,
     DEPLOYMENT_STRATEGY,
     DEPLOYMENT,
+    VIEW,
+    VIEW_NAME,
+    VIEW_TOKEN,
 ];
 
 /// The log format this build writes and reads. The marker value is

@@ -15,6 +15,7 @@ use verso_domain::{
     ApplicationId, ContentHash, EnvironmentId, Event, MemState, Position, ProfileId, Recorded,
     Rejection, StreamId, TaggedResource, Timestamp, VersionSelector,
 };
+use verso_domain::{ConnectInstanceId, ViewId};
 
 use crate::content;
 use crate::error::{Error, Outcome, Result};
@@ -134,6 +135,7 @@ fn profile_of(event: &Event) -> Option<(&ApplicationId, &ProfileId)> {
                 application,
                 profile,
             } => Some((application, profile)),
+            StreamId::ConnectView { .. } => None,
         },
         Event::TagsChanged {
             resource:
@@ -143,6 +145,25 @@ fn profile_of(event: &Event) -> Option<(&ApplicationId, &ProfileId)> {
                 },
             ..
         } => Some((application, profile)),
+        _ => None,
+    }
+}
+
+/// The Connect view an event is about, if any.
+fn view_of(event: &Event) -> Option<(&ConnectInstanceId, &ViewId)> {
+    match event {
+        Event::ViewCreated { instance, view, .. }
+        | Event::ViewContentUpdated { instance, view, .. }
+        | Event::ViewMetadataUpdated { instance, view, .. }
+        | Event::ViewDeleted { instance, view } => Some((instance, view)),
+        Event::VersionCreated {
+            stream: StreamId::ConnectView { instance, view },
+            ..
+        }
+        | Event::VersionDeleted {
+            stream: StreamId::ConnectView { instance, view },
+            ..
+        } => Some((instance, view)),
         _ => None,
     }
 }
@@ -161,6 +182,19 @@ fn columns(event: &Event) -> (String, Option<u64>, Option<ContentHash>) {
             _ => (None, None),
         };
         return (format!("appconfig/{a}/{p}"), version, content);
+    }
+    if let Some((i, v)) = view_of(event) {
+        let (version, content) = match event {
+            Event::VersionCreated {
+                version, content, ..
+            } => (Some(version.get()), Some(content.hash)),
+            Event::VersionDeleted { version, .. } => (Some(version.get()), None),
+            Event::ViewCreated { content, .. } | Event::ViewContentUpdated { content, .. } => {
+                (None, Some(content.hash))
+            }
+            _ => (None, None),
+        };
+        return (format!("connect/{i}/{v}"), version, content);
     }
     let stream = match event {
         Event::ApplicationCreated { application, .. }
