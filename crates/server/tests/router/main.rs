@@ -4,6 +4,7 @@
 mod admin;
 mod appconfigdata;
 mod applications;
+mod connect_views;
 mod deployments;
 mod environments;
 mod hosted_versions;
