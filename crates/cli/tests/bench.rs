@@ -378,6 +378,8 @@ fn over_http_writes_and_reads_reach_verso_serve_and_every_ack_is_stored() {
 
     assert_eq!(written["target"], "http");
     assert_eq!(written["url"], url.as_str());
+    assert_eq!(written["face"], "appconfig");
+    assert!(written["subjects"]["verso"].get("requests").is_none());
     for name in ["verso", "file_append", "sled_per_event", "sled_batch"] {
         assert_eq!(check_subject(&written, name), 60, "{name}");
     }
@@ -403,6 +405,101 @@ fn over_http_writes_and_reads_reach_verso_serve_and_every_ack_is_stored() {
     // The write run's 60 versions and read mode's 10 prepared ones, in the server's store.
     let (versions, _) = count_store(&server_dir);
     assert_eq!(versions, 60 + 10);
+}
+
+#[test]
+fn the_connect_face_writes_view_versions_of_two_requests_and_every_ack_is_listed() {
+    // Usage errors first: --face needs --http, and connect refuses what it cannot do.
+    let cases: &[(&[&str], &str)] = &[
+        (&["--face", "connect", "--events", "1"], "--http"),
+        (
+            &[
+                "--http",
+                "http://127.0.0.1:1",
+                "--face",
+                "connect",
+                "--read",
+            ],
+            "--read",
+        ),
+        (
+            &[
+                "--http",
+                "http://127.0.0.1:1",
+                "--face",
+                "connect",
+                "--streams",
+                "2",
+            ],
+            "--streams",
+        ),
+        (
+            &[
+                "--http",
+                "http://127.0.0.1:1",
+                "--face",
+                "connect",
+                "--size",
+                "400KiB",
+            ],
+            "largest view template",
+        ),
+    ];
+    for (args, message) in cases {
+        let (code, stderr) = bench_fails(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let server_dir = dir.path().join("server");
+    let (mut server, url) = start_server(&server_dir);
+    let report = bench_json(&[
+        "--http",
+        &url,
+        "--face",
+        "connect",
+        "--writers",
+        "3",
+        "--events",
+        "30",
+        "--size",
+        "256",
+        "--no-baselines",
+    ]);
+    stop_server(&mut server);
+
+    assert_eq!(report["target"], "http");
+    assert_eq!(report["face"], "connect");
+    // One view per writer.
+    assert_eq!(u(&report, "/workload/streams"), 3);
+    assert_eq!(check_subject(&report, "verso"), 30);
+    assert_eq!(u(&report, "/subjects/verso/bytes"), 30 * 256);
+    // Each version is two requests, each timed on its own.
+    let requests = &report["subjects"]["verso"]["requests"];
+    assert_eq!(u(requests, "/count"), 60, "{requests:#}");
+    assert_eq!(f(requests, "/per_event"), 2.0);
+    let per_sec = f(requests, "/per_sec");
+    let versions_per_sec = f(&report, "/subjects/verso/events_per_sec");
+    assert!((per_sec - 2.0 * versions_per_sec).abs() <= 1e-6 * per_sec);
+    let operations = requests["operations"].as_object().unwrap();
+    let mut names: Vec<&str> = operations.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["CreateViewVersion", "UpdateViewContent"]);
+    for (name, o) in operations {
+        assert_eq!(u(o, "/count"), 30, "{name}");
+        assert!(f(o, "/latency_us/p50") > 0.0, "{name}");
+        assert!(f(o, "/latency_us/p50") <= f(o, "/latency_us/max"), "{name}");
+    }
+    // Every acknowledged version number is listed by ListViewVersions afterwards.
+    assert_eq!(u(&report, "/check/acknowledged"), 30);
+    assert_eq!(u(&report, "/check/versions_in_store"), 30);
+    assert_eq!(u(&report, "/check/missing"), 0);
+    // And in the server's log: 3 CreateView, then two events per version.
+    let store = Store::open(&server_dir).expect("reopen the store");
+    let events = u64::try_from(store.events(Position::FIRST).count()).unwrap();
+    store.close().unwrap();
+    assert_eq!(events, 3 + 2 * 30);
 }
 
 fn bench_fails(args: &[&str]) -> (Option<i32>, String) {

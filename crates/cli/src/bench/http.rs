@@ -43,7 +43,7 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// The answer's AWS error, as one line: `HTTP 409 ConflictException: message`.
-    fn error(&self) -> String {
+    pub(crate) fn error(&self) -> String {
         let kind = self
             .headers
             .get("x-amzn-errortype")
@@ -85,6 +85,16 @@ impl Client {
             url: url.clone(),
             timeout,
         })
+    }
+
+    /// The server's base URL.
+    pub(crate) const fn url(&self) -> &HttpUrl {
+        &self.url
+    }
+
+    /// How long a request may take.
+    pub(crate) const fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Sends one request and reads the whole answer.
@@ -146,7 +156,13 @@ impl Client {
     }
 
     /// A JSON request that must be answered with `expect`; returns the JSON answer.
-    fn json(&self, method: Method, path: &str, body: Option<&Value>, expect: u16) -> Result<Value> {
+    pub(crate) fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        expect: u16,
+    ) -> Result<Value> {
         let answer = match body {
             Some(b) => self.send(
                 method.clone(),

@@ -8,6 +8,7 @@
 //! | `driver` | running one subject: writers, timing, histograms, the progress line |
 //! | `library` | Verso embedded (`Store::create_hosted_version`) |
 //! | `http` | Verso through the AWS wire against a running `verso serve` |
+//! | `connect` | `--face connect`: the writes as Connect view versions over the wire |
 //! | `baselines` | raw file append, raw sled per event, raw sled batched |
 //! | `read` | `--read`: latest-version reads and polls |
 //! | `report` | the report, for people and as JSON |
@@ -17,6 +18,7 @@
 //! docs/performance.md ("Run it yourself") documents the options and every report field.
 
 mod baselines;
+mod connect;
 mod driver;
 mod http;
 mod library;
@@ -35,7 +37,7 @@ use anyhow::{Context as _, Result, bail};
 pub(crate) use options::BenchArgs;
 
 use driver::{Measured, Sample, Settings, drive};
-use options::ProgressArg;
+use options::{FaceArg, ProgressArg};
 use report::{Check, DataDirReport, LoadReport, Named, Report, SizeShare, Subject, WorkloadReport};
 use workload::{Plan, Workload};
 
@@ -113,6 +115,14 @@ impl Run {
 
 /// Runs `verso bench`.
 pub(crate) fn run(args: &BenchArgs) -> Result<()> {
+    if let Err(message) = options::check_combinations(args) {
+        // A usage error, as clap's own: exit 2 before anything runs.
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("{message}\n"),
+        )
+        .exit();
+    }
     let workload = Workload::from_args(args)?;
     if let Some(plot) = &args.plot {
         let parent = plot.parent().filter(|p| !p.as_os_str().is_empty());
@@ -143,6 +153,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
                 "library"
             },
             url: args.http.as_ref().map(ToString::to_string),
+            face: args.face.name(),
             workload: workload_report(&workload),
             data_dir: DataDirReport {
                 path: data.root.display().to_string(),
@@ -160,6 +171,10 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         },
         samples: Vec::new(),
     };
+    if args.face == FaceArg::Connect {
+        // Each writer writes its own view: the streams written are the views.
+        run.report.workload.streams = workload.writers;
+    }
     if filesystem.as_deref() == Some("tmpfs") {
         run.report.notes.push(format!(
             "{} is on tmpfs, where a sync costs nothing: pass --data-dir on the disk you \
@@ -203,14 +218,17 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         );
         plot::draw(path, &title, &series)?;
     }
-    if let Some(c) = &run.report.check
-        && c.acknowledged != c.versions_in_store
-    {
-        bail!(
-            "Verso acknowledged {} events but the store holds {} versions afterwards",
-            c.acknowledged,
-            c.versions_in_store
-        );
+    if let Some(c) = &run.report.check {
+        if c.acknowledged != c.versions_in_store {
+            bail!(
+                "Verso acknowledged {} events but the store holds {} versions afterwards",
+                c.acknowledged,
+                c.versions_in_store
+            );
+        }
+        if let Some(missing) = c.missing.filter(|&m| m > 0) {
+            bail!("{missing} acknowledged versions are missing from the store afterwards");
+        }
     }
     Ok(())
 }
@@ -266,6 +284,7 @@ fn write(
                 acknowledged: measured.events,
                 versions_in_store: versions,
                 records: Some(stats.records),
+                missing: None,
             });
             let subject = Subject::new(
                 "verso",
@@ -280,6 +299,52 @@ fn write(
             );
             run.add(subject, measured);
         }
+        Some(url) if args.face == FaceArg::Connect => {
+            let client = http::Client::new(url, args.http_timeout)?;
+            client.probe()?;
+            let views = connect::Views::prepare(&client, workload.writers)?;
+            let measured = drive("verso", settings, |w| views.writer(workload, w))?;
+            let found = views.versions_in_store(&client)?;
+            run.report.check = Some(Check {
+                acknowledged: measured.events,
+                versions_in_store: found.listed,
+                records: None,
+                missing: Some(found.missing),
+            });
+            run.report.notes.push(format!(
+                "over HTTP the server's flush groups and disk use are not visible; the \
+                 baselines ran in {}: for a fair ratio it should be on the server's disk",
+                data.root.display()
+            ));
+            run.report.notes.push(
+                "--face connect: one event is one view version, two requests and two durable \
+                 writes (UpdateViewContent, then CreateViewVersion); events/s are versions/s, \
+                 and the ratios compare them with the baselines' single writes"
+                    .to_owned(),
+            );
+            let [update, create] = views.operation_times();
+            let subject = Subject::new(
+                "verso",
+                "verso",
+                format!(
+                    "a Connect view version over HTTP/1.1 (one keep-alive connection and one \
+                     view per writer) to verso serve at {url}: UpdateViewContent (PUBLISHED, \
+                     new Template) then CreateViewVersion with its ViewContentSha256, each \
+                     acknowledged after the server's barrier (durability sync)"
+                ),
+                &measured,
+                None,
+                None,
+            )
+            .with_requests(
+                &views.times()?,
+                &[
+                    (connect::OPERATIONS[0], &update),
+                    (connect::OPERATIONS[1], &create),
+                ],
+            );
+            run.add(subject, measured);
+        }
         Some(url) => {
             let client = http::Client::new(url, args.http_timeout)?;
             client.probe()?;
@@ -290,6 +355,7 @@ fn write(
                 acknowledged: measured.events,
                 versions_in_store: versions,
                 records: None,
+                missing: None,
             });
             run.report.notes.push(format!(
                 "over HTTP the server's flush groups and disk use are not visible; the \

@@ -87,6 +87,19 @@ pub(crate) struct BenchArgs {
           requires = "http")]
     pub(crate) http_timeout: Duration,
 
+    /// With --http: which API the writers drive. `appconfig` (the default): one event is
+    /// one CreateHostedConfigurationVersion. `connect`: one event is one Amazon Connect
+    /// view version, two requests and two durable writes: UpdateViewContent (Status
+    /// PUBLISHED, a new Template of the event's size) then CreateViewVersion guarded by
+    /// that content's ViewContentSha256; events/s are versions/s, and the report adds
+    /// requests/s and per-request latency. Each writer gets its own view (in fresh
+    /// instances `verso-bench-<time>-<n>`, 100 views each), so writers never conflict and
+    /// --streams is not used (more than 1 is refused); --read is refused, and a size is
+    /// at most 409,566 bytes (400 KiB of canonical view content).
+    #[arg(long, value_enum, default_value_t = FaceArg::Appconfig, value_name = "appconfig|connect",
+          requires = "http")]
+    pub(crate) face: FaceArg,
+
     /// Print the report as one JSON object on stdout (field names in
     /// docs/performance.md) instead of the human report.
     #[arg(long)]
@@ -140,6 +153,51 @@ impl DurabilityArg {
             Self::Buffered => "buffered",
         }
     }
+}
+
+/// `--face`: the API a write run drives over HTTP.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FaceArg {
+    /// AWS AppConfig: CreateHostedConfigurationVersion.
+    Appconfig,
+    /// Amazon Connect views: UpdateViewContent then CreateViewVersion.
+    Connect,
+}
+
+impl FaceArg {
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Self::Appconfig => "appconfig",
+            Self::Connect => "connect",
+        }
+    }
+}
+
+/// The checks clap cannot express, on options it has already parsed: what `--face
+/// connect` refuses. `Err` is the usage error's message.
+pub(crate) fn check_combinations(args: &BenchArgs) -> Result<(), String> {
+    if args.face != FaceArg::Connect {
+        return Ok(());
+    }
+    if args.read {
+        return Err("--face connect measures writes only: it cannot be used with --read".into());
+    }
+    if args.streams != 1 {
+        return Err(
+            "--face connect gives each writer its own view: --streams cannot be more than 1".into(),
+        );
+    }
+    let largest = args.size_mix.as_ref().map_or(args.size, |m| {
+        m.0.iter().map(|&(s, _)| s).max().unwrap_or(0)
+    });
+    let limit = super::connect::max_template_bytes();
+    if largest > limit {
+        return Err(format!(
+            "--face connect: {largest} bytes is over the largest view template, {limit} bytes \
+             (a view's canonical content is at most 400 KiB)"
+        ));
+    }
+    Ok(())
 }
 
 /// `--progress`.

@@ -23,6 +23,9 @@ pub(crate) struct Report {
     pub(crate) target: &'static str,
     /// The server's base URL with `--http`.
     pub(crate) url: Option<String>,
+    /// The API the writes went through: `appconfig` (hosted configuration versions,
+    /// also the embedded store's) or `connect` (view versions, `--face connect`).
+    pub(crate) face: &'static str,
     pub(crate) workload: WorkloadReport,
     pub(crate) data_dir: DataDirReport,
     pub(crate) load_average: LoadReport,
@@ -103,6 +106,33 @@ pub(crate) struct Subject {
     pub(crate) disk_bytes: Option<u64>,
     /// `disk_bytes / bytes`.
     pub(crate) disk_bytes_per_logical_byte: Option<f64>,
+    /// When one event takes several HTTP requests (`--face connect`): the requests, each
+    /// timed on its own. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) requests: Option<Requests>,
+}
+
+/// The HTTP requests of a subject whose event is several requests.
+#[derive(Debug, Serialize)]
+pub(crate) struct Requests {
+    /// Requests answered during the run.
+    pub(crate) count: u64,
+    /// `count / events`.
+    pub(crate) per_event: f64,
+    /// `count / elapsed_secs` (the subject's elapsed time).
+    pub(crate) per_sec: f64,
+    /// Per request, from send to the end of the answer, in microseconds.
+    pub(crate) latency_us: Latency,
+    /// The same, per operation, in the order each event sends them.
+    pub(crate) operations: Named<OperationRequests>,
+}
+
+/// One operation's requests.
+#[derive(Debug, Serialize)]
+pub(crate) struct OperationRequests {
+    pub(crate) count: u64,
+    pub(crate) per_sec: f64,
+    pub(crate) latency_us: Latency,
 }
 
 /// Latency percentiles and the mean, in microseconds.
@@ -125,6 +155,10 @@ pub(crate) struct Check {
     pub(crate) versions_in_store: u64,
     /// Log records the writer appended during the run (library mode only).
     pub(crate) records: Option<u64>,
+    /// `--face connect`: acknowledged version numbers that the store does not list (0
+    /// when every acknowledged version is there). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) missing: Option<u64>,
 }
 
 /// Items by name, serialized as a JSON object in their order.
@@ -195,7 +229,45 @@ impl Subject {
             disk_bytes_per_logical_byte: disk_bytes
                 .filter(|_| m.bytes > 0)
                 .map(|d| d as f64 / bytes),
+            requests: None,
         }
+    }
+
+    /// Adds the requests of a subject whose events are several requests each: every
+    /// request's latency, and each operation's (name, histogram), in the order sent.
+    pub(crate) fn with_requests(
+        mut self,
+        all: &Histogram<u64>,
+        operations: &[(&str, &Histogram<u64>)],
+    ) -> Self {
+        let secs = self.elapsed_secs.max(f64::MIN_POSITIVE);
+        let count = all.len();
+        self.requests = Some(Requests {
+            count,
+            per_event: if self.events > 0 {
+                count as f64 / self.events as f64
+            } else {
+                0.0
+            },
+            per_sec: count as f64 / secs,
+            latency_us: Latency::of(all),
+            operations: Named(
+                operations
+                    .iter()
+                    .map(|(name, h)| {
+                        (
+                            (*name).to_owned(),
+                            OperationRequests {
+                                count: h.len(),
+                                per_sec: h.len() as f64 / secs,
+                                latency_us: Latency::of(h),
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
+        });
+        self
     }
 }
 
@@ -244,6 +316,9 @@ impl Report {
             (None, None) => String::new(),
         };
         let target = match &self.url {
+            Some(url) if self.face == "connect" => {
+                format!("verso serve at {url} (Connect view versions)")
+            }
             Some(url) => format!("verso serve at {url}"),
             None => "an embedded store".to_owned(),
         };
@@ -259,7 +334,11 @@ impl Report {
             },
             sizes.join(","),
             w.streams,
-            if w.streams == 1 { "stream" } else { "streams" },
+            match (self.face, w.streams) {
+                ("connect", _) => "views (one per writer)",
+                (_, 1) => "stream",
+                _ => "streams",
+            },
             w.durability,
         );
         let _ = writeln!(
@@ -317,6 +396,27 @@ impl Report {
             ]);
         }
         table(&mut out, &rows);
+        for (name, s) in &self.subjects.0 {
+            let Some(r) = &s.requests else { continue };
+            let _ = writeln!(
+                out,
+                "{name}: one event is {:.0} HTTP requests: {} requests, {}/s, per request p50 {} µs, p99 {} µs",
+                r.per_event,
+                thousands(r.count),
+                thousands(round_u64(r.per_sec)),
+                micros(r.latency_us.p50),
+                micros(r.latency_us.p99),
+            );
+            for (op, o) in &r.operations.0 {
+                let _ = writeln!(
+                    out,
+                    "  {op}: {} requests, p50 {} µs, p99 {} µs",
+                    thousands(o.count),
+                    micros(o.latency_us.p50),
+                    micros(o.latency_us.p99),
+                );
+            }
+        }
         if !self.ratios.0.is_empty() {
             out.push('\n');
             let ratios: Vec<String> = self
@@ -330,11 +430,14 @@ impl Report {
         if let Some(c) = &self.check {
             let _ = writeln!(
                 out,
-                "check: {} acknowledged, {} versions in the store afterwards{}",
+                "check: {} acknowledged, {} versions in the store afterwards{}{}",
                 thousands(c.acknowledged),
                 thousands(c.versions_in_store),
                 c.records
                     .map(|r| format!(", {} log records appended", thousands(r)))
+                    .unwrap_or_default(),
+                c.missing
+                    .map(|m| format!(", {} acknowledged version numbers missing", thousands(m)))
                     .unwrap_or_default(),
             );
         }
