@@ -83,6 +83,13 @@ def make_appconfigdata_client(endpoint: str, validate: bool = True):
     return _make_client("appconfigdata", endpoint, validate)
 
 
+def make_connect_client(endpoint: str, validate: bool = True):
+    """A boto3 Amazon Connect client for `endpoint`, set up as make_appconfig_client sets
+    up the AppConfig one (one listener serves both services, routed by path: Connect
+    views live under `/views/`)."""
+    return _make_client("connect", endpoint, validate)
+
+
 def verso_bin() -> Path:
     path = Path(os.environ.get("VERSO_BIN") or DEFAULT_BIN)
     if not (path.is_file() and os.access(path, os.X_OK)):
@@ -225,6 +232,11 @@ class VersoServer:
         assert self.endpoint, "server not running"
         return make_appconfigdata_client(self.endpoint, validate=validate)
 
+    def connect_client(self, validate: bool = True):
+        """An Amazon Connect client of this (current) server."""
+        assert self.endpoint, "server not running"
+        return make_connect_client(self.endpoint, validate=validate)
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             text = self.log_path.read_text(errors="replace").splitlines()
@@ -312,6 +324,19 @@ def data_client(server):
 def loose_data_client(server):
     """An AppConfigData client without botocore's client-side validation."""
     return server.data_client(validate=False)
+
+
+@pytest.fixture
+def connect_client(server):
+    """A boto3 Amazon Connect client for the test's server."""
+    return server.connect_client()
+
+
+@pytest.fixture
+def loose_connect_client(server):
+    """A Connect client without botocore's client-side validation, to reach the server's
+    own checks of required members, minimum lengths and minimum values."""
+    return server.connect_client(validate=False)
 
 
 @pytest.fixture
