@@ -3,16 +3,18 @@
 //! invariants, and are not re-checked.
 
 use crate::decide::{
-    application_children, check_started, check_stopped, current_tags, deployment_not_in_progress,
-    environment_id_is_new, existing_application, existing_environment, existing_profile,
-    existing_view, hosted_profile, live_version, name_is_free, profile_id_is_new,
-    strategy_id_is_new, token_in_force, user_strategy, view_is_new,
+    application_children, check_started, check_stopped, current_tags, delete_allowed,
+    deployment_not_in_progress, environment_id_is_new, existing_application, existing_environment,
+    existing_generation, existing_profile, existing_view, has_no_versions, hosted_profile,
+    live_major, live_version, name_is_free, profile_id_is_new, requestable, strategy_id_is_new,
+    template_token_use, token_use, transition, user_strategy, view_is_new,
 };
 use crate::event::{Event, Recorded};
 use crate::id::StreamId;
 use crate::projection::ReadModel;
+use crate::proton::{TemplateVersion, TemplateVersionStatus};
 use crate::rejection::Rejection;
-use crate::stream::{AppendOutcome, AppendVersion, decide_append};
+use crate::stream::{AppendOutcome, AppendVersion, decide_append, key_in_force};
 use crate::validate;
 
 /// A recorded event that could not have been decided against the state before it.
@@ -114,6 +116,22 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                 StreamId::ConnectView { instance, view } => {
                     existing_view(state, instance, view)?;
                 }
+                StreamId::EnvironmentTemplate {
+                    template,
+                    generation,
+                } => {
+                    existing_generation(state, template, *generation)?;
+                }
+                StreamId::EnvironmentTemplateMajor {
+                    template,
+                    generation,
+                    major,
+                } => {
+                    // T3: a minor only while its major is live; a major's first minor
+                    // is appended in the group that opened it.
+                    existing_generation(state, template, *generation)?;
+                    live_major(state, template, *generation, *major)?;
+                }
             }
             if let Some(key) = idempotency
                 && state.idempotency(stream, &key.token).is_some()
@@ -146,10 +164,43 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             }
         }
         Event::VersionDeleted { stream, version } => {
-            if let StreamId::ConnectView { instance, view } = stream {
-                existing_view(state, instance, view)?;
-            }
             live_version(state, stream, *version)?;
+            match stream {
+                StreamId::HostedConfiguration { .. } => {}
+                StreamId::ConnectView { instance, view } => {
+                    existing_view(state, instance, view)?;
+                }
+                StreamId::EnvironmentTemplate {
+                    template,
+                    generation,
+                } => {
+                    // T5: a major is deleted only with its last minor.
+                    existing_generation(state, template, *generation)?;
+                    let minors = StreamId::template_major(template, *generation, version.get());
+                    if state.stream(&minors).and_then(|h| h.latest_live).is_some() {
+                        return Err(Violation::new(format!(
+                            "template {template} major {version} deleted while it had minor versions"
+                        )));
+                    }
+                }
+                StreamId::EnvironmentTemplateMajor {
+                    template,
+                    generation,
+                    major,
+                } => {
+                    existing_generation(state, template, *generation)?;
+                    let minor = version.get().saturating_sub(1);
+                    delete_allowed(
+                        state,
+                        template,
+                        *generation,
+                        TemplateVersion {
+                            major: *major,
+                            minor,
+                        },
+                    )?;
+                }
+            }
         }
         Event::EnvironmentCreated {
             application,
@@ -209,7 +260,8 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             ..
         } => {
             if let Some(key) = client_token
-                && token_in_force(state, instance, key, recorded.timestamp).is_some()
+                && token_use(state, instance, &key.token)
+                    .is_some_and(|seen| key_in_force(&seen, recorded.timestamp))
             {
                 return Err(Violation::new(format!(
                     "view {view} created with ClientToken {:?} while that token was in force",
@@ -229,6 +281,79 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
         } => {
             existing_view(state, instance, view)?;
             name_is_free(state, instance, name, Some(view))?;
+        }
+        Event::EnvironmentTemplateCreated {
+            template,
+            generation,
+            ..
+        } => {
+            // T1, T7: a create for a live name appends nothing; generations count up.
+            let previous = state.template(template);
+            if previous.as_ref().is_some_and(|p| p.is_live()) {
+                return Err(Violation::new(format!(
+                    "environment template {template} created while it existed"
+                )));
+            }
+            let next = previous.map_or(1, |p| p.generation.saturating_add(1));
+            if *generation != next {
+                return Err(Violation::new(format!(
+                    "environment template {template} created as generation {generation} where {next} was next"
+                )));
+            }
+        }
+        Event::EnvironmentTemplateDeleted {
+            template,
+            generation,
+        } => {
+            let record = existing_generation(state, template, *generation)?;
+            has_no_versions(state, &record)?;
+        }
+        Event::EnvironmentTemplateVersionRegistered {
+            template,
+            generation,
+            version,
+            status,
+            client_token,
+            ..
+        } => {
+            // T4: each version is registered once, right after its creation.
+            existing_generation(state, template, *generation)?;
+            let registering = state
+                .template_version(template, *generation, *version)
+                .is_some_and(|r| r.status == TemplateVersionStatus::RegistrationInProgress);
+            if !registering || *status != TemplateVersionStatus::Draft {
+                return Err(Violation::new(format!(
+                    "template {template} version {version} registered as {} without a creation awaiting it",
+                    status.as_str()
+                )));
+            }
+            if let Some(key) = client_token
+                && template_token_use(state, template, *generation, &key.token)
+                    .is_some_and(|seen| key_in_force(&seen, recorded.timestamp))
+            {
+                return Err(Violation::new(format!(
+                    "template {template} version {version} recorded with clientToken {:?} while that token was in force",
+                    key.token
+                )));
+            }
+        }
+        Event::EnvironmentTemplateVersionUpdated {
+            template,
+            generation,
+            version,
+            status,
+            ..
+        } => {
+            existing_generation(state, template, *generation)?;
+            let current = state
+                .template_version(template, *generation, *version)
+                .ok_or_else(|| {
+                    Violation::new(format!(
+                        "template {template} version {version} updated but not live"
+                    ))
+                })?;
+            requestable(*status)?;
+            transition(current.status, *status)?;
         }
         Event::ViewDeleted { instance, view } => {
             existing_view(state, instance, view)?;

@@ -11,6 +11,7 @@ use crate::event::{
 use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamVersion,
 };
+use crate::proton::{Provisioning, TemplateName, TemplateVersion, TemplateVersionStatus};
 
 /// A validator as a caller supplies it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -378,6 +379,71 @@ pub enum Command {
         /// Which version.
         version: StreamVersion,
     },
+    /// See [`CreateEnvironmentTemplate`].
+    CreateEnvironmentTemplate(CreateEnvironmentTemplate),
+    /// Delete a template that has no live versions; nothing when it does not exist.
+    DeleteEnvironmentTemplate {
+        /// Which template.
+        template: TemplateName,
+    },
+    /// See [`CreateEnvironmentTemplateVersion`].
+    CreateEnvironmentTemplateVersion(CreateEnvironmentTemplateVersion),
+    /// Change a template version's status (`DRAFT` → `PUBLISHED`) or description.
+    UpdateEnvironmentTemplateVersion {
+        /// The template.
+        template: TemplateName,
+        /// Which version.
+        version: TemplateVersion,
+        /// The new status.
+        status: Option<TemplateVersionStatus>,
+        /// The new description.
+        description: Option<String>,
+    },
+    /// Delete a template version under the recommended-version rules; nothing when it
+    /// does not exist.
+    DeleteEnvironmentTemplateVersion {
+        /// The template.
+        template: TemplateName,
+        /// Which version.
+        version: TemplateVersion,
+    },
+}
+
+/// Create a Proton environment template; an identical create of a live template answers
+/// with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateEnvironmentTemplate {
+    /// Its name.
+    pub template: TemplateName,
+    /// 1 to 100 characters.
+    pub display_name: Option<String>,
+    /// At most 500 characters.
+    pub description: Option<String>,
+    /// A KMS key ARN.
+    pub encryption_key: Option<String>,
+    /// Its provisioning.
+    pub provisioning: Option<Provisioning>,
+    /// At most 50.
+    pub tags: BTreeMap<String, String>,
+    /// The digest of every field above.
+    pub request_digest: ContentHash,
+}
+
+/// Create a template version: a new major (`major` absent) or the next minor of `major`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateEnvironmentTemplateVersion {
+    /// The template.
+    pub template: TemplateName,
+    /// The major to add a minor to; `None` for a new major.
+    pub major: Option<u64>,
+    /// At most 500 characters.
+    pub description: Option<String>,
+    /// The canonical bytes of a [`TemplateSource`](crate::proton::TemplateSource).
+    pub source: Content,
+    /// At most 50.
+    pub tags: BTreeMap<String, String>,
+    /// The `clientToken`, with the digest of this request.
+    pub client_token: Option<IdempotencyKey>,
 }
 
 /// Create a Connect view with a store-drawn id.
@@ -416,6 +482,7 @@ impl Command {
             Self::CreateHostedVersion(c) => vec![&c.content],
             Self::CreateView(c) => vec![&c.content],
             Self::UpdateViewContent { content, .. } => vec![content],
+            Self::CreateEnvironmentTemplateVersion(c) => vec![&c.source],
             _ => Vec::new(),
         }
     }

@@ -8,6 +8,7 @@ mod deployments;
 mod environments;
 mod strategies;
 mod tags;
+mod templates;
 mod views;
 
 pub(crate) use deployments::{check_started, check_stopped, latest_state};
@@ -17,7 +18,11 @@ pub(crate) use environments::{
 };
 pub(crate) use strategies::{strategy_id_is_new, user_strategy};
 pub(crate) use tags::current_tags;
-pub(crate) use views::{existing_view, name_is_free, token_in_force, view_is_new};
+pub(crate) use templates::{
+    delete_allowed, existing_generation, has_no_versions, live_major, requestable,
+    token_use as template_token_use, transition,
+};
+pub(crate) use views::{existing_view, name_is_free, token_use, view_is_new};
 
 use crate::command::{
     Command, CreateApplication, CreateHostedVersion, CreateProfile, UpdateApplication,
@@ -197,6 +202,18 @@ pub fn decide<R: ReadModel + ?Sized>(
             view,
             version,
         } => views::delete_version(state, instance, view, *version),
+        Command::CreateEnvironmentTemplate(c) => templates::create(state, c, limits),
+        Command::DeleteEnvironmentTemplate { template } => templates::delete(state, template),
+        Command::CreateEnvironmentTemplateVersion(c) => templates::create_version(state, c, now),
+        Command::UpdateEnvironmentTemplateVersion {
+            template,
+            version,
+            status,
+            description,
+        } => templates::update_version(state, template, *version, *status, description.as_deref()),
+        Command::DeleteEnvironmentTemplateVersion { template, version } => {
+            templates::delete_version(state, template, *version)
+        }
     }
 }
 
@@ -435,6 +452,9 @@ pub(crate) fn live_version<R: ReadModel + ?Sized>(
     let resource = match stream {
         StreamId::HostedConfiguration { .. } => "HostedConfigurationVersion",
         StreamId::ConnectView { .. } => "ViewVersion",
+        StreamId::EnvironmentTemplate { .. } | StreamId::EnvironmentTemplateMajor { .. } => {
+            "EnvironmentTemplateVersion"
+        }
     };
     state
         .version(stream, version)

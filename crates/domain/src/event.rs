@@ -18,6 +18,7 @@ use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, Position, ProfileId, StreamId,
     StreamVersion, Timestamp,
 };
+use crate::proton::{Provisioning, TemplateName, TemplateVersion, TemplateVersionStatus};
 use crate::rejection::Rejection;
 
 /// An event with its place in the log, as every reader of the log sees it.
@@ -584,6 +585,64 @@ pub enum Event {
         /// The view.
         view: ViewId,
     },
+    /// A Proton environment template was created (a new generation of its name).
+    EnvironmentTemplateCreated {
+        /// Its name.
+        template: TemplateName,
+        /// 1 for a new name, the previous generation + 1 after a delete.
+        generation: u32,
+        /// Its display name.
+        display_name: Option<String>,
+        /// Its description.
+        description: Option<String>,
+        /// Its KMS key ARN.
+        encryption_key: Option<String>,
+        /// Its provisioning.
+        provisioning: Option<Provisioning>,
+        /// Its tags.
+        tags: BTreeMap<String, String>,
+        /// The digest of the create request: an identical create of a live template
+        /// answers with it, another one is refused.
+        request_digest: ContentHash,
+    },
+    /// A template was deleted (it had no live versions).
+    EnvironmentTemplateDeleted {
+        /// Its name.
+        template: TemplateName,
+        /// The generation deleted.
+        generation: u32,
+    },
+    /// A template version was registered: the last event of the group that creates it.
+    EnvironmentTemplateVersionRegistered {
+        /// The template.
+        template: TemplateName,
+        /// The generation.
+        generation: u32,
+        /// The version.
+        version: TemplateVersion,
+        /// `Draft` (`RegistrationFailed` is reserved).
+        status: TemplateVersionStatus,
+        /// Why registration failed, if it did.
+        status_message: Option<String>,
+        /// Its tags.
+        tags: BTreeMap<String, String>,
+        /// The `clientToken` with the digest of the request; its scope is the template
+        /// generation.
+        client_token: Option<IdempotencyKey>,
+    },
+    /// A template version's status or description changed; holds the values after it.
+    EnvironmentTemplateVersionUpdated {
+        /// The template.
+        template: TemplateName,
+        /// The generation.
+        generation: u32,
+        /// The version.
+        version: TemplateVersion,
+        /// The status after the update.
+        status: TemplateVersionStatus,
+        /// The description after the update.
+        description: Option<String>,
+    },
 }
 
 impl Event {
@@ -612,6 +671,12 @@ impl Event {
             Self::ViewContentUpdated { .. } => "ViewContentUpdated",
             Self::ViewMetadataUpdated { .. } => "ViewMetadataUpdated",
             Self::ViewDeleted { .. } => "ViewDeleted",
+            Self::EnvironmentTemplateCreated { .. } => "EnvironmentTemplateCreated",
+            Self::EnvironmentTemplateDeleted { .. } => "EnvironmentTemplateDeleted",
+            Self::EnvironmentTemplateVersionRegistered { .. } => {
+                "EnvironmentTemplateVersionRegistered"
+            }
+            Self::EnvironmentTemplateVersionUpdated { .. } => "EnvironmentTemplateVersionUpdated",
         }
     }
 

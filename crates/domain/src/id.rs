@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::connect::{ConnectInstanceId, ViewId};
+use crate::proton::TemplateName;
 use crate::rejection::Rejection;
 
 macro_rules! resource_id {
@@ -319,9 +320,46 @@ pub enum StreamId {
         /// The view.
         view: ViewId,
     },
+    /// The majors of one generation of a Proton environment template: version M is
+    /// major M.
+    EnvironmentTemplate {
+        /// The template.
+        template: TemplateName,
+        /// Which creation of the name (1, 2, ... after deletes).
+        generation: u32,
+    },
+    /// The minors of one major of a Proton environment template: version n is minor
+    /// n - 1 (minors start at 0, stream versions at 1).
+    EnvironmentTemplateMajor {
+        /// The template.
+        template: TemplateName,
+        /// Which creation of the name.
+        generation: u32,
+        /// The major.
+        major: u64,
+    },
 }
 
 impl StreamId {
+    /// The majors stream of a template generation.
+    #[must_use]
+    pub fn template(template: &TemplateName, generation: u32) -> Self {
+        Self::EnvironmentTemplate {
+            template: template.clone(),
+            generation,
+        }
+    }
+
+    /// The minors stream of one major of a template generation.
+    #[must_use]
+    pub fn template_major(template: &TemplateName, generation: u32, major: u64) -> Self {
+        Self::EnvironmentTemplateMajor {
+            template: template.clone(),
+            generation,
+            major,
+        }
+    }
+
     /// The stream of a Connect view's versions.
     #[must_use]
     pub fn view(instance: &ConnectInstanceId, view: &ViewId) -> Self {
@@ -349,6 +387,15 @@ impl fmt::Display for StreamId {
                 profile,
             } => write!(f, "appconfig/{application}/{profile}"),
             Self::ConnectView { instance, view } => write!(f, "connect/{instance}/{view}"),
+            Self::EnvironmentTemplate {
+                template,
+                generation,
+            } => write!(f, "proton/{template}#{generation}"),
+            Self::EnvironmentTemplateMajor {
+                template,
+                generation,
+                major,
+            } => write!(f, "proton/{template}#{generation}/{major}"),
         }
     }
 }

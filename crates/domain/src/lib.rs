@@ -63,13 +63,15 @@ mod id;
 mod limits;
 mod predefined;
 pub mod projection;
+pub mod proton;
 mod rejection;
 pub mod stream;
 pub mod validate;
 
 pub use check::{Violation, check};
 pub use command::{
-    Command, CreateApplication, CreateDeploymentStrategy, CreateEnvironment, CreateHostedVersion,
+    Command, CreateApplication, CreateDeploymentStrategy, CreateEnvironment,
+    CreateEnvironmentTemplate, CreateEnvironmentTemplateVersion, CreateHostedVersion,
     CreateProfile, CreateView, DeleteApplication, StartDeployment, UpdateApplication,
     UpdateDeploymentStrategy, UpdateEnvironment, UpdateProfile, ValidatorInput, VersionSelector,
 };

@@ -23,6 +23,8 @@ pub struct Limits {
     /// Largest canonical content of a Connect view, in bytes. Default 400 KiB (the
     /// documented 400 kB of uncompressed content).
     pub max_view_content_bytes: u64,
+    /// Most live Proton environment templates. Default 100.
+    pub max_templates: u64,
 }
 
 impl Limits {
@@ -36,6 +38,7 @@ impl Limits {
         max_deployment_strategies: 20,
         max_views_per_instance: 500,
         max_view_content_bytes: 400 * 1024,
+        max_templates: 100,
     };
 }
 

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::content::ContentRef;
 use crate::event::IdempotencyKey;
-use crate::id::{ContentHash, StreamId, StreamVersion};
+use crate::id::{ContentHash, StreamId, StreamVersion, Timestamp};
 use crate::projection::{ReadModel, VersionRecord, ViewRecord};
 use crate::rejection::{Detail, Rejection, RejectionKind};
 
@@ -18,6 +18,51 @@ use crate::rejection::{Detail, Rejection, RejectionKind};
 /// documents for Proton's `clientToken` (docs/design/connect-proton.md). A kernel
 /// constant, not a limit: replay judges a reuse by the rule it was decided under.
 pub const IDEMPOTENCY_WINDOW_MILLIS: i64 = 8 * 60 * 60 * 1000;
+
+/// An earlier use of a scoped idempotency key, as a face's projection recorded it (a
+/// Connect instance's `CreateView` tokens, a Proton template's version tokens).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyUse {
+    /// The digest of the request that first used the key.
+    pub digest: ContentHash,
+    /// When it was first used.
+    pub first_used: Timestamp,
+    /// Whether what it produced is still live.
+    pub answer_live: bool,
+}
+
+/// The kernel's rule for a scoped key (invariant E11): a key is in force while what it
+/// produced is live and for [`IDEMPOTENCY_WINDOW_MILLIS`] after its first use. `Ok(true)`:
+/// in force with the same digest, so the first answer stands and nothing is appended.
+/// `Ok(false)`: not in force (or never used), so the request proceeds and records the key
+/// anew.
+///
+/// # Errors
+/// `IdempotencyMismatch` when the key is in force with another digest.
+pub fn key_replayed(
+    seen: Option<KeyUse>,
+    key: &IdempotencyKey,
+    now: Timestamp,
+) -> Result<bool, Rejection> {
+    let Some(seen) = seen.filter(|s| key_in_force(s, now)) else {
+        return Ok(false);
+    };
+    if seen.digest != key.digest {
+        return Err(Rejection::new(
+            RejectionKind::IdempotencyMismatch,
+            format!("token {:?} was used with a different request", key.token),
+            Detail::None,
+        ));
+    }
+    Ok(true)
+}
+
+/// Whether an earlier use of a key is still in force at `now` (see [`key_replayed`]).
+#[must_use]
+pub fn key_in_force(seen: &KeyUse, now: Timestamp) -> bool {
+    seen.answer_live
+        && now.as_millis().saturating_sub(seen.first_used.as_millis()) < IDEMPOTENCY_WINDOW_MILLIS
+}
 
 /// What to do when the new content equals the latest live version's content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +98,12 @@ impl Policy {
                 unchanged: UnchangedContent::ReturnExisting,
                 staged: true,
             },
+            StreamId::EnvironmentTemplate { .. } | StreamId::EnvironmentTemplateMajor { .. } => {
+                Self {
+                    unchanged: UnchangedContent::NewVersion,
+                    staged: false,
+                }
+            }
         }
     }
 }
@@ -61,7 +112,9 @@ impl Policy {
 /// `$LATEST`.
 pub fn staged<R: ReadModel + ?Sized>(state: &R, stream: &StreamId) -> Option<ContentRef> {
     match stream {
-        StreamId::HostedConfiguration { .. } => None,
+        StreamId::HostedConfiguration { .. }
+        | StreamId::EnvironmentTemplate { .. }
+        | StreamId::EnvironmentTemplateMajor { .. } => None,
         StreamId::ConnectView { instance, view } => state
             .view(instance, view)
             .filter(ViewRecord::is_live)

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::connect;
 use crate::event::{Event, Monitor};
 use crate::id::StreamId;
+use crate::proton;
 use crate::rejection::Rejection;
 
 /// Every field constraint of an event, as recorded. `decide` runs it on each event it
@@ -95,6 +96,45 @@ pub fn event(event: &Event) -> Result<(), Rejection> {
             optional(description.as_deref(), |d| {
                 connect::view_description("VersionDescription", d)
             })
+        }
+        Event::VersionCreated {
+            stream: StreamId::EnvironmentTemplate { .. } | StreamId::EnvironmentTemplateMajor { .. },
+            content_type,
+            description,
+            label,
+            ..
+        } => {
+            if content_type.is_some() || label.is_some() {
+                return Err(Rejection::invalid(
+                    "templateVersion",
+                    "a template version has no content type and no label",
+                ));
+            }
+            optional(description.as_deref(), proton::description)
+        }
+        Event::EnvironmentTemplateCreated {
+            display_name,
+            description,
+            encryption_key,
+            tags,
+            ..
+        } => {
+            optional(display_name.as_deref(), proton::display_name)?;
+            optional(description.as_deref(), proton::description)?;
+            optional(encryption_key.as_deref(), proton::encryption_key)?;
+            proton::tags(tags)
+        }
+        Event::EnvironmentTemplateVersionRegistered {
+            tags, client_token, ..
+        } => {
+            proton::tags(tags)?;
+            optional(
+                client_token.as_ref().map(|k| k.token.as_str()),
+                proton::client_token,
+            )
+        }
+        Event::EnvironmentTemplateVersionUpdated { description, .. } => {
+            optional(description.as_deref(), proton::description)
         }
         Event::ViewCreated {
             name,
@@ -195,7 +235,8 @@ pub fn event(event: &Event) -> Result<(), Rejection> {
         | Event::DeploymentStrategyDeleted { .. }
         | Event::DeploymentStopped { .. }
         | Event::ViewContentUpdated { .. }
-        | Event::ViewDeleted { .. } => Ok(()),
+        | Event::ViewDeleted { .. }
+        | Event::EnvironmentTemplateDeleted { .. } => Ok(()),
     }
 }
 

@@ -41,6 +41,7 @@ pub mod admin;
 mod appconfig;
 mod appconfigdata;
 mod connect;
+mod proton;
 mod schema;
 pub mod wire;
 
@@ -94,6 +95,7 @@ impl ServerOptions {
 fn router(state: AppState) -> Router {
     appconfig::routes()
         .merge(connect::routes())
+        .route("/", post(proton::dispatch))
         .merge(admin::routes())
         .route("/configurationsessions", post(appconfigdata::start_session))
         .route("/configuration", get(appconfigdata::get_latest))

@@ -7,11 +7,13 @@ mod deployments;
 mod environments;
 mod strategies;
 mod tags;
+mod templates;
 mod views;
 
 pub use deployments::NewDeployment;
 pub use environments::{EnvironmentChanges, NewEnvironment};
 pub use strategies::{DeploymentStrategyChanges, NewDeploymentStrategy};
+pub use templates::{NewTemplate, NewTemplateVersion};
 pub use views::NewView;
 
 use std::collections::BTreeMap;

@@ -43,8 +43,8 @@ mod view;
 
 pub use api::{
     DeploymentStrategyChanges, EnvironmentChanges, NewApplication, NewDeployment,
-    NewDeploymentStrategy, NewEnvironment, NewHostedVersion, NewProfile, NewView, Pending,
-    ProfileChanges,
+    NewDeploymentStrategy, NewEnvironment, NewHostedVersion, NewProfile, NewTemplate,
+    NewTemplateVersion, NewView, Pending, ProfileChanges,
 };
 pub use bundle::{BundleReport, import_bundle, verify_bundle};
 pub use commit::{Committed, Mapped, Subject, Ticket};

@@ -9,6 +9,7 @@
 mod catalog;
 mod deployments;
 pub(crate) mod history;
+mod templates;
 mod views;
 
 use std::ops::Bound;

@@ -15,9 +15,10 @@ use serde::de::DeserializeOwned;
 use sled::IVec;
 use verso_domain::projection::{
     ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
-    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord, ViewRecord,
-    ViewTokenRecord, WriteModel,
+    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, TemplateRecord, TemplateTokenRecord,
+    TemplateVersionRecord, VersionRecord, ViewRecord, ViewTokenRecord, WriteModel,
 };
+use verso_domain::proton::{TemplateName, TemplateVersion};
 use verso_domain::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
     StreamVersion,
@@ -443,6 +444,61 @@ impl ReadModel for View<'_> {
     fn view_token(&self, instance: &ConnectInstanceId, token: &str) -> Option<ViewTokenRecord> {
         self.or_fail(self.get(&keys::view_token(instance, token)))
     }
+
+    fn template(&self, name: &TemplateName) -> Option<TemplateRecord> {
+        self.or_fail(self.get(&keys::template(name)))
+    }
+
+    fn template_count(&self) -> u64 {
+        let mut n = 0;
+        for item in self.scan(&[schema::TEMPLATE], false) {
+            match item.and_then(|(_, value)| {
+                codec::decode_value::<TemplateRecord>(&value)
+                    .map_err(|e| Error::corrupted(None, format!("projection value: {e}")))
+            }) {
+                Ok(record) if record.is_live() => n += 1,
+                Ok(_) => {}
+                Err(e) => self.fail(e),
+            }
+        }
+        n
+    }
+
+    fn template_version(
+        &self,
+        name: &TemplateName,
+        generation: u32,
+        version: TemplateVersion,
+    ) -> Option<TemplateVersionRecord> {
+        self.or_fail(self.get(&keys::template_version(name, generation, version)))
+    }
+
+    fn template_versions(
+        &self,
+        name: &TemplateName,
+        generation: u32,
+    ) -> Vec<TemplateVersionRecord> {
+        let mut out = Vec::new();
+        for item in self.scan(&keys::template_version_prefix(name, generation), false) {
+            match item.and_then(|(_, value)| {
+                codec::decode_value::<TemplateVersionRecord>(&value)
+                    .map_err(|e| Error::corrupted(None, format!("projection value: {e}")))
+            }) {
+                Ok(record) => out.push(record),
+                Err(e) => self.fail(e),
+            }
+        }
+        out
+    }
+
+    fn template_token(
+        &self,
+        name: &TemplateName,
+        generation: u32,
+        token: &str,
+    ) -> Option<TemplateTokenRecord> {
+        self.or_fail(self.get(&keys::template_token(name, generation, token)))
+    }
 }
 
 impl WriteModel for View<'_> {
@@ -545,5 +601,35 @@ impl WriteModel for View<'_> {
         record: ViewTokenRecord,
     ) {
         self.put(keys::view_token(instance, token), &record);
+    }
+
+    fn put_template(&mut self, record: TemplateRecord) {
+        self.put(keys::template(&record.name), &record);
+    }
+
+    fn put_template_version(&mut self, record: TemplateVersionRecord) {
+        self.put(
+            keys::template_version(&record.template, record.generation, record.version),
+            &record,
+        );
+    }
+
+    fn remove_template_version(
+        &mut self,
+        name: &TemplateName,
+        generation: u32,
+        version: TemplateVersion,
+    ) {
+        self.delete_raw(keys::template_version(name, generation, version));
+    }
+
+    fn put_template_token(
+        &mut self,
+        name: &TemplateName,
+        generation: u32,
+        token: &str,
+        record: TemplateTokenRecord,
+    ) {
+        self.put(keys::template_token(name, generation, token), &record);
     }
 }

@@ -7,12 +7,12 @@ use super::{Decision, live_version, quota};
 use crate::command::CreateView;
 use crate::connect::{ConnectInstanceId, ViewContent, ViewId, ViewStatus, view_description};
 use crate::content::Content;
-use crate::event::{Event, IdempotencyKey};
+use crate::event::Event;
 use crate::id::{ContentHash, StreamId, StreamVersion, Timestamp};
 use crate::limits::Limits;
-use crate::projection::{ReadModel, ViewRecord, ViewTokenRecord};
+use crate::projection::{ReadModel, ViewRecord};
 use crate::rejection::{Detail, Rejection, RejectionKind};
-use crate::stream::{AppendOutcome, AppendVersion, IDEMPOTENCY_WINDOW_MILLIS, decide_append};
+use crate::stream::{AppendOutcome, AppendVersion, KeyUse, decide_append, key_replayed};
 use crate::validate;
 
 pub(super) fn create<R: ReadModel + ?Sized>(
@@ -34,18 +34,8 @@ pub(super) fn create<R: ReadModel + ?Sized>(
     validate::event(&event)?;
     content_checks(&c.content, c.status, limits)?;
     if let Some(key) = &c.client_token
-        && let Some(seen) = token_in_force(state, &c.instance, key, now)
+        && key_replayed(token_use(state, &c.instance, &key.token), key, now)?
     {
-        if seen.digest != key.digest {
-            return Err(Rejection::new(
-                RejectionKind::IdempotencyMismatch,
-                format!(
-                    "ClientToken {:?} was used with a different CreateView request",
-                    key.token
-                ),
-                Detail::None,
-            ));
-        }
         // The first view answers; the writer finds it through the token.
         return Ok(Decision::nothing());
     }
@@ -263,20 +253,20 @@ pub(crate) fn name_is_free<R: ReadModel + ?Sized>(
     }
 }
 
-/// The record of `key`'s token when it is in force at `now`: the view it created is
-/// live and it was first used less than 8 hours before (docs/design/connect-proton.md).
-/// A token not in force is forgotten: the request proceeds and records it anew.
-pub(crate) fn token_in_force<R: ReadModel + ?Sized>(
+/// The earlier use of a `CreateView` token of the instance, for the kernel's key rule
+/// (E11): its answer is live while the view it created is.
+pub(crate) fn token_use<R: ReadModel + ?Sized>(
     state: &R,
     instance: &ConnectInstanceId,
-    key: &IdempotencyKey,
-    now: Timestamp,
-) -> Option<ViewTokenRecord> {
-    let seen = state.view_token(instance, &key.token)?;
-    let fresh =
-        now.as_millis().saturating_sub(seen.first_used.as_millis()) < IDEMPOTENCY_WINDOW_MILLIS;
-    let live = state
+    token: &str,
+) -> Option<KeyUse> {
+    let seen = state.view_token(instance, token)?;
+    let answer_live = state
         .view(instance, &seen.view)
         .is_some_and(|r| r.is_live());
-    (fresh && live).then_some(seen)
+    Some(KeyUse {
+        digest: seen.digest,
+        first_used: seen.first_used,
+        answer_live,
+    })
 }

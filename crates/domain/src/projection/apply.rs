@@ -4,12 +4,14 @@ use std::collections::BTreeMap;
 
 use super::{
     ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
-    ProfileRecord, VersionRecord, ViewRecord, ViewTokenRecord, WriteModel,
+    ProfileRecord, TemplateRecord, TemplateTokenRecord, TemplateVersionRecord, VersionRecord,
+    ViewRecord, ViewTokenRecord, WriteModel,
 };
 use crate::connect::ViewStatus;
 use crate::deployment::{DeploymentRecord, DeploymentState, Stop};
 use crate::event::{EnvironmentState, Event, Recorded, TaggedResource};
 use crate::id::StreamId;
+use crate::proton::{TemplateVersion, TemplateVersionStatus};
 
 /// Folds `recorded` into `state`.
 ///
@@ -133,6 +135,30 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
                 let total = state.hosted_bytes().saturating_add(content.len);
                 state.set_hosted_bytes(total);
             }
+            if let StreamId::EnvironmentTemplateMajor {
+                template,
+                generation,
+                major,
+            } = stream
+            {
+                // Registered at the end of the group (EnvironmentTemplateVersionRegistered).
+                state.put_template_version(TemplateVersionRecord {
+                    template: template.clone(),
+                    generation: *generation,
+                    version: TemplateVersion {
+                        major: *major,
+                        minor: version.get().saturating_sub(1),
+                    },
+                    status: TemplateVersionStatus::RegistrationInProgress,
+                    status_message: None,
+                    description: description.clone(),
+                    tags: BTreeMap::new(),
+                    source: *content,
+                    created: position,
+                    created_at: recorded.timestamp,
+                    modified_at: recorded.timestamp,
+                });
+            }
         }
         Event::VersionDeleted { stream, version } => {
             let Some(mut record) = state.version(stream, *version) else {
@@ -155,6 +181,22 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
             if head.latest_live == Some(*version) {
                 head.latest_live = state.live_version_below(stream, *version);
                 state.put_stream(stream, head);
+            }
+            if let StreamId::EnvironmentTemplateMajor {
+                template,
+                generation,
+                major,
+            } = stream
+            {
+                let minor = version.get().saturating_sub(1);
+                state.remove_template_version(
+                    template,
+                    *generation,
+                    TemplateVersion {
+                        major: *major,
+                        minor,
+                    },
+                );
             }
         }
         Event::EnvironmentCreated {
@@ -366,6 +408,77 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
                 record.description.clone_from(description);
                 record.modified_at = recorded.timestamp;
                 state.put_view(record);
+            }
+        }
+        Event::EnvironmentTemplateCreated {
+            template,
+            generation,
+            display_name,
+            description,
+            encryption_key,
+            provisioning,
+            tags,
+            request_digest,
+        } => state.put_template(TemplateRecord {
+            name: template.clone(),
+            generation: *generation,
+            display_name: display_name.clone(),
+            description: description.clone(),
+            encryption_key: encryption_key.clone(),
+            provisioning: *provisioning,
+            tags: tags.clone(),
+            request_digest: *request_digest,
+            created: position,
+            created_at: recorded.timestamp,
+            deleted: None,
+        }),
+        Event::EnvironmentTemplateDeleted { template, .. } => {
+            if let Some(mut record) = state.template(template) {
+                record.deleted = Some(position);
+                state.put_template(record);
+            }
+        }
+        Event::EnvironmentTemplateVersionRegistered {
+            template,
+            generation,
+            version,
+            status,
+            status_message,
+            tags,
+            client_token,
+        } => {
+            if let Some(mut record) = state.template_version(template, *generation, *version) {
+                record.status = *status;
+                record.status_message.clone_from(status_message);
+                record.tags.clone_from(tags);
+                record.modified_at = recorded.timestamp;
+                state.put_template_version(record);
+            }
+            if let Some(key) = client_token {
+                state.put_template_token(
+                    template,
+                    *generation,
+                    &key.token,
+                    TemplateTokenRecord {
+                        digest: key.digest,
+                        version: *version,
+                        first_used: recorded.timestamp,
+                    },
+                );
+            }
+        }
+        Event::EnvironmentTemplateVersionUpdated {
+            template,
+            generation,
+            version,
+            status,
+            description,
+        } => {
+            if let Some(mut record) = state.template_version(template, *generation, *version) {
+                record.status = *status;
+                record.description.clone_from(description);
+                record.modified_at = recorded.timestamp;
+                state.put_template_version(record);
             }
         }
         Event::ViewDeleted { instance, view } => {

@@ -4,14 +4,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
-    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, VersionRecord, ViewRecord,
-    ViewTokenRecord, WriteModel,
+    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, TemplateRecord, TemplateTokenRecord,
+    TemplateVersionRecord, VersionRecord, ViewRecord, ViewTokenRecord, WriteModel,
 };
 use crate::connect::{ConnectInstanceId, ViewId};
 use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
     StreamVersion,
 };
+use crate::proton::{TemplateName, TemplateVersion};
 
 /// Every projection, in ordered maps. Two `MemState`s are equal exactly when the
 /// projections they hold are equal, which is how verification compares the stored
@@ -33,6 +34,9 @@ pub struct MemState {
     views: BTreeMap<(ConnectInstanceId, ViewId), ViewRecord>,
     view_names: BTreeMap<(ConnectInstanceId, String), ViewId>,
     view_tokens: BTreeMap<(ConnectInstanceId, String), ViewTokenRecord>,
+    templates: BTreeMap<TemplateName, TemplateRecord>,
+    template_versions: BTreeMap<(TemplateName, u32, TemplateVersion), TemplateVersionRecord>,
+    template_tokens: BTreeMap<(TemplateName, u32, String), TemplateTokenRecord>,
 }
 
 impl MemState {
@@ -110,6 +114,15 @@ impl MemState {
         }
         for ((instance, token), record) in &self.view_tokens {
             target.put_view_token(instance, token, record.clone());
+        }
+        for record in self.templates.values() {
+            target.put_template(record.clone());
+        }
+        for record in self.template_versions.values() {
+            target.put_template_version(record.clone());
+        }
+        for ((name, generation, token), record) in &self.template_tokens {
+            target.put_template_token(name, *generation, token, record.clone());
         }
     }
 }
@@ -246,6 +259,48 @@ impl ReadModel for MemState {
             .get(&(instance.clone(), token.to_owned()))
             .cloned()
     }
+
+    fn template(&self, name: &TemplateName) -> Option<TemplateRecord> {
+        self.templates.get(name).cloned()
+    }
+
+    fn template_count(&self) -> u64 {
+        self.templates.values().filter(|t| t.is_live()).count() as u64
+    }
+
+    fn template_version(
+        &self,
+        name: &TemplateName,
+        generation: u32,
+        version: TemplateVersion,
+    ) -> Option<TemplateVersionRecord> {
+        self.template_versions
+            .get(&(name.clone(), generation, version))
+            .cloned()
+    }
+
+    fn template_versions(
+        &self,
+        name: &TemplateName,
+        generation: u32,
+    ) -> Vec<TemplateVersionRecord> {
+        self.template_versions
+            .iter()
+            .filter(|((n, g, _), _)| n == name && *g == generation)
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    fn template_token(
+        &self,
+        name: &TemplateName,
+        generation: u32,
+        token: &str,
+    ) -> Option<TemplateTokenRecord> {
+        self.template_tokens
+            .get(&(name.clone(), generation, token.to_owned()))
+            .cloned()
+    }
 }
 
 impl WriteModel for MemState {
@@ -357,5 +412,37 @@ impl WriteModel for MemState {
     ) {
         self.view_tokens
             .insert((instance.clone(), token.to_owned()), record);
+    }
+
+    fn put_template(&mut self, record: TemplateRecord) {
+        self.templates.insert(record.name.clone(), record);
+    }
+
+    fn put_template_version(&mut self, record: TemplateVersionRecord) {
+        self.template_versions.insert(
+            (record.template.clone(), record.generation, record.version),
+            record,
+        );
+    }
+
+    fn remove_template_version(
+        &mut self,
+        name: &TemplateName,
+        generation: u32,
+        version: TemplateVersion,
+    ) {
+        self.template_versions
+            .remove(&(name.clone(), generation, version));
+    }
+
+    fn put_template_token(
+        &mut self,
+        name: &TemplateName,
+        generation: u32,
+        token: &str,
+        record: TemplateTokenRecord,
+    ) {
+        self.template_tokens
+            .insert((name.clone(), generation, token.to_owned()), record);
     }
 }

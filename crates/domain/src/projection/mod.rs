@@ -13,7 +13,8 @@ pub use apply::apply;
 pub use mem::MemState;
 pub use records::{
     ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
-    ProfileRecord, StreamHead, VersionRecord, ViewRecord, ViewTokenRecord,
+    ProfileRecord, StreamHead, TemplateRecord, TemplateTokenRecord, TemplateVersionRecord,
+    VersionRecord, ViewRecord, ViewTokenRecord,
 };
 
 use crate::connect::{ConnectInstanceId, ViewId};
@@ -22,6 +23,7 @@ use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
     StreamVersion,
 };
+use crate::proton::{TemplateName, TemplateVersion};
 
 /// Read access to the projections.
 ///
@@ -86,6 +88,27 @@ pub trait ReadModel {
     fn view_count(&self, instance: &ConnectInstanceId) -> u64;
     /// What a `CreateView` `ClientToken` of the instance first produced.
     fn view_token(&self, instance: &ConnectInstanceId, token: &str) -> Option<ViewTokenRecord>;
+    /// A Proton template's last generation, deleted or not.
+    fn template(&self, name: &TemplateName) -> Option<TemplateRecord>;
+    /// How many live templates there are.
+    fn template_count(&self) -> u64;
+    /// A live version of a template generation.
+    fn template_version(
+        &self,
+        name: &TemplateName,
+        generation: u32,
+        version: TemplateVersion,
+    ) -> Option<TemplateVersionRecord>;
+    /// Every live version of a template generation, in version order.
+    fn template_versions(&self, name: &TemplateName, generation: u32)
+    -> Vec<TemplateVersionRecord>;
+    /// What a version `clientToken` of a template generation first produced.
+    fn template_token(
+        &self,
+        name: &TemplateName,
+        generation: u32,
+        token: &str,
+    ) -> Option<TemplateTokenRecord>;
 }
 
 /// Write access to the projections, used only by [`apply`].
@@ -138,5 +161,24 @@ pub trait WriteModel: ReadModel {
         instance: &ConnectInstanceId,
         token: &str,
         record: ViewTokenRecord,
+    );
+    /// Inserts or replaces a template.
+    fn put_template(&mut self, record: TemplateRecord);
+    /// Inserts or replaces a template version.
+    fn put_template_version(&mut self, record: TemplateVersionRecord);
+    /// Removes a template version.
+    fn remove_template_version(
+        &mut self,
+        name: &TemplateName,
+        generation: u32,
+        version: TemplateVersion,
+    );
+    /// Records (or renews) a template version `clientToken`.
+    fn put_template_token(
+        &mut self,
+        name: &TemplateName,
+        generation: u32,
+        token: &str,
+        record: TemplateTokenRecord,
     );
 }

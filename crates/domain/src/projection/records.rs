@@ -13,6 +13,7 @@ use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, Position, ProfileId, StreamId,
     StreamVersion, Timestamp,
 };
+use crate::proton::{Provisioning, TemplateName, TemplateVersion, TemplateVersionStatus};
 
 /// An application, as the catalog holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,5 +212,79 @@ pub struct ViewTokenRecord {
     pub view: ViewId,
     /// When it was first used; the token is in force for
     /// [`IDEMPOTENCY_WINDOW_MILLIS`](crate::stream::IDEMPOTENCY_WINDOW_MILLIS) from then.
+    pub first_used: Timestamp,
+}
+
+/// A Proton environment template, as the catalog holds it (its last generation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateRecord {
+    /// Its name.
+    pub name: TemplateName,
+    /// Which creation of the name.
+    pub generation: u32,
+    /// Its display name.
+    pub display_name: Option<String>,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its KMS key ARN.
+    pub encryption_key: Option<String>,
+    /// Its provisioning.
+    pub provisioning: Option<Provisioning>,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// The digest of the request that created it.
+    pub request_digest: ContentHash,
+    /// The position of the event that created it.
+    pub created: Position,
+    /// When it was created (also its last modification: nothing in scope modifies one).
+    pub created_at: Timestamp,
+    /// The position of the event that deleted it, if it was: the record stays so that
+    /// the next creation of the name gets the next generation (invariant T1).
+    pub deleted: Option<Position>,
+}
+
+impl TemplateRecord {
+    /// True unless it was deleted.
+    #[must_use]
+    pub const fn is_live(&self) -> bool {
+        self.deleted.is_none()
+    }
+}
+
+/// A live template version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateVersionRecord {
+    /// The template.
+    pub template: TemplateName,
+    /// The generation.
+    pub generation: u32,
+    /// The version.
+    pub version: TemplateVersion,
+    /// Its status.
+    pub status: TemplateVersionStatus,
+    /// Why registration failed, if it did.
+    pub status_message: Option<String>,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// Its source, in canonical form.
+    pub source: ContentRef,
+    /// The position of the event that created it.
+    pub created: Position,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub modified_at: Timestamp,
+}
+
+/// What a template version `clientToken` first produced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateTokenRecord {
+    /// The digest of the request that first used the token.
+    pub digest: ContentHash,
+    /// The version it created.
+    pub version: TemplateVersion,
+    /// When it was first used.
     pub first_used: Timestamp,
 }

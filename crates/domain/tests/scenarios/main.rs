@@ -10,6 +10,7 @@ mod deployments;
 mod environments;
 mod hosted_versions;
 mod profiles;
+mod proton_templates;
 mod replay_check;
 mod stream_kernel;
 mod support;

@@ -15,9 +15,8 @@ use verso_domain::{
 };
 use verso_storage::{NewView, PageRequest};
 
-use super::{ACCOUNT, region};
 use crate::appconfig::{AppState, committed, outcome};
-use crate::wire::{self, ApiError, ErrorType, Labels, Operation, Query};
+use crate::wire::{self, ACCOUNT, ApiError, ErrorType, Labels, Operation, Query, region};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -47,6 +47,9 @@ pub enum ErrorType {
     ResourceInUse,
     /// Connect 500: Verso failed; the detail is in the server's log.
     InternalService,
+    /// Proton 400: the request breaks a constraint, or a `clientToken` or create was
+    /// reused with another request.
+    Validation,
 }
 
 impl ErrorType {
@@ -66,6 +69,7 @@ impl ErrorType {
             Self::DuplicateResource => "DuplicateResourceException",
             Self::ResourceInUse => "ResourceInUseException",
             Self::InternalService => "InternalServiceException",
+            Self::Validation => "ValidationException",
         }
     }
 
@@ -73,7 +77,7 @@ impl ErrorType {
     #[must_use]
     pub const fn status(self) -> StatusCode {
         match self {
-            Self::BadRequest | Self::InvalidParameter | Self::InvalidRequest => {
+            Self::BadRequest | Self::InvalidParameter | Self::InvalidRequest | Self::Validation => {
                 StatusCode::BAD_REQUEST
             }
             Self::DuplicateResource | Self::ResourceInUse => StatusCode::CONFLICT,
@@ -87,10 +91,19 @@ impl ErrorType {
     }
 }
 
+/// How an error body is written: rest-json (`Message`, AppConfig and Connect) or
+/// awsJson1_0 (`__type` and `message`, Proton; botocore reads only `__type` there, §2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    RestJson,
+    AwsJson,
+}
+
 /// An AWS error response.
 #[derive(Debug)]
 pub struct ApiError {
     kind: ErrorType,
+    protocol: Protocol,
     message: String,
     /// Modelled members beyond `Message`, with their exact AWS casing.
     members: Map<String, Value>,
@@ -101,6 +114,7 @@ impl ApiError {
     pub fn new(kind: ErrorType, message: impl Into<String>) -> Self {
         Self {
             kind,
+            protocol: Protocol::RestJson,
             message: message.into(),
             members: Map::new(),
         }
@@ -156,12 +170,15 @@ impl ApiError {
         tracing::error!(operation = op.name(), error = %error, "request failed");
         let kind = match op.service() {
             Service::Connect => ErrorType::InternalService,
-            Service::AppConfig | Service::AppConfigData => ErrorType::InternalServer,
+            Service::AppConfig | Service::AppConfigData | Service::Proton => {
+                ErrorType::InternalServer
+            }
         };
         Self::new(
             kind,
             "the server could not complete the request; see its log",
         )
+        .for_operation(op)
     }
 
     /// The error type.
@@ -188,14 +205,28 @@ impl ApiError {
     /// `InvalidRequestException` for Connect).
     #[must_use]
     pub fn for_operation(self, op: Operation) -> Self {
-        if op.models(self.kind) {
+        let narrowed = if op.models(self.kind) {
             self
         } else {
             match op.service() {
                 Service::Connect => Self::new(ErrorType::InvalidRequest, self.message),
+                Service::Proton => Self::new(ErrorType::Validation, self.message),
                 Service::AppConfig | Service::AppConfigData => Self::bad_request(self.message),
             }
+        };
+        if op.service() == Service::Proton {
+            narrowed.aws_json()
+        } else {
+            narrowed
         }
+    }
+
+    /// The same error in the awsJson1_0 body (Proton, and its unknown operations).
+    #[must_use]
+    pub fn aws_json(mut self) -> Self {
+        self.protocol = Protocol::AwsJson;
+        self.members.clear();
+        self
     }
 
     /// The refusal as `op` reports it.
@@ -205,8 +236,10 @@ impl ApiError {
             Refused::Conflict(c) => (refused.kind(), c.message().to_owned(), c.detail().clone()),
             _ => (refused.kind(), refused.to_string(), Detail::None),
         };
-        if op.service() == Service::Connect {
-            return Self::connect(kind, message).for_operation(op);
+        match op.service() {
+            Service::Connect => return Self::connect(kind, message).for_operation(op),
+            Service::Proton => return Self::proton(kind, message).for_operation(op),
+            Service::AppConfig | Service::AppConfigData => {}
         }
         let error = match kind {
             RejectionKind::NotFound => {
@@ -248,6 +281,22 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A refusal as Proton reports it (docs/design/connect-proton.md, "One mapping").
+    fn proton(kind: RejectionKind, message: String) -> Self {
+        let kind = match kind {
+            RejectionKind::NotFound => ErrorType::ResourceNotFound,
+            RejectionKind::StateConflict
+            | RejectionKind::NotEmpty
+            | RejectionKind::AlreadyExists
+            | RejectionKind::VersionMismatch => ErrorType::Conflict,
+            RejectionKind::QuotaExceeded => ErrorType::ServiceQuotaExceeded,
+            _ => ErrorType::Validation,
+        };
+        Self::new(kind, message)
+    }
+}
+
 fn kilobytes(bytes: u64) -> f64 {
     // Exact for every size below 2^53 bytes, far above any configurable limit.
     #[allow(clippy::cast_precision_loss)]
@@ -261,15 +310,27 @@ impl IntoResponse for ApiError {
             tracing::debug!(error = self.kind.code(), message = %self.message, "refused");
         }
         let mut body = Map::new();
-        body.insert("Message".to_owned(), Value::String(self.message));
-        body.extend(self.members);
+        let content_type = match self.protocol {
+            Protocol::RestJson => {
+                body.insert("Message".to_owned(), Value::String(self.message));
+                body.extend(self.members);
+                "application/json"
+            }
+            Protocol::AwsJson => {
+                body.insert("__type".to_owned(), json!(self.kind.code()));
+                body.insert("message".to_owned(), Value::String(self.message));
+                "application/x-amz-json-1.0"
+            }
+        };
         let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_else(|_| b"{}".to_vec());
-        let mut response = (self.kind.status(), bytes).into_response();
+        // awsJson1_0 answers an unknown operation with 400 (rest-json: 404, no route).
+        let status = match (self.protocol, self.kind) {
+            (Protocol::AwsJson, ErrorType::UnknownOperation) => StatusCode::BAD_REQUEST,
+            (_, kind) => kind.status(),
+        };
+        let mut response = (status, bytes).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(
             "x-amzn-errortype",
             HeaderValue::from_static(self.kind.code()),

@@ -189,6 +189,28 @@ pub fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Ap
     }
 }
 
+/// The one AWS account Verso is, in the ARNs it emits.
+pub const ACCOUNT: &str = "000000000000";
+
+/// The region of the request's SigV4 credential scope
+/// (`Credential=<key>/<date>/<region>/<service>/aws4_request`), else `us-east-1`: emitted
+/// ARNs name it. Verso is one account in one region; the region is not checked.
+#[must_use]
+pub fn region(headers: &HeaderMap) -> String {
+    let scoped = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .and_then(|credential| credential.split('/').nth(2))
+        .filter(|r| {
+            !r.is_empty()
+                && r.len() <= 32
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    scoped.unwrap_or("us-east-1").to_owned()
+}
+
 /// Who signed the request: the access key id of a SigV4 `Authorization` header. Verso
 /// records it as the actor of each write; it does not verify the signature.
 #[must_use]
@@ -401,6 +423,19 @@ mod tests {
         }
         let q = Query::parse(Some("max_results=50")).unwrap();
         assert_eq!(q.page().unwrap().max_results, Some(50));
+    }
+
+    #[test]
+    fn region_comes_from_the_credential_scope() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(region(&headers), "us-east-1");
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=AKID/20261201/eu-west-3/connect/aws4_request, SignedHeaders=host, Signature=x",
+            ),
+        );
+        assert_eq!(region(&headers), "eu-west-3");
     }
 
     #[test]

@@ -50,6 +50,15 @@ pub enum Operation {
     UpdateViewMetadata,
     DeleteView,
     DeleteViewVersion,
+    CreateEnvironmentTemplate,
+    GetEnvironmentTemplate,
+    ListEnvironmentTemplates,
+    DeleteEnvironmentTemplate,
+    CreateEnvironmentTemplateVersion,
+    GetEnvironmentTemplateVersion,
+    ListEnvironmentTemplateVersions,
+    UpdateEnvironmentTemplateVersion,
+    DeleteEnvironmentTemplateVersion,
 }
 
 /// The AWS service an operation belongs to: it fixes the error shapes and the catch-all.
@@ -61,6 +70,8 @@ pub enum Service {
     AppConfigData,
     /// Amazon Connect (`InvalidRequestException` is the catch-all).
     Connect,
+    /// AWS Proton (awsJson1_0; `ValidationException` is the catch-all).
+    Proton,
 }
 
 impl Operation {
@@ -111,6 +122,15 @@ impl Operation {
             Self::UpdateViewMetadata => "UpdateViewMetadata",
             Self::DeleteView => "DeleteView",
             Self::DeleteViewVersion => "DeleteViewVersion",
+            Self::CreateEnvironmentTemplate => "CreateEnvironmentTemplate",
+            Self::GetEnvironmentTemplate => "GetEnvironmentTemplate",
+            Self::ListEnvironmentTemplates => "ListEnvironmentTemplates",
+            Self::DeleteEnvironmentTemplate => "DeleteEnvironmentTemplate",
+            Self::CreateEnvironmentTemplateVersion => "CreateEnvironmentTemplateVersion",
+            Self::GetEnvironmentTemplateVersion => "GetEnvironmentTemplateVersion",
+            Self::ListEnvironmentTemplateVersions => "ListEnvironmentTemplateVersions",
+            Self::UpdateEnvironmentTemplateVersion => "UpdateEnvironmentTemplateVersion",
+            Self::DeleteEnvironmentTemplateVersion => "DeleteEnvironmentTemplateVersion",
         }
     }
 
@@ -130,7 +150,40 @@ impl Operation {
             | Self::UpdateViewMetadata
             | Self::DeleteView
             | Self::DeleteViewVersion => Service::Connect,
+            Self::CreateEnvironmentTemplate
+            | Self::GetEnvironmentTemplate
+            | Self::ListEnvironmentTemplates
+            | Self::DeleteEnvironmentTemplate
+            | Self::CreateEnvironmentTemplateVersion
+            | Self::GetEnvironmentTemplateVersion
+            | Self::ListEnvironmentTemplateVersions
+            | Self::UpdateEnvironmentTemplateVersion
+            | Self::DeleteEnvironmentTemplateVersion => Service::Proton,
             _ => Service::AppConfig,
+        }
+    }
+
+    /// Whether a Proton operation's model lists `error` (aws-api-surface.md §6).
+    const fn proton_models(self, error: ErrorType) -> bool {
+        match error {
+            ErrorType::Validation | ErrorType::InternalServer | ErrorType::UnknownOperation => true,
+            ErrorType::ResourceNotFound => !matches!(
+                self,
+                Self::CreateEnvironmentTemplate | Self::ListEnvironmentTemplates
+            ),
+            ErrorType::Conflict => matches!(
+                self,
+                Self::CreateEnvironmentTemplate
+                    | Self::DeleteEnvironmentTemplate
+                    | Self::CreateEnvironmentTemplateVersion
+                    | Self::UpdateEnvironmentTemplateVersion
+                    | Self::DeleteEnvironmentTemplateVersion
+            ),
+            ErrorType::ServiceQuotaExceeded => matches!(
+                self,
+                Self::CreateEnvironmentTemplate | Self::CreateEnvironmentTemplateVersion
+            ),
+            _ => false,
         }
     }
 
@@ -160,11 +213,14 @@ impl Operation {
     /// tables).
     #[must_use]
     pub const fn models(self, error: ErrorType) -> bool {
-        if matches!(self.service(), Service::Connect) {
-            return self.connect_models(error);
+        match self.service() {
+            Service::Connect => return self.connect_models(error),
+            Service::Proton => return self.proton_models(error),
+            Service::AppConfig | Service::AppConfigData => {}
         }
         match error {
-            ErrorType::InvalidParameter
+            ErrorType::Validation
+            | ErrorType::InvalidParameter
             | ErrorType::InvalidRequest
             | ErrorType::DuplicateResource
             | ErrorType::ResourceInUse

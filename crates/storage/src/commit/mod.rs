@@ -11,7 +11,7 @@ pub(crate) use writer::{Checked, Message, Progress, Request, Writer};
 use verso_domain::Recorded;
 use verso_domain::projection::{
     ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
-    ProfileRecord, VersionRecord, ViewRecord,
+    ProfileRecord, TemplateRecord, TemplateVersionRecord, VersionRecord, ViewRecord,
 };
 
 /// What an accepted command produced.
@@ -44,4 +44,8 @@ pub enum Subject {
     Deployment(DeploymentRecord),
     /// A Connect view.
     View(ViewRecord),
+    /// A Proton environment template (marked deleted after a delete).
+    Template(TemplateRecord),
+    /// A Proton environment template version.
+    TemplateVersion(TemplateVersionRecord),
 }

@@ -330,6 +330,43 @@ fn latest_version(view: &View<'_>, stream: &verso_domain::StreamId) -> Option<Su
         .map(Subject::Version)
 }
 
+/// The version a template version create answered with: the one its token names (the
+/// token is recorded anew by an append, and names the first version on a replay), else
+/// the latest minor of the major it created or added to.
+fn created_template_version(
+    view: &View<'_>,
+    c: &verso_domain::CreateEnvironmentTemplateVersion,
+) -> Option<Subject> {
+    use verso_domain::StreamId;
+    use verso_domain::projection::ReadModel;
+    use verso_domain::proton::TemplateVersion;
+    let generation = view.template(&c.template)?.generation;
+    let token = c
+        .client_token
+        .as_ref()
+        .and_then(|k| view.template_token(&c.template, generation, &k.token));
+    let version = match token {
+        Some(t) => t.version,
+        None => {
+            let major = match c.major {
+                Some(m) => m,
+                None => view
+                    .stream(&StreamId::template(&c.template, generation))?
+                    .latest_live?
+                    .get(),
+            };
+            let minors = StreamId::template_major(&c.template, generation, major);
+            let latest = view.stream(&minors)?.latest_live?.get();
+            TemplateVersion {
+                major,
+                minor: latest.saturating_sub(1),
+            }
+        }
+    };
+    view.template_version(&c.template, generation, version)
+        .map(Subject::TemplateVersion)
+}
+
 /// The record a command is about, as it stands right after the command.
 fn subject(view: &View<'_>, command: &Command) -> Option<Subject> {
     use verso_domain::projection::ReadModel;
@@ -389,6 +426,18 @@ fn subject(view: &View<'_>, command: &Command) -> Option<Subject> {
         Command::UpdateViewContent {
             instance, view: id, ..
         } => view.view(instance, id).map(Subject::View),
+        Command::CreateEnvironmentTemplate(c) => view.template(&c.template).map(Subject::Template),
+        Command::DeleteEnvironmentTemplate { template } => {
+            view.template(template).map(Subject::Template)
+        }
+        Command::CreateEnvironmentTemplateVersion(c) => created_template_version(view, c),
+        Command::UpdateEnvironmentTemplateVersion {
+            template, version, ..
+        } => {
+            let generation = view.template(template)?.generation;
+            view.template_version(template, generation, *version)
+                .map(Subject::TemplateVersion)
+        }
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 
 #![deny(clippy::indexing_slicing)]
 
+use verso_domain::proton::{TemplateName, TemplateVersion};
 use verso_domain::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, Position, ProfileId, StreamId,
     StreamVersion,
@@ -145,8 +146,63 @@ pub(crate) fn stream_bytes(stream: &StreamId) -> Vec<u8> {
             push_str(&mut out, instance.as_str());
             push_str(&mut out, view.as_str());
         }
+        StreamId::EnvironmentTemplate {
+            template,
+            generation,
+        } => {
+            out.push(3);
+            push_str(&mut out, template.as_str());
+            out.extend_from_slice(&generation.to_be_bytes());
+        }
+        StreamId::EnvironmentTemplateMajor {
+            template,
+            generation,
+            major,
+        } => {
+            out.push(4);
+            push_str(&mut out, template.as_str());
+            out.extend_from_slice(&generation.to_be_bytes());
+            out.extend_from_slice(&major.to_be_bytes());
+        }
     }
     out
+}
+
+/// `t` + template name (the last component).
+pub(crate) fn template(name: &TemplateName) -> Vec<u8> {
+    let mut key = vec![schema::TEMPLATE];
+    key.extend_from_slice(name.as_str().as_bytes());
+    key
+}
+
+/// `T` + len + name + generation (u32 BE): the prefix of a generation's versions.
+pub(crate) fn template_version_prefix(name: &TemplateName, generation: u32) -> Vec<u8> {
+    let mut key = vec![schema::TEMPLATE_VERSION];
+    push_str(&mut key, name.as_str());
+    key.extend_from_slice(&generation.to_be_bytes());
+    key
+}
+
+/// `T` + len + name + generation + major (u64 BE) + minor (u64 BE): versions sort
+/// numerically (L1).
+pub(crate) fn template_version(
+    name: &TemplateName,
+    generation: u32,
+    version: TemplateVersion,
+) -> Vec<u8> {
+    let mut key = template_version_prefix(name, generation);
+    key.extend_from_slice(&version.major.to_be_bytes());
+    key.extend_from_slice(&version.minor.to_be_bytes());
+    key
+}
+
+/// `q` + len + name + generation (u32 BE) + token (the last component).
+pub(crate) fn template_token(name: &TemplateName, generation: u32, token: &str) -> Vec<u8> {
+    let mut key = vec![schema::TEMPLATE_TOKEN];
+    push_str(&mut key, name.as_str());
+    key.extend_from_slice(&generation.to_be_bytes());
+    key.extend_from_slice(token.as_bytes());
+    key
 }
 
 /// `w` + instance + view -> view record.

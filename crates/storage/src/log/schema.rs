@@ -58,8 +58,15 @@ pub(crate) const VIEW_NAME: u8 = b'n';
 /// `k` + instance + token -> what a CreateView `ClientToken` first produced.
 pub(crate) const VIEW_TOKEN: u8 = b'k';
 
+/// `t` + name -> Proton template record (its last generation, deleted or not).
+pub(crate) const TEMPLATE: u8 = b't';
+/// `T` + name + generation + major + minor -> a live template version record.
+pub(crate) const TEMPLATE_VERSION: u8 = b'T';
+/// `q` + name + generation + token -> what a version `clientToken` first produced.
+pub(crate) const TEMPLATE_TOKEN: u8 = b'q';
+
 /// Every projection prefix, for rebuild and verification.
-pub(crate) const PROJECTION_PREFIXES: [u8; 15] = [
+pub(crate) const PROJECTION_PREFIXES: [u8; 18] = [
     APPLICATION,
     PROFILE,
     STREAM,
@@ -75,6 +82,9 @@ pub(crate) const PROJECTION_PREFIXES: [u8; 15] = [
     VIEW,
     VIEW_NAME,
     VIEW_TOKEN,
+    TEMPLATE,
+    TEMPLATE_VERSION,
+    TEMPLATE_TOKEN,
 ];
 
 /// The log format this build writes and reads. The marker value is

@@ -135,7 +135,9 @@ fn profile_of(event: &Event) -> Option<(&ApplicationId, &ProfileId)> {
                 application,
                 profile,
             } => Some((application, profile)),
-            StreamId::ConnectView { .. } => None,
+            StreamId::ConnectView { .. }
+            | StreamId::EnvironmentTemplate { .. }
+            | StreamId::EnvironmentTemplateMajor { .. } => None,
         },
         Event::TagsChanged {
             resource:
@@ -168,6 +170,47 @@ fn view_of(event: &Event) -> Option<(&ConnectInstanceId, &ViewId)> {
     }
 }
 
+/// The Proton stream an event is about, if any: a template generation's majors stream,
+/// or a major's minors stream.
+fn template_stream_of(event: &Event) -> Option<String> {
+    match event {
+        Event::EnvironmentTemplateCreated {
+            template,
+            generation,
+            ..
+        }
+        | Event::EnvironmentTemplateDeleted {
+            template,
+            generation,
+        } => Some(StreamId::template(template, *generation).to_string()),
+        Event::EnvironmentTemplateVersionRegistered {
+            template,
+            generation,
+            version,
+            ..
+        }
+        | Event::EnvironmentTemplateVersionUpdated {
+            template,
+            generation,
+            version,
+            ..
+        } => Some(StreamId::template_major(template, *generation, version.major).to_string()),
+        Event::VersionCreated {
+            stream:
+                stream @ (StreamId::EnvironmentTemplate { .. }
+                | StreamId::EnvironmentTemplateMajor { .. }),
+            ..
+        }
+        | Event::VersionDeleted {
+            stream:
+                stream @ (StreamId::EnvironmentTemplate { .. }
+                | StreamId::EnvironmentTemplateMajor { .. }),
+            ..
+        } => Some(stream.to_string()),
+        _ => None,
+    }
+}
+
 /// The `stream`, `version` and content columns of an event.
 fn columns(event: &Event) -> (String, Option<u64>, Option<ContentHash>) {
     if let Some((a, p)) = profile_of(event) {
@@ -195,6 +238,16 @@ fn columns(event: &Event) -> (String, Option<u64>, Option<ContentHash>) {
             _ => (None, None),
         };
         return (format!("connect/{i}/{v}"), version, content);
+    }
+    if let Some(stream) = template_stream_of(event) {
+        let (version, content) = match event {
+            Event::VersionCreated {
+                version, content, ..
+            } => (Some(version.get()), Some(content.hash)),
+            Event::VersionDeleted { version, .. } => (Some(version.get()), None),
+            _ => (None, None),
+        };
+        return (stream, version, content);
     }
     let stream = match event {
         Event::ApplicationCreated { application, .. }
