@@ -9,6 +9,7 @@ mod deployments;
 mod environments;
 mod hosted_versions;
 mod profiles;
+mod proton_templates;
 mod strategies;
 mod support;
 mod tags;
