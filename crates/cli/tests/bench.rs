@@ -502,6 +502,111 @@ fn the_connect_face_writes_view_versions_of_two_requests_and_every_ack_is_listed
     assert_eq!(events, 3 + 2 * 30);
 }
 
+#[test]
+fn the_proton_face_writes_template_minors_of_one_request_and_every_ack_is_listed() {
+    // Usage errors first: what proton cannot do, and --delete-templates without it.
+    let url = "http://127.0.0.1:1";
+    let cases: &[(&[&str], &str)] = &[
+        (&["--http", url, "--face", "proton", "--read"], "--read"),
+        (
+            &["--http", url, "--face", "proton", "--streams", "2"],
+            "--streams",
+        ),
+        (
+            &["--http", url, "--face", "proton", "--size", "1025"],
+            "longest template source key",
+        ),
+        (
+            &["--http", url, "--face", "proton", "--writers", "101"],
+            "100 live templates",
+        ),
+        (&["--http", url, "--delete-templates"], "--face proton"),
+    ];
+    for (args, message) in cases {
+        let (code, stderr) = bench_fails(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let server_dir = dir.path().join("server");
+    let (mut server, url) = start_server(&server_dir);
+    let report = bench_json(&[
+        "--http",
+        &url,
+        "--face",
+        "proton",
+        "--writers",
+        "3",
+        "--events",
+        "30",
+        "--size",
+        "256",
+        "--no-baselines",
+    ]);
+    // A second run, whose templates are deleted afterwards.
+    let deleted = bench_json(&[
+        "--http",
+        &url,
+        "--face",
+        "proton",
+        "--writers",
+        "2",
+        "--events",
+        "20",
+        "--no-baselines",
+        "--delete-templates",
+    ]);
+    stop_server(&mut server);
+
+    assert_eq!(report["target"], "http");
+    assert_eq!(report["face"], "proton");
+    // One template per writer; one request per event, so no request breakdown.
+    assert_eq!(u(&report, "/workload/streams"), 3);
+    assert_eq!(check_subject(&report, "verso"), 30);
+    assert_eq!(u(&report, "/subjects/verso/bytes"), 30 * 256);
+    assert!(report["subjects"]["verso"].get("requests").is_none());
+    // Every acknowledged minor is listed by ListEnvironmentTemplateVersions afterwards.
+    assert_eq!(u(&report, "/check/acknowledged"), 30);
+    assert_eq!(u(&report, "/check/versions_in_store"), 30);
+    assert_eq!(u(&report, "/check/missing"), 0);
+    assert_eq!(check_subject(&deleted, "verso"), 20);
+    assert_eq!(u(&deleted, "/check/missing"), 0);
+    let notes = deleted["notes"].to_string();
+    assert!(notes.contains("22 template versions"), "{notes}");
+
+    // In the server's log. The first run: per template, its create (1 record) and its
+    // 1.0 (two VersionCreated and the registration: 3); per event a minor (its
+    // VersionCreated and the registration: 2). The second run the same, then its
+    // deletes: a minor 1 record, the last one (1.0) 2 (the minor and the major), each
+    // template 1.
+    let store = Store::open(&server_dir).expect("reopen the store");
+    let records = u64::try_from(store.events(Position::FIRST).count()).unwrap();
+    let first = 3 * (1 + 3) + 2 * 30;
+    let second = 2 * (1 + 3) + 2 * 20 + 20 + 2 * (2 + 1);
+    assert_eq!(records, first + second);
+    // Only the first run's templates are live, each with its 1.0 and its writer's minors.
+    let live = store
+        .environment_templates(&PageRequest {
+            max_results: Some(100),
+            next_token: None,
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(live.items.len(), 3);
+    let mut versions = 0;
+    for t in &live.items {
+        assert!(t.name.as_str().starts_with("vb"), "{}", t.name);
+        versions += store
+            .environment_template_versions(&t.name)
+            .unwrap()
+            .unwrap()
+            .len();
+    }
+    assert_eq!(versions, 3 + 30);
+    store.close().unwrap();
+}
+
 fn bench_fails(args: &[&str]) -> (Option<i32>, String) {
     let out: Output = verso()
         .arg("bench")

@@ -44,13 +44,16 @@ pub(crate) struct Answer {
 impl Answer {
     /// The answer's AWS error, as one line: `HTTP 409 ConflictException: message`.
     pub(crate) fn error(&self) -> String {
+        let body = serde_json::from_slice::<Value>(&self.body).ok();
+        // rest-json names the error in a header; awsJson1_0 (Proton) in `__type`.
         let kind = self
             .headers
             .get("x-amzn-errortype")
             .and_then(|v| v.to_str().ok())
+            .or_else(|| body.as_ref()?.get("__type")?.as_str())
             .unwrap_or("");
-        let message = serde_json::from_slice::<Value>(&self.body)
-            .ok()
+        let message = body
+            .as_ref()
             .and_then(|v| {
                 v.get("Message")
                     .or_else(|| v.get("message"))
@@ -105,10 +108,24 @@ impl Client {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Answer> {
+        match content_type {
+            Some(t) => self.send_with(method, path, &[("content-type", t)], body),
+            None => self.send_with(method, path, &[], body),
+        }
+    }
+
+    /// Sends one request with these headers (name, value) and reads the whole answer.
+    pub(crate) fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Answer> {
         let uri = self.url.at(path);
         let mut request = Request::builder().method(method.clone()).uri(&uri);
-        if let Some(t) = content_type {
-            request = request.header("content-type", t);
+        for &(name, value) in headers {
+            request = request.header(name, value);
         }
         let request = request
             .body(Full::from(body))

@@ -9,6 +9,7 @@
 //! | `library` | Verso embedded (`Store::create_hosted_version`) |
 //! | `http` | Verso through the AWS wire against a running `verso serve` |
 //! | `connect` | `--face connect`: the writes as Connect view versions over the wire |
+//! | `proton` | `--face proton`: the writes as Proton environment template versions over the wire |
 //! | `baselines` | raw file append, raw sled per event, raw sled batched |
 //! | `read` | `--read`: latest-version reads and polls |
 //! | `report` | the report, for people and as JSON |
@@ -25,6 +26,7 @@ mod library;
 mod machine;
 mod options;
 mod plot;
+mod proton;
 mod read;
 mod report;
 mod workload;
@@ -171,8 +173,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         },
         samples: Vec::new(),
     };
-    if args.face == FaceArg::Connect {
-        // Each writer writes its own view: the streams written are the views.
+    if matches!(args.face, FaceArg::Connect | FaceArg::Proton) {
+        // Each writer writes its own view or template: the streams written are those.
         run.report.workload.streams = workload.writers;
     }
     if filesystem.as_deref() == Some("tmpfs") {
@@ -342,6 +344,58 @@ fn write(
                     (connect::OPERATIONS[0], &update),
                     (connect::OPERATIONS[1], &create),
                 ],
+            );
+            run.add(subject, measured);
+        }
+        Some(url) if args.face == FaceArg::Proton => {
+            let client = http::Client::new(url, args.http_timeout)?;
+            client.probe()?;
+            let templates = proton::Templates::prepare(&client, workload.writers)?;
+            let measured = drive("verso", settings, |w| templates.writer(workload, w))?;
+            let found = templates.versions_in_store(&client)?;
+            let passed = found.missing == 0 && found.listed == measured.events;
+            run.report.check = Some(Check {
+                acknowledged: measured.events,
+                versions_in_store: found.listed,
+                records: None,
+                missing: Some(found.missing),
+            });
+            run.report.notes.push(format!(
+                "over HTTP the server's flush groups and disk use are not visible; the \
+                 baselines ran in {}: for a fair ratio it should be on the server's disk",
+                data.root.display()
+            ));
+            run.report.notes.push(format!(
+                "--face proton: one event is one {} (the next minor of major 1 of the \
+                 writer's template), one request and one durable write; the templates and \
+                 their 1.0 were created before the run and are not counted",
+                proton::OPERATION
+            ));
+            if args.delete_templates && passed {
+                let deleted = templates.delete()?;
+                run.report.notes.push(format!(
+                    "--delete-templates: after the check, the run's {deleted} template versions \
+                     (with each 1.0) and {} templates were deleted (not measured)",
+                    templates.count()
+                ));
+            } else if args.delete_templates {
+                run.report.notes.push(
+                    "--delete-templates: nothing was deleted, because the check failed".to_owned(),
+                );
+            }
+            let subject = Subject::new(
+                "verso",
+                "verso",
+                format!(
+                    "a Proton environment template version over HTTP/1.1 (awsJson1_0; one \
+                     keep-alive connection and one template per writer) to verso serve at \
+                     {url}: {} with majorVersion 1, a unique clientToken and the S3 key as \
+                     content, acknowledged after the server's barrier (durability sync)",
+                    proton::OPERATION
+                ),
+                &measured,
+                None,
+                None,
             );
             run.add(subject, measured);
         }

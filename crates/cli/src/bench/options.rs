@@ -95,10 +95,21 @@ pub(crate) struct BenchArgs {
     /// requests/s and per-request latency. Each writer gets its own view (in fresh
     /// instances `verso-bench-<time>-<n>`, 100 views each), so writers never conflict and
     /// --streams is not used (more than 1 is refused); --read is refused, and a size is
-    /// at most 409,566 bytes (400 KiB of canonical view content).
-    #[arg(long, value_enum, default_value_t = FaceArg::Appconfig, value_name = "appconfig|connect",
-          requires = "http")]
+    /// at most 409,566 bytes (400 KiB of canonical view content). `proton`: one event is
+    /// one AWS Proton CreateEnvironmentTemplateVersion (awsJson1_0), the next minor of
+    /// major 1 of the writer's own template, with a unique clientToken and an S3 key of
+    /// the event's size (at most 1024 bytes); each writer's template (`vb<time>-<n>`) and
+    /// its 1.0 are created first. The server allows 100 live templates, so at most 100
+    /// writers (see --delete-templates); --read and --streams above 1 are refused.
+    #[arg(long, value_enum, default_value_t = FaceArg::Appconfig,
+          value_name = "appconfig|connect|proton", requires = "http")]
     pub(crate) face: FaceArg,
+
+    /// With --face proton: after the run and its check, delete the run's template
+    /// versions and templates (not measured), so that the server's quota of 100 live
+    /// templates has room for the next run. Skipped when the check fails.
+    #[arg(long)]
+    pub(crate) delete_templates: bool,
 
     /// Print the report as one JSON object on stdout (field names in
     /// docs/performance.md) instead of the human report.
@@ -162,6 +173,8 @@ pub(crate) enum FaceArg {
     Appconfig,
     /// Amazon Connect views: UpdateViewContent then CreateViewVersion.
     Connect,
+    /// AWS Proton environment templates: CreateEnvironmentTemplateVersion.
+    Proton,
 }
 
 impl FaceArg {
@@ -169,32 +182,58 @@ impl FaceArg {
         match self {
             Self::Appconfig => "appconfig",
             Self::Connect => "connect",
+            Self::Proton => "proton",
         }
     }
 }
 
 /// The checks clap cannot express, on options it has already parsed: what `--face
-/// connect` refuses. `Err` is the usage error's message.
+/// connect` and `--face proton` refuse. `Err` is the usage error's message.
 pub(crate) fn check_combinations(args: &BenchArgs) -> Result<(), String> {
-    if args.face != FaceArg::Connect {
-        return Ok(());
+    if args.delete_templates && args.face != FaceArg::Proton {
+        return Err("--delete-templates needs --face proton".into());
     }
+    // (name, what each writer gets, the largest size, what that size is, and why).
+    let (face, each, limit, largest_is, why) = match args.face {
+        FaceArg::Appconfig => return Ok(()),
+        FaceArg::Connect => (
+            "connect",
+            "view",
+            super::connect::max_template_bytes(),
+            "the largest view template",
+            "a view's canonical content is at most 400 KiB",
+        ),
+        FaceArg::Proton => (
+            "proton",
+            "template",
+            super::proton::MAX_KEY_CHARS,
+            "the longest template source key",
+            "an S3 key is at most 1024 characters",
+        ),
+    };
     if args.read {
-        return Err("--face connect measures writes only: it cannot be used with --read".into());
+        return Err(format!(
+            "--face {face} measures writes only: it cannot be used with --read"
+        ));
     }
     if args.streams != 1 {
-        return Err(
-            "--face connect gives each writer its own view: --streams cannot be more than 1".into(),
-        );
+        return Err(format!(
+            "--face {face} gives each writer its own {each}: --streams cannot be more than 1"
+        ));
     }
     let largest = args.size_mix.as_ref().map_or(args.size, |m| {
         m.0.iter().map(|&(s, _)| s).max().unwrap_or(0)
     });
-    let limit = super::connect::max_template_bytes();
     if largest > limit {
         return Err(format!(
-            "--face connect: {largest} bytes is over the largest view template, {limit} bytes \
-             (a view's canonical content is at most 400 KiB)"
+            "--face {face}: {largest} bytes is over {largest_is}, {limit} bytes ({why})"
+        ));
+    }
+    if args.face == FaceArg::Proton && u64::from(args.writers) > super::proton::MAX_WRITERS {
+        let most = super::proton::MAX_WRITERS;
+        return Err(format!(
+            "--face proton gives each writer its own template and verso serve allows {most} \
+             live templates: --writers cannot be more than {most}"
         ));
     }
     Ok(())

@@ -24,7 +24,8 @@ pub(crate) struct Report {
     /// The server's base URL with `--http`.
     pub(crate) url: Option<String>,
     /// The API the writes went through: `appconfig` (hosted configuration versions,
-    /// also the embedded store's) or `connect` (view versions, `--face connect`).
+    /// also the embedded store's), `connect` (view versions, `--face connect`) or
+    /// `proton` (environment template versions, `--face proton`).
     pub(crate) face: &'static str,
     pub(crate) workload: WorkloadReport,
     pub(crate) data_dir: DataDirReport,
@@ -155,8 +156,8 @@ pub(crate) struct Check {
     pub(crate) versions_in_store: u64,
     /// Log records the writer appended during the run (library mode only).
     pub(crate) records: Option<u64>,
-    /// `--face connect`: acknowledged version numbers that the store does not list (0
-    /// when every acknowledged version is there). Absent otherwise.
+    /// `--face connect` and `--face proton`: acknowledged version numbers that the store
+    /// does not list (0 when every acknowledged version is there). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) missing: Option<u64>,
 }
@@ -319,6 +320,9 @@ impl Report {
             Some(url) if self.face == "connect" => {
                 format!("verso serve at {url} (Connect view versions)")
             }
+            Some(url) if self.face == "proton" => {
+                format!("verso serve at {url} (Proton environment template versions)")
+            }
             Some(url) => format!("verso serve at {url}"),
             None => "an embedded store".to_owned(),
         };
@@ -336,6 +340,7 @@ impl Report {
             w.streams,
             match (self.face, w.streams) {
                 ("connect", _) => "views (one per writer)",
+                ("proton", _) => "templates (one per writer)",
                 (_, 1) => "stream",
                 _ => "streams",
             },
