@@ -9,8 +9,11 @@
 //!
 //! Ids come from small pools and quotas are tiny, so `AlreadyExists`, `NotFound`,
 //! `NotEmpty`, `QuotaExceeded`, `PayloadTooLarge` and lock conflicts happen often. Besides
-//! the AppConfig commands, a "kernel append" op calls the stream kernel the way a face
-//! with idempotency keys and expected-content hashes (Connect, Proton) will.
+//! the AppConfig commands, a "kernel append" op calls the stream kernel directly with
+//! idempotency keys and expected-content hashes, and the Connect view and Proton template
+//! commands (ids, names, templates and tokens from small pools) are in the mix: their
+//! idempotent answers (a replayed token, unchanged content, deletes of what is gone) may
+//! append nothing, and only a view version may be answered by an existing version.
 //!
 //! Cases: proptest's default (256); raise with `PROPTEST_CASES` for long runs.
 
@@ -27,6 +30,11 @@ use verso_domain::{
     ValidatorKind, check, decide,
     projection::{ReadModel, apply},
     stream::{AppendOutcome, AppendVersion, RequestDigest, decide_append},
+};
+use verso_domain::{
+    ConnectInstanceId, CreateEnvironmentTemplate, CreateEnvironmentTemplateVersion, CreateView,
+    ViewContent, ViewId, ViewStatus,
+    proton::{TemplateName, TemplateSource, TemplateVersion, TemplateVersionStatus},
 };
 
 const APPS: [&str; 3] = ["app1", "app2", "app3"];
@@ -137,6 +145,291 @@ enum Op {
         resource: (usize, usize, usize),
         key: usize,
     },
+    CreateView {
+        view: usize,
+        name: usize,
+        published: bool,
+        template: usize,
+        token: Option<usize>,
+    },
+    UpdateView {
+        view: usize,
+        published: bool,
+        template: usize,
+    },
+    RenameView {
+        view: usize,
+        name: usize,
+    },
+    DeleteView {
+        view: usize,
+    },
+    CreateViewVersion {
+        view: usize,
+        expected: Option<usize>,
+    },
+    DeleteViewVersion {
+        view: usize,
+        version: u64,
+    },
+    CreateTemplate {
+        template: usize,
+        variant: bool,
+    },
+    DeleteTemplate {
+        template: usize,
+    },
+    CreateTemplateVersion {
+        template: usize,
+        major: Option<u64>,
+        key: usize,
+        token: Option<usize>,
+    },
+    UpdateTemplateVersion {
+        template: usize,
+        major: u64,
+        minor: u64,
+        publish: bool,
+    },
+    DeleteTemplateVersion {
+        template: usize,
+        major: u64,
+        minor: u64,
+    },
+}
+
+/// Connect view ids, names and templates (the last one is not JSON: saved only).
+const VIEWS: [&str; 3] = [
+    "00000000-0000-4000-8000-000000000001",
+    "00000000-0000-4000-8000-000000000002",
+    "00000000-0000-4000-8000-000000000003",
+];
+const VIEW_NAMES: [&str; 2] = ["intake", "outtake"];
+const VIEW_TEMPLATES: [&str; 3] = ["{}", r#"{"a":"$.X"}"#, "not json"];
+/// Proton template names and source keys.
+const TEMPLATE_NAMES: [&str; 2] = ["env", "vpc"];
+const SOURCE_KEYS: [&str; 2] = ["a.tgz", "b.tgz"];
+
+/// Connect view and Proton template commands, from small pools.
+fn face_op() -> impl Strategy<Value = Op> {
+    let view = || 0..VIEWS.len();
+    let template = || 0..TEMPLATE_NAMES.len();
+    prop_oneof![
+        3 => (view(), 0..VIEW_NAMES.len(), any::<bool>(), 0..VIEW_TEMPLATES.len(), prop::option::of(0..TOKENS.len()))
+            .prop_map(|(view, name, published, template, token)| Op::CreateView { view, name, published, template, token }),
+        3 => (view(), any::<bool>(), 0..VIEW_TEMPLATES.len())
+            .prop_map(|(view, published, template)| Op::UpdateView { view, published, template }),
+        1 => (view(), 0..VIEW_NAMES.len()).prop_map(|(view, name)| Op::RenameView { view, name }),
+        1 => view().prop_map(|view| Op::DeleteView { view }),
+        3 => (view(), prop::option::of(0..VIEW_TEMPLATES.len()))
+            .prop_map(|(view, expected)| Op::CreateViewVersion { view, expected }),
+        1 => (view(), 1..=4u64).prop_map(|(view, version)| Op::DeleteViewVersion { view, version }),
+        2 => (template(), prop::bool::weighted(0.8))
+            .prop_map(|(template, variant)| Op::CreateTemplate { template, variant }),
+        1 => template().prop_map(|template| Op::DeleteTemplate { template }),
+        4 => (template(), prop::option::of(1..=3u64), 0..SOURCE_KEYS.len(), prop::option::of(0..TOKENS.len()))
+            .prop_map(|(template, major, key, token)| Op::CreateTemplateVersion { template, major, key, token }),
+        3 => (template(), 1..=2u64, 0..=2u64, prop::bool::weighted(0.8))
+            .prop_map(|(template, major, minor, publish)| Op::UpdateTemplateVersion { template, major, minor, publish }),
+        2 => (template(), 1..=2u64, 0..=2u64)
+            .prop_map(|(template, major, minor)| Op::DeleteTemplateVersion { template, major, minor }),
+    ]
+}
+
+fn instance() -> ConnectInstanceId {
+    ConnectInstanceId::parse("inst-1").expect("a well-formed instance")
+}
+
+fn view_id(i: usize) -> ViewId {
+    ViewId::parse(VIEWS[i]).expect("pool ids are well formed")
+}
+
+fn view_content(i: usize) -> Content {
+    ViewContent {
+        actions: Vec::new(),
+        template: VIEW_TEMPLATES[i].to_owned(),
+    }
+    .canonical()
+}
+
+fn template_name(i: usize) -> TemplateName {
+    TemplateName::parse("name", TEMPLATE_NAMES[i]).expect("pool names are well formed")
+}
+
+/// A key whose digest is the request's fields, as the store's API builds it.
+fn key(token: usize, fields: &[&[u8]]) -> IdempotencyKey {
+    let mut digest = RequestDigest::new("face");
+    for f in fields {
+        digest = digest.field(f);
+    }
+    IdempotencyKey {
+        token: TOKENS[token].to_owned(),
+        digest: digest.finish(),
+    }
+}
+
+fn face_command(op: &Op) -> Option<Command> {
+    Some(match *op {
+        Op::CreateView {
+            view,
+            name,
+            published,
+            template,
+            token,
+        } => {
+            let status = if published {
+                ViewStatus::Published
+            } else {
+                ViewStatus::Saved
+            };
+            let content = view_content(template);
+            Command::CreateView(CreateView {
+                instance: instance(),
+                id: view_id(view),
+                name: VIEW_NAMES[name].to_owned(),
+                description: None,
+                status,
+                client_token: token.map(|t| {
+                    key(
+                        t,
+                        &[
+                            VIEW_NAMES[name].as_bytes(),
+                            status.as_str().as_bytes(),
+                            content.hash().as_bytes(),
+                        ],
+                    )
+                }),
+                content,
+                tags: BTreeMap::new(),
+            })
+        }
+        Op::UpdateView {
+            view,
+            published,
+            template,
+        } => Command::UpdateViewContent {
+            instance: instance(),
+            view: view_id(view),
+            status: if published {
+                ViewStatus::Published
+            } else {
+                ViewStatus::Saved
+            },
+            content: view_content(template),
+        },
+        Op::RenameView { view, name } => Command::UpdateViewMetadata {
+            instance: instance(),
+            view: view_id(view),
+            name: Some(VIEW_NAMES[name].to_owned()),
+            description: None,
+        },
+        Op::DeleteView { view } => Command::DeleteView {
+            instance: instance(),
+            view: view_id(view),
+        },
+        Op::CreateViewVersion { view, expected } => Command::CreateViewVersion {
+            instance: instance(),
+            view: view_id(view),
+            version_description: None,
+            expected_content: expected.map(|t| view_content(t).hash()),
+        },
+        Op::DeleteViewVersion { view, version } => Command::DeleteViewVersion {
+            instance: instance(),
+            view: view_id(view),
+            version: StreamVersion::new(version),
+        },
+        Op::CreateTemplate { template, variant } => {
+            let description = if variant { "a" } else { "b" };
+            Command::CreateEnvironmentTemplate(CreateEnvironmentTemplate {
+                template: template_name(template),
+                display_name: None,
+                description: Some(description.to_owned()),
+                encryption_key: None,
+                provisioning: None,
+                tags: BTreeMap::new(),
+                request_digest: RequestDigest::new("t")
+                    .field(description.as_bytes())
+                    .finish(),
+            })
+        }
+        Op::DeleteTemplate { template } => Command::DeleteEnvironmentTemplate {
+            template: template_name(template),
+        },
+        Op::CreateTemplateVersion {
+            template,
+            major,
+            key: k,
+            token,
+        } => {
+            let source = TemplateSource {
+                bucket: "templates".to_owned(),
+                key: SOURCE_KEYS[k].to_owned(),
+            }
+            .canonical();
+            Command::CreateEnvironmentTemplateVersion(CreateEnvironmentTemplateVersion {
+                template: template_name(template),
+                major,
+                description: None,
+                client_token: token.map(|t| {
+                    key(
+                        t,
+                        &[source.hash().as_bytes(), &major.unwrap_or(0).to_be_bytes()],
+                    )
+                }),
+                source,
+                tags: BTreeMap::new(),
+            })
+        }
+        Op::UpdateTemplateVersion {
+            template,
+            major,
+            minor,
+            publish,
+        } => Command::UpdateEnvironmentTemplateVersion {
+            template: template_name(template),
+            version: TemplateVersion { major, minor },
+            status: Some(if publish {
+                TemplateVersionStatus::Published
+            } else {
+                TemplateVersionStatus::Draft
+            }),
+            description: None,
+        },
+        Op::DeleteTemplateVersion {
+            template,
+            major,
+            minor,
+        } => Command::DeleteEnvironmentTemplateVersion {
+            template: template_name(template),
+            version: TemplateVersion { major, minor },
+        },
+        _ => return None,
+    })
+}
+
+/// Whether an accepted `command` may append nothing: a tag change that changes nothing,
+/// and the faces' idempotent answers (a replayed token, unchanged content, a delete of
+/// what is gone, an update that changes nothing).
+fn may_append_nothing(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::CreateApplication(_)
+            | Command::UpdateApplication(_)
+            | Command::DeleteApplication(_)
+            | Command::CreateProfile(_)
+            | Command::UpdateProfile { .. }
+            | Command::DeleteProfile { .. }
+            | Command::CreateHostedVersion(_)
+            | Command::DeleteHostedVersion { .. }
+            | Command::CreateEnvironment(_)
+            | Command::UpdateEnvironment { .. }
+            | Command::DeleteEnvironment { .. }
+            | Command::CreateDeploymentStrategy(_)
+            | Command::UpdateDeploymentStrategy { .. }
+            | Command::DeleteDeploymentStrategy { .. }
+            | Command::StartDeployment(_)
+            | Command::StopDeployment { .. }
+    )
 }
 
 /// An index into a pool of three, mostly the first, so that commands mostly land on
@@ -254,7 +547,8 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
             validators: 1,
         },
     ];
-    (0..=setup.len(), prop::collection::vec(op(), 1..80)).prop_map(move |(n, random)| {
+    let any_op = prop_oneof![3 => op(), 2 => face_op()];
+    (0..=setup.len(), prop::collection::vec(any_op, 1..80)).prop_map(move |(n, random)| {
         let mut ops = setup[..n].to_vec();
         ops.extend(random);
         ops
@@ -414,7 +708,18 @@ fn command(op: &Op) -> Option<Command> {
             profile: profile_id(profile),
             version: StreamVersion::new(version),
         },
-        Op::KernelAppend { .. } => return None,
+        Op::KernelAppend { .. }
+        | Op::CreateView { .. }
+        | Op::UpdateView { .. }
+        | Op::RenameView { .. }
+        | Op::DeleteView { .. }
+        | Op::CreateViewVersion { .. }
+        | Op::DeleteViewVersion { .. }
+        | Op::CreateTemplate { .. }
+        | Op::DeleteTemplate { .. }
+        | Op::CreateTemplateVersion { .. }
+        | Op::UpdateTemplateVersion { .. }
+        | Op::DeleteTemplateVersion { .. } => return None,
         Op::CreateEnvironment {
             app,
             environment,
@@ -626,11 +931,13 @@ impl Run {
                 .map(|r| r.version)
                 .max();
             prop_assert_eq!(head.latest_live, latest_live, "{} latest live", stream);
-            live_bytes += versions
-                .iter()
-                .filter(|r| r.is_live())
-                .map(|r| r.content.len)
-                .sum::<u64>();
+            if matches!(stream, StreamId::HostedConfiguration { .. }) {
+                live_bytes += versions
+                    .iter()
+                    .filter(|r| r.is_live())
+                    .map(|r| r.content.len)
+                    .sum::<u64>();
+            }
         }
         prop_assert_eq!(self.state.hosted_bytes(), live_bytes, "hosted bytes");
         Ok(())
@@ -659,17 +966,16 @@ proptest! {
             environments: BTreeSet::new(),
         };
         for op in &ops {
-            let events = match command(op) {
+            let events = match command(op).or_else(|| face_command(op)) {
                 Some(command) => match decide(&run.state, &command, &limits, run.next_timestamp()) {
                     Ok(decision) => {
-                        prop_assert!(decision.existing.is_none(), "AppConfig appends or refuses");
-                        // Only a tag change that changes nothing may append nothing.
-                        let tagging = matches!(
-                            command,
-                            Command::TagResource { .. } | Command::UntagResource { .. }
+                        prop_assert!(
+                            decision.existing.is_none()
+                                || matches!(command, Command::CreateViewVersion { .. }),
+                            "only a view version answers with an existing version"
                         );
                         prop_assert!(
-                            tagging || !decision.events.is_empty(),
+                            may_append_nothing(&command) || !decision.events.is_empty(),
                             "accepted {command:?} appended nothing"
                         );
                         decision.events
