@@ -3,6 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use verso_domain::ViewContent;
+use verso_domain::projection::CanonicalKind;
+use verso_domain::proton::TemplateSource;
+
 use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{Head, schema};
@@ -43,6 +47,29 @@ pub(crate) fn verify(
                 )));
             }
             Err(e) => return Ok(Err(Violation::at(*position, e.to_string()))),
+        }
+    }
+    // V7: contents a face stores in a canonical form decode and re-encode to their bytes.
+    for (kind, reference) in folded.state.canonical_contents() {
+        let bytes = match content::read(tree, reference.hash) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                return Ok(Err(Violation::store(format!(
+                    "content {} is referenced but not stored",
+                    reference.hash
+                ))));
+            }
+            Err(e) => return Ok(Err(Violation::store(e.to_string()))),
+        };
+        let decoded = match kind {
+            CanonicalKind::ViewContent => ViewContent::decode(&bytes).map(|_| ()),
+            CanonicalKind::TemplateSource => TemplateSource::decode(&bytes).map(|_| ()),
+        };
+        if let Err(problem) = decoded {
+            return Ok(Err(Violation::store(format!(
+                "content {}: {problem}",
+                reference.hash
+            ))));
         }
     }
     let expected = encode_projections(&folded.state);

@@ -8,11 +8,21 @@ use super::{
     TemplateVersionRecord, VersionRecord, ViewRecord, ViewTokenRecord, WriteModel,
 };
 use crate::connect::{ConnectInstanceId, ViewId};
+use crate::content::ContentRef;
 use crate::id::{
     ApplicationId, ContentHash, DeploymentStrategyId, EnvironmentId, ProfileId, StreamId,
     StreamVersion,
 };
 use crate::proton::{TemplateName, TemplateVersion};
+
+/// Which canonical form a stored content is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CanonicalKind {
+    /// [`ViewContent`](crate::ViewContent)'s.
+    ViewContent,
+    /// [`TemplateSource`](crate::proton::TemplateSource)'s.
+    TemplateSource,
+}
 
 /// Every projection, in ordered maps. Two `MemState`s are equal exactly when the
 /// projections they hold are equal, which is how verification compares the stored
@@ -52,6 +62,25 @@ impl MemState {
             .iter()
             .filter(move |((s, _), _)| s == stream)
             .map(|(_, r)| r)
+    }
+
+    /// Every content a face stores in a canonical form, with which form: Connect view
+    /// contents (both aliases of every view and every view version) and Proton template
+    /// sources. Verification decodes each (invariant V7).
+    pub fn canonical_contents(&self) -> impl Iterator<Item = (CanonicalKind, ContentRef)> + '_ {
+        let aliases = self
+            .views
+            .values()
+            .flat_map(|v| std::iter::once(v.saved).chain(v.latest))
+            .map(|c| (CanonicalKind::ViewContent, c));
+        let versions = self.versions.values().filter_map(|r| match r.stream {
+            StreamId::ConnectView { .. } => Some((CanonicalKind::ViewContent, r.content)),
+            StreamId::EnvironmentTemplate { .. } | StreamId::EnvironmentTemplateMajor { .. } => {
+                Some((CanonicalKind::TemplateSource, r.content))
+            }
+            StreamId::HostedConfiguration { .. } => None,
+        });
+        aliases.chain(versions)
     }
 
     /// Every (stream, version) whose content is `hash`.
