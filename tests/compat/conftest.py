@@ -90,6 +90,13 @@ def make_connect_client(endpoint: str, validate: bool = True):
     return _make_client("connect", endpoint, validate)
 
 
+def make_proton_client(endpoint: str, validate: bool = True):
+    """A boto3 AWS Proton client for `endpoint`, set up as make_appconfig_client sets up
+    the AppConfig one (one listener serves every service: Proton is awsJson1_0, every
+    call `POST /` with `X-Amz-Target: AwsProton20200720.<Operation>`)."""
+    return _make_client("proton", endpoint, validate)
+
+
 def verso_bin() -> Path:
     path = Path(os.environ.get("VERSO_BIN") or DEFAULT_BIN)
     if not (path.is_file() and os.access(path, os.X_OK)):
@@ -237,6 +244,11 @@ class VersoServer:
         assert self.endpoint, "server not running"
         return make_connect_client(self.endpoint, validate=validate)
 
+    def proton_client(self, validate: bool = True):
+        """An AWS Proton client of this (current) server."""
+        assert self.endpoint, "server not running"
+        return make_proton_client(self.endpoint, validate=validate)
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             text = self.log_path.read_text(errors="replace").splitlines()
@@ -337,6 +349,19 @@ def loose_connect_client(server):
     """A Connect client without botocore's client-side validation, to reach the server's
     own checks of required members, minimum lengths and minimum values."""
     return server.connect_client(validate=False)
+
+
+@pytest.fixture
+def proton_client(server):
+    """A boto3 AWS Proton client for the test's server."""
+    return server.proton_client()
+
+
+@pytest.fixture
+def loose_proton_client(server):
+    """A Proton client without botocore's client-side validation, to reach the server's
+    own checks of required members, minimum lengths, minimum values and unions."""
+    return server.proton_client(validate=False)
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ impl ServerOptions {
 fn router(state: AppState) -> Router {
     appconfig::routes()
         .merge(connect::routes())
-        .route("/", post(proton::dispatch))
+        .route("/", post(proton::dispatch).fallback(proton::other_method))
         .merge(admin::routes())
         .route("/configurationsessions", post(appconfigdata::start_session))
         .route("/configuration", get(appconfigdata::get_latest))

@@ -55,6 +55,15 @@ pub(crate) async fn dispatch(
         .map_err(|e| e.for_operation(op))
 }
 
+/// Any other method on `/`: no awsJson1_0 operation, answered in that protocol.
+pub(crate) async fn other_method(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        ErrorType::UnknownOperation,
+        format!("no operation answers {method} /: Proton operations are POST /"),
+    )
+    .aws_json()
+}
+
 fn operation(name: &str) -> Option<Operation> {
     Some(match name {
         "CreateEnvironmentTemplate" => Operation::CreateEnvironmentTemplate,
