@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::connect::{ConnectInstanceId, ViewId, ViewStatus};
+use crate::connect::{ConnectInstanceId, EncodedViewContent, ViewId, ViewStatus};
 use crate::content::Content;
 use crate::event::{
     GrowthFactor, GrowthType, IdempotencyKey, Monitor, ReplicateTo, TaggedResource, ValidatorKind,
@@ -336,8 +336,8 @@ pub enum Command {
         view: ViewId,
         /// The status of the write.
         status: ViewStatus,
-        /// The canonical bytes of a [`ViewContent`](crate::ViewContent).
-        content: Content,
+        /// The content, encoded and checked on the caller's thread.
+        content: EncodedViewContent,
     },
     /// Change a view's name or description; `None` leaves a field as it is, and at least
     /// one must be given.
@@ -459,8 +459,8 @@ pub struct CreateView {
     pub description: Option<String>,
     /// `Saved` moves `$SAVED`; `Published` moves `$SAVED` and `$LATEST`.
     pub status: ViewStatus,
-    /// The canonical bytes of a [`ViewContent`](crate::ViewContent).
-    pub content: Content,
+    /// The content, encoded and checked on the caller's thread.
+    pub content: EncodedViewContent,
     /// 1 to 50 tags when present.
     pub tags: BTreeMap<String, String>,
     /// The `ClientToken`, with the digest of this request.
@@ -480,8 +480,8 @@ impl Command {
                 .map(|v| &v.content)
                 .collect(),
             Self::CreateHostedVersion(c) => vec![&c.content],
-            Self::CreateView(c) => vec![&c.content],
-            Self::UpdateViewContent { content, .. } => vec![content],
+            Self::CreateView(c) => vec![c.content.content()],
+            Self::UpdateViewContent { content, .. } => vec![content.content()],
             Self::CreateEnvironmentTemplateVersion(c) => vec![&c.source],
             _ => Vec::new(),
         }

@@ -166,6 +166,15 @@ impl ViewContent {
         Ok(content)
     }
 
+    /// Parses stored bytes whose hash was verified, without the canonical-form check
+    /// (`decode` has it): they are what a checked write stored.
+    ///
+    /// # Errors
+    /// A description of what is wrong when the bytes are not view content at all.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("not view content: {e}"))
+    }
+
     /// The basic checks every write runs (`SAVED`): the actions' shapes.
     ///
     /// # Errors
@@ -209,6 +218,69 @@ impl ViewContent {
         let schema = serde_json::json!({ "properties": names, "type": "object" });
         // serde_json's maps are sorted (no `preserve_order`), so this is canonical.
         Some(schema.to_string())
+    }
+}
+
+/// View content in its canonical form with the checks of its bytes already run. It is
+/// built only by [`ViewContent::encode`] or [`EncodedViewContent::from_bytes`], on the
+/// caller's thread, so the single writer never parses JSON: the checks are pure functions
+/// of the bytes, and `decide` reads their results.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncodedViewContent {
+    content: Content,
+    /// The basic checks (`SAVED`): canonical form and the actions' shapes.
+    basic: Result<(), Rejection>,
+    /// The full checks (`PUBLISHED`): the basic ones, and the template is a JSON object.
+    full: Result<(), Rejection>,
+}
+
+impl EncodedViewContent {
+    /// Checks bytes claimed to be canonical view content (a non-canonical form fails both
+    /// checks).
+    #[must_use]
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        match ViewContent::decode(&bytes) {
+            Ok(decoded) => decoded.encode(),
+            Err(e) => {
+                let refused = Err(Rejection::invalid("Content", e));
+                Self {
+                    content: Content::new(bytes),
+                    basic: refused.clone(),
+                    full: refused,
+                }
+            }
+        }
+    }
+
+    /// The canonical bytes.
+    #[must_use]
+    pub const fn content(&self) -> &Content {
+        &self.content
+    }
+
+    /// The checks a write with `status` runs: basic for `SAVED`, full for `PUBLISHED`.
+    ///
+    /// # Errors
+    /// `Invalid` naming the member that fails.
+    pub fn check(&self, status: ViewStatus) -> Result<(), Rejection> {
+        match status {
+            ViewStatus::Saved => self.basic.clone(),
+            ViewStatus::Published => self.full.clone(),
+        }
+    }
+}
+
+impl ViewContent {
+    /// The canonical bytes with the results of both checks.
+    #[must_use]
+    pub fn encode(&self) -> EncodedViewContent {
+        let basic = self.check_basic();
+        let full = basic.clone().and_then(|()| self.check_full());
+        EncodedViewContent {
+            content: self.canonical(),
+            basic,
+            full,
+        }
     }
 }
 

@@ -75,7 +75,7 @@ pub use command::{
     CreateProfile, CreateView, DeleteApplication, StartDeployment, UpdateApplication,
     UpdateDeploymentStrategy, UpdateEnvironment, UpdateProfile, ValidatorInput, VersionSelector,
 };
-pub use connect::{ConnectInstanceId, ViewContent, ViewId, ViewStatus};
+pub use connect::{ConnectInstanceId, EncodedViewContent, ViewContent, ViewId, ViewStatus};
 pub use content::{Content, ContentRef};
 pub use decide::{Decision, HOSTED_LOCATION, decide};
 pub use event::{

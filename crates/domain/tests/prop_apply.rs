@@ -33,7 +33,7 @@ use verso_domain::{
 };
 use verso_domain::{
     ConnectInstanceId, CreateEnvironmentTemplate, CreateEnvironmentTemplateVersion, CreateView,
-    ViewContent, ViewId, ViewStatus,
+    EncodedViewContent, ViewContent, ViewId, ViewStatus,
     proton::{TemplateName, TemplateSource, TemplateVersion, TemplateVersionStatus},
 };
 
@@ -244,12 +244,12 @@ fn view_id(i: usize) -> ViewId {
     ViewId::parse(VIEWS[i]).expect("pool ids are well formed")
 }
 
-fn view_content(i: usize) -> Content {
+fn view_content(i: usize) -> EncodedViewContent {
     ViewContent {
         actions: Vec::new(),
         template: VIEW_TEMPLATES[i].to_owned(),
     }
-    .canonical()
+    .encode()
 }
 
 fn template_name(i: usize) -> TemplateName {
@@ -295,7 +295,7 @@ fn face_command(op: &Op) -> Option<Command> {
                         &[
                             VIEW_NAMES[name].as_bytes(),
                             status.as_str().as_bytes(),
-                            content.hash().as_bytes(),
+                            content.content().hash().as_bytes(),
                         ],
                     )
                 }),
@@ -331,7 +331,7 @@ fn face_command(op: &Op) -> Option<Command> {
             instance: instance(),
             view: view_id(view),
             version_description: None,
-            expected_content: expected.map(|t| view_content(t).hash()),
+            expected_content: expected.map(|t| view_content(t).content().hash()),
         },
         Op::DeleteViewVersion { view, version } => Command::DeleteViewVersion {
             instance: instance(),

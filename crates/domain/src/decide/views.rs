@@ -5,8 +5,8 @@
 
 use super::{Decision, live_version, quota};
 use crate::command::CreateView;
-use crate::connect::{ConnectInstanceId, ViewContent, ViewId, ViewStatus, view_description};
-use crate::content::Content;
+use crate::connect::EncodedViewContent;
+use crate::connect::{ConnectInstanceId, ViewId, ViewStatus, view_description};
 use crate::event::Event;
 use crate::id::{ContentHash, StreamId, StreamVersion, Timestamp};
 use crate::limits::Limits;
@@ -27,7 +27,7 @@ pub(super) fn create<R: ReadModel + ?Sized>(
         name: c.name.clone(),
         description: c.description.clone(),
         status: c.status,
-        content: c.content.to_ref(),
+        content: c.content.content().to_ref(),
         tags: c.tags.clone(),
         client_token: c.client_token.clone(),
     };
@@ -53,12 +53,12 @@ pub(super) fn update_content<R: ReadModel + ?Sized>(
     instance: &ConnectInstanceId,
     view: &ViewId,
     status: ViewStatus,
-    content: &Content,
+    content: &EncodedViewContent,
     limits: &Limits,
 ) -> Result<Decision, Rejection> {
     content_checks(content, status, limits)?;
     let current = existing_view(state, instance, view)?;
-    let content = content.to_ref();
+    let content = content.content().to_ref();
     let latest_unchanged = status == ViewStatus::Saved || current.latest == Some(content);
     if current.saved == content && current.status == status && latest_unchanged {
         return Ok(Decision::nothing());
@@ -183,10 +183,14 @@ pub(super) fn delete_version<R: ReadModel + ?Sized>(
     Ok(Decision::append(Event::VersionDeleted { stream, version }))
 }
 
-/// The checks on content a write brings: canonical form, size, and the basic or (for
-/// `Published`) full checks.
-fn content_checks(content: &Content, status: ViewStatus, limits: &Limits) -> Result<(), Rejection> {
-    let len = content.bytes().len() as u64;
+/// The checks on content a write brings: size, and the basic or (for `Published`) full
+/// checks, whose results the encoding computed on the caller's thread.
+fn content_checks(
+    content: &EncodedViewContent,
+    status: ViewStatus,
+    limits: &Limits,
+) -> Result<(), Rejection> {
+    let len = content.content().bytes().len() as u64;
     if len > limits.max_view_content_bytes {
         return Err(Rejection::invalid(
             "Content",
@@ -196,12 +200,7 @@ fn content_checks(content: &Content, status: ViewStatus, limits: &Limits) -> Res
             ),
         ));
     }
-    let decoded =
-        ViewContent::decode(content.bytes()).map_err(|e| Rejection::invalid("Content", e))?;
-    match status {
-        ViewStatus::Saved => decoded.check_basic(),
-        ViewStatus::Published => decoded.check_full(),
-    }
+    content.check(status)
 }
 
 /// The live view `(instance, view)`.

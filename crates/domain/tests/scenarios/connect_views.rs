@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use verso_domain::{
-    Command, ConnectInstanceId, Content, ContentHash, CreateView, Event, IdempotencyKey, Limits,
-    RejectionKind, StreamId, ViewContent, ViewId, ViewStatus,
+    Command, ConnectInstanceId, Content, ContentHash, CreateView, EncodedViewContent, Event,
+    IdempotencyKey, Limits, RejectionKind, StreamId, ViewContent, ViewId, ViewStatus,
     projection::ReadModel,
     stream::{IDEMPOTENCY_WINDOW_MILLIS, RequestDigest},
 };
@@ -27,11 +27,16 @@ fn stream(n: u64) -> StreamId {
 
 /// The canonical content of a view whose template is `template`, with one action.
 fn vc(template: &str) -> Content {
+    enc(template).content().clone()
+}
+
+/// The same, encoded and checked as a command carries it.
+fn enc(template: &str) -> EncodedViewContent {
     ViewContent {
         actions: vec!["Submit".to_owned()],
         template: template.to_owned(),
     }
-    .canonical()
+    .encode()
 }
 
 const T1: &str = r#"{"Head":{"Title":"$.Customer.Name"}}"#;
@@ -45,7 +50,7 @@ fn create(n: u64, name: &str, status: ViewStatus, template: &str) -> CreateView 
         name: name.to_owned(),
         description: None,
         status,
-        content: vc(template),
+        content: enc(template),
         tags: BTreeMap::new(),
         client_token: None,
     }
@@ -58,7 +63,7 @@ fn created(c: &CreateView) -> Event {
         name: c.name.clone(),
         description: c.description.clone(),
         status: c.status,
-        content: c.content.to_ref(),
+        content: c.content.content().to_ref(),
         tags: c.tags.clone(),
         client_token: c.client_token.clone(),
     }
@@ -113,7 +118,7 @@ fn token(t: &str, c: &CreateView) -> IdempotencyKey {
         digest: RequestDigest::new("CreateView")
             .field(c.name.as_bytes())
             .optional(c.description.as_deref().map(str::as_bytes))
-            .field(c.content.hash().as_bytes())
+            .field(c.content.content().hash().as_bytes())
             .finish(),
     }
 }
@@ -176,7 +181,7 @@ fn published_content_needs_a_json_object_template() {
 fn content_must_be_canonical_and_within_the_limit() {
     // Rule V7: only canonical content is recorded; the size limit is the store's.
     let mut c = create(1, "v", ViewStatus::Saved, "{}");
-    c.content = Content::new(br#"{"Template":"{}","Actions":[]}"#.to_vec());
+    c.content = EncodedViewContent::from_bytes(br#"{"Template":"{}","Actions":[]}"#.to_vec());
     given([])
         .when(Command::CreateView(c))
         .then_invalid("Content");
@@ -322,7 +327,7 @@ fn a_saved_update_leaves_latest_and_a_published_one_moves_it() {
             instance: inst("i1"),
             view: vid(1),
             status: ViewStatus::Saved,
-            content: vc(T2),
+            content: enc(T2),
         })
         .then_events(&[updated(1, ViewStatus::Saved, T2)]);
     let record = view_of(&g, 1);
@@ -335,7 +340,7 @@ fn a_saved_update_leaves_latest_and_a_published_one_moves_it() {
             instance: inst("i1"),
             view: vid(1),
             status: ViewStatus::Published,
-            content: vc(T3),
+            content: enc(T3),
         })
         .then_accepted();
     let record = view_of(&g, 1);
@@ -353,7 +358,7 @@ fn an_update_that_changes_nothing_appends_nothing() {
             instance: inst("i1"),
             view: vid(1),
             status: ViewStatus::Published,
-            content: vc(T1),
+            content: enc(T1),
         })
         .then_nothing_appended();
 }
@@ -409,7 +414,7 @@ fn commands_on_a_missing_or_deleted_view_are_not_found() {
             instance: inst("i1"),
             view: vid(1),
             status: ViewStatus::Saved,
-            content: vc(T2),
+            content: enc(T2),
         },
     ] {
         given([])

@@ -211,24 +211,20 @@ fn shown(state: &AppState, op: Operation, reference: ContentRef) -> Result<ViewC
         .map_err(|e| ApiError::internal(op, &e))
 }
 
-/// The view as a write left it: `$SAVED` with the write's status.
-fn written(
-    state: &AppState,
-    op: Operation,
-    region: &str,
-    record: &ViewRecord,
-) -> Result<Response, ApiError> {
-    let decoded = shown(state, op, record.saved)?;
-    Ok(wire::json_response(
+/// The view as a write left it: `$SAVED`, which is the content the request brought
+/// (also when a `ClientToken` answered: its digest covers the content), with the write's
+/// status. The content is not read back.
+fn written(region: &str, record: &ViewRecord, content: &ViewContent) -> Response {
+    wire::json_response(
         StatusCode::OK,
         &view_json(
             region,
             record,
             record.status,
-            (&record.saved, &decoded),
+            (&record.saved, content),
             None,
         ),
-    ))
+    )
 }
 
 /// `maxResults` (1..100, default 100) and `nextToken` of a Connect list.
@@ -281,16 +277,17 @@ pub(super) async fn create(
     if input.tags.as_ref().is_some_and(BTreeMap::is_empty) {
         return Err(invalid("Tags", "must have 1 to 50 entries when present"));
     }
+    let content = content(input.content)?;
     let new = NewView {
         name: input.name.ok_or_else(|| invalid("Name", "is required"))?,
         description: input.description,
         status: status(input.status)?,
-        content: content(input.content)?,
+        content: content.clone(),
         tags: input.tags.unwrap_or_default(),
         client_token: input.client_token.filter(|t| !t.is_empty()),
     };
     let record = committed(OP, state.store_for(&headers).create_view(&instance, new)).await?;
-    written(&state, OP, &region(&headers), &record)
+    Ok(written(&region(&headers), &record, &content))
 }
 
 pub(super) async fn describe(
@@ -450,7 +447,7 @@ pub(super) async fn update_content(
             .update_view_content(&instance, &id, status, &content),
     )
     .await?;
-    written(&state, OP, &region(&headers), &record)
+    Ok(written(&region(&headers), &record, &content))
 }
 
 pub(super) async fn update_metadata(

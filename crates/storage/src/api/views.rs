@@ -1,5 +1,6 @@
-//! Typed writes on Connect views. The content is encoded in its canonical form here, on
-//! the caller's thread, so the writer never hashes (docs/design/connect-proton.md).
+//! Typed writes on Connect views. The content is encoded in its canonical form and checked
+//! here, on the caller's thread, so the writer never hashes or parses JSON
+//! (docs/design/connect-proton.md).
 
 use std::collections::BTreeMap;
 
@@ -56,10 +57,10 @@ fn create_digest(instance: &ConnectInstanceId, new: &NewView, content: ContentHa
 impl Store {
     /// Creates a view with a fresh id (a v4 UUID).
     pub fn create_view(&self, instance: &ConnectInstanceId, new: NewView) -> Pending<ViewRecord> {
-        let content = new.content.canonical();
+        let content = new.content.encode();
         let client_token = new.client_token.clone().map(|token| IdempotencyKey {
             token,
-            digest: create_digest(instance, &new, content.hash()),
+            digest: create_digest(instance, &new, content.content().hash()),
         });
         let command = Command::CreateView(CreateView {
             instance: instance.clone(),
@@ -86,7 +87,7 @@ impl Store {
             instance: instance.clone(),
             view: view.clone(),
             status,
-            content: content.canonical(),
+            content: content.encode(),
         })
         .map(view_of)
     }

@@ -115,16 +115,17 @@ impl Store {
         live_versions_newest_first(&self.view(), &stream, None, size, token)
     }
 
-    /// View content, read by its reference and decoded from its canonical form.
+    /// View content, read by its reference (its hash verified) and parsed. Its canonical
+    /// form is checked by `verify` (invariant V7), not on every read.
     ///
     /// # Errors
     /// [`Error::Corrupted`] when the content is missing, does not hash to its reference,
-    /// or is not canonical view content (invariant V7).
+    /// or is not view content.
     pub fn view_content(&self, content: ContentRef) -> Result<ViewContent> {
         let bytes = content::read(&self.inner.db, content.hash)?.ok_or_else(|| {
             Error::corrupted(None, format!("view content {} is not stored", content.hash))
         })?;
-        ViewContent::decode(&bytes)
+        ViewContent::parse(&bytes)
             .map_err(|e| Error::corrupted(None, format!("view content {}: {e}", content.hash)))
     }
 }
