@@ -940,6 +940,27 @@ impl Run {
             }
         }
         prop_assert_eq!(self.state.hosted_bytes(), live_bytes, "hosted bytes");
+        // T6: the published index gives the recommended versions the rule computes.
+        for i in 0..TEMPLATE_NAMES.len() {
+            let name = template_name(i);
+            let Some(template) = self.state.template(&name) else {
+                continue;
+            };
+            let versions = self.state.template_versions(&name, template.generation);
+            let (best, minors) =
+                verso_domain::proton::recommended(versions.iter().map(|r| (r.version, r.status)));
+            prop_assert_eq!(
+                self.state.recommended_version(&name, template.generation),
+                best
+            );
+            for r in &versions {
+                prop_assert_eq!(
+                    self.state
+                        .recommended_minor(&name, template.generation, r.version.major),
+                    minors.get(&r.version.major).copied()
+                );
+            }
+        }
         Ok(())
     }
 }

@@ -218,6 +218,17 @@ impl<'t> View<'t> {
         })
     }
 
+    /// The highest published version under `prefix`: one reverse seek.
+    fn last_published(&self, prefix: &[u8]) -> Option<TemplateVersion> {
+        match self.scan(prefix, true).next()? {
+            Ok((key, _)) => keys::trailing_template_version(&key),
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+
     fn count(&self, prefix: &[u8]) -> u64 {
         let mut n = 0u64;
         for item in self.scan(prefix, false) {
@@ -491,6 +502,15 @@ impl ReadModel for View<'_> {
         out
     }
 
+    fn recommended_version(&self, name: &TemplateName, generation: u32) -> Option<TemplateVersion> {
+        self.last_published(&keys::published_prefix(name, generation, None))
+    }
+
+    fn recommended_minor(&self, name: &TemplateName, generation: u32, major: u64) -> Option<u64> {
+        self.last_published(&keys::published_prefix(name, generation, Some(major)))
+            .map(|v| v.minor)
+    }
+
     fn template_token(
         &self,
         name: &TemplateName,
@@ -621,6 +641,14 @@ impl WriteModel for View<'_> {
         version: TemplateVersion,
     ) {
         self.delete_raw(keys::template_version(name, generation, version));
+    }
+
+    fn put_published(&mut self, name: &TemplateName, generation: u32, version: TemplateVersion) {
+        self.put_raw(keys::published(name, generation, version), Vec::new());
+    }
+
+    fn remove_published(&mut self, name: &TemplateName, generation: u32, version: TemplateVersion) {
+        self.delete_raw(keys::published(name, generation, version));
     }
 
     fn put_template_token(

@@ -251,8 +251,6 @@ pub(crate) fn delete_allowed<R: ReadModel + ?Sized>(
     generation: u32,
     version: TemplateVersion,
 ) -> Result<(), Rejection> {
-    let live = state.template_versions(name, generation);
-    let (best, minors) = proton::recommended(live.iter().map(|r| (r.version, r.status)));
     let refuse = |why: &str| {
         Err(Rejection::new(
             RejectionKind::StateConflict,
@@ -260,20 +258,31 @@ pub(crate) fn delete_allowed<R: ReadModel + ?Sized>(
             Detail::None,
         ))
     };
-    if best == Some(version) {
-        if live.len() > 1 {
+    let other_minor = has_other_minor(state, name, generation, version);
+    if state.recommended_version(name, generation) == Some(version) {
+        if other_minor || has_other_major(state, name, generation, version.major) {
             return refuse(
                 "is the template's recommended version and other versions remain; delete them first",
             );
         }
-    } else if minors.get(&version.major) == Some(&version.minor)
-        && has_other_minor(state, name, generation, version)
+    } else if state.recommended_minor(name, generation, version.major) == Some(version.minor)
+        && other_minor
     {
         return refuse(
             "is its major's recommended minor version and other minor versions remain; delete them first",
         );
     }
     Ok(())
+}
+
+/// Whether `stream` has a live version other than `version`, from its head: O(1) reads.
+fn has_other_live<R: ReadModel + ?Sized>(state: &R, stream: &StreamId, version: u64) -> bool {
+    let number = StreamVersion::new(version);
+    state
+        .stream(stream)
+        .and_then(|h| h.latest_live)
+        .is_some_and(|latest| latest != number)
+        || state.live_version_below(stream, number).is_some()
 }
 
 /// Whether the major of `version` has a live minor other than it.
@@ -283,10 +292,18 @@ fn has_other_minor<R: ReadModel + ?Sized>(
     generation: u32,
     version: TemplateVersion,
 ) -> bool {
-    state
-        .template_versions(name, generation)
-        .iter()
-        .any(|r| r.version.major == version.major && r.version != version)
+    let minors = StreamId::template_major(name, generation, version.major);
+    has_other_live(state, &minors, version.minor + 1)
+}
+
+/// Whether the template generation has a live major other than `major`.
+fn has_other_major<R: ReadModel + ?Sized>(
+    state: &R,
+    name: &TemplateName,
+    generation: u32,
+    major: u64,
+) -> bool {
+    has_other_live(state, &StreamId::template(name, generation), major)
 }
 
 fn append_to<R: ReadModel + ?Sized>(
@@ -407,10 +424,8 @@ pub(crate) fn has_no_versions<R: ReadModel + ?Sized>(
     state: &R,
     template: &TemplateRecord,
 ) -> Result<(), Rejection> {
-    if state
-        .template_versions(&template.name, template.generation)
-        .is_empty()
-    {
+    let majors = StreamId::template(&template.name, template.generation);
+    if state.stream(&majors).and_then(|h| h.latest_live).is_none() {
         Ok(())
     } else {
         Err(Rejection::new(

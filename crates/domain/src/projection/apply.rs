@@ -188,15 +188,17 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
                 major,
             } = stream
             {
-                let minor = version.get().saturating_sub(1);
-                state.remove_template_version(
-                    template,
-                    *generation,
-                    TemplateVersion {
-                        major: *major,
-                        minor,
-                    },
-                );
+                let v = TemplateVersion {
+                    major: *major,
+                    minor: version.get().saturating_sub(1),
+                };
+                if state
+                    .template_version(template, *generation, v)
+                    .is_some_and(|r| r.status == TemplateVersionStatus::Published)
+                {
+                    state.remove_published(template, *generation, v);
+                }
+                state.remove_template_version(template, *generation, v);
             }
         }
         Event::EnvironmentCreated {
@@ -475,6 +477,12 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
             description,
         } => {
             if let Some(mut record) = state.template_version(template, *generation, *version) {
+                // DRAFT -> PUBLISHED only (T4): a published version stays published.
+                if *status == TemplateVersionStatus::Published
+                    && record.status != TemplateVersionStatus::Published
+                {
+                    state.put_published(template, *generation, *version);
+                }
                 record.status = *status;
                 record.description.clone_from(description);
                 record.modified_at = recorded.timestamp;

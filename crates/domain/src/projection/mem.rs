@@ -47,6 +47,7 @@ pub struct MemState {
     templates: BTreeMap<TemplateName, TemplateRecord>,
     template_versions: BTreeMap<(TemplateName, u32, TemplateVersion), TemplateVersionRecord>,
     template_tokens: BTreeMap<(TemplateName, u32, String), TemplateTokenRecord>,
+    published: BTreeSet<(TemplateName, u32, TemplateVersion)>,
 }
 
 impl MemState {
@@ -152,6 +153,9 @@ impl MemState {
         }
         for ((name, generation, token), record) in &self.template_tokens {
             target.put_template_token(name, *generation, token, record.clone());
+        }
+        for (name, generation, version) in &self.published {
+            target.put_published(name, *generation, *version);
         }
     }
 }
@@ -320,6 +324,30 @@ impl ReadModel for MemState {
             .collect()
     }
 
+    fn recommended_version(&self, name: &TemplateName, generation: u32) -> Option<TemplateVersion> {
+        let low = TemplateVersion { major: 0, minor: 0 };
+        let high = TemplateVersion {
+            major: u64::MAX,
+            minor: u64::MAX,
+        };
+        self.published
+            .range((name.clone(), generation, low)..=(name.clone(), generation, high))
+            .next_back()
+            .map(|(_, _, v)| *v)
+    }
+
+    fn recommended_minor(&self, name: &TemplateName, generation: u32, major: u64) -> Option<u64> {
+        let low = TemplateVersion { major, minor: 0 };
+        let high = TemplateVersion {
+            major,
+            minor: u64::MAX,
+        };
+        self.published
+            .range((name.clone(), generation, low)..=(name.clone(), generation, high))
+            .next_back()
+            .map(|(_, _, v)| v.minor)
+    }
+
     fn template_token(
         &self,
         name: &TemplateName,
@@ -462,6 +490,14 @@ impl WriteModel for MemState {
     ) {
         self.template_versions
             .remove(&(name.clone(), generation, version));
+    }
+
+    fn put_published(&mut self, name: &TemplateName, generation: u32, version: TemplateVersion) {
+        self.published.insert((name.clone(), generation, version));
+    }
+
+    fn remove_published(&mut self, name: &TemplateName, generation: u32, version: TemplateVersion) {
+        self.published.remove(&(name.clone(), generation, version));
     }
 
     fn put_template_token(

@@ -102,6 +102,11 @@ pub trait ReadModel {
     /// Every live version of a template generation, in version order.
     fn template_versions(&self, name: &TemplateName, generation: u32)
     -> Vec<TemplateVersionRecord>;
+    /// The numerically highest published live version of a template generation: its
+    /// recommended version.
+    fn recommended_version(&self, name: &TemplateName, generation: u32) -> Option<TemplateVersion>;
+    /// The highest published live minor of a major: its recommended minor.
+    fn recommended_minor(&self, name: &TemplateName, generation: u32, major: u64) -> Option<u64>;
     /// What a version `clientToken` of a template generation first produced.
     fn template_token(
         &self,
@@ -173,6 +178,10 @@ pub trait WriteModel: ReadModel {
         generation: u32,
         version: TemplateVersion,
     );
+    /// Records that a live version is published.
+    fn put_published(&mut self, name: &TemplateName, generation: u32, version: TemplateVersion);
+    /// Forgets that a version is published (it was deleted).
+    fn remove_published(&mut self, name: &TemplateName, generation: u32, version: TemplateVersion);
     /// Records (or renews) a template version `clientToken`.
     fn put_template_token(
         &mut self,

@@ -223,35 +223,34 @@ pub(super) async fn run(
                 None => None,
                 Some(text) => Some(part("majorVersion", text)?),
             };
-            let versions = outcome(op, state.store.environment_template_versions(&template))?;
-            let (_, minors) = proton::recommended(versions.iter().map(|r| (r.version, r.status)));
-            let listed: Vec<&TemplateVersionRecord> = match major {
+            let (listed, more) = match major {
                 // A major beyond u64 has no versions.
-                Some(None) => Vec::new(),
-                Some(Some(m)) => versions.iter().filter(|r| r.version.major == m).collect(),
-                None => per_major(&versions, &minors),
+                Some(None) => {
+                    outcome(op, state.store.environment_template(&template))?;
+                    (Vec::new(), false)
+                }
+                Some(Some(m)) => outcome(
+                    op,
+                    state.store.template_minors_page(&template, m, after, size),
+                )?,
+                None => outcome(op, state.store.template_majors_page(&template, after, size))?,
             };
-            let mut rest = listed
-                .into_iter()
-                .filter(|r| after.is_none_or(|a| r.version > a))
-                .peekable();
+            let record = outcome(op, state.store.environment_template(&template))?;
             let mut items = Vec::new();
-            let mut last = None;
-            while items.len() < size {
-                let Some(r) = rest.next() else { break };
-                items.push(plain_version_json(
-                    &region,
-                    r,
-                    minors.get(&r.version.major).copied(),
-                ));
-                last = Some(r.version);
+            for r in &listed {
+                let (_, minor) = state
+                    .store
+                    .template_recommended(&record, Some(r.version.major))
+                    .map_err(|e| ApiError::internal(op, &e))?;
+                items.push(plain_version_json(&region, r, minor));
             }
             let mut m = Map::new();
             m.insert("templateVersions".into(), Value::Array(items));
-            if rest.peek().is_some()
-                && let Some(v) = last
-            {
-                m.insert("nextToken".into(), json!(encode_version_token(v)));
+            if more && let Some(last) = listed.last() {
+                m.insert(
+                    "nextToken".into(),
+                    json!(encode_version_token(last.version)),
+                );
             }
             Ok(respond(&Value::Object(m)))
         }
@@ -398,27 +397,6 @@ fn decode_version_token(token: &str) -> Result<TemplateVersion, ApiError> {
     })
 }
 
-/// One summary per live major: its recommended minor if it has one, else its highest.
-fn per_major<'a>(
-    versions: &'a [TemplateVersionRecord],
-    recommended: &BTreeMap<u64, u64>,
-) -> Vec<&'a TemplateVersionRecord> {
-    let mut chosen: BTreeMap<u64, &TemplateVersionRecord> = BTreeMap::new();
-    for r in versions {
-        let major = r.version.major;
-        let pick = match recommended.get(&major) {
-            Some(minor) => r.version.minor == *minor,
-            None => chosen
-                .get(&major)
-                .is_none_or(|c| c.version.minor < r.version.minor),
-        };
-        if pick {
-            chosen.insert(major, r);
-        }
-    }
-    chosen.into_values().collect()
-}
-
 fn seconds(t: Timestamp) -> Value {
     #[allow(clippy::cast_precision_loss)] // exact for any time within 2^53 ms of 1970
     let ms = t.as_millis() as f64;
@@ -436,9 +414,10 @@ fn template_json(
     region: &str,
     record: &TemplateRecord,
 ) -> Result<Value, ApiError> {
-    let versions =
-        outcome(op, state.store.environment_template_versions(&record.name)).unwrap_or_default();
-    let (best, _) = proton::recommended(versions.iter().map(|r| (r.version, r.status)));
+    let (best, _) = state
+        .store
+        .template_recommended(record, None)
+        .map_err(|e| ApiError::internal(op, &e))?;
     Ok(plain_template_json(region, record, best))
 }
 
@@ -477,17 +456,12 @@ fn version_json(
     region: &str,
     record: &TemplateVersionRecord,
 ) -> Result<Value, ApiError> {
-    let versions = outcome(
-        op,
-        state.store.environment_template_versions(&record.template),
-    )
-    .unwrap_or_default();
-    let (_, minors) = proton::recommended(versions.iter().map(|r| (r.version, r.status)));
-    Ok(plain_version_json(
-        region,
-        record,
-        minors.get(&record.version.major).copied(),
-    ))
+    let template = outcome(op, state.store.environment_template(&record.template))?;
+    let (_, minor) = state
+        .store
+        .template_recommended(&template, Some(record.version.major))
+        .map_err(|e| ApiError::internal(op, &e))?;
+    Ok(plain_version_json(region, record, minor))
 }
 
 fn plain_version_json(

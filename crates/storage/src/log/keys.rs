@@ -196,6 +196,39 @@ pub(crate) fn template_version(
     key
 }
 
+/// `u` + len + name + generation (u32 BE), then major (u64 BE) when given: the prefix of
+/// a generation's (or a major's) published versions.
+pub(crate) fn published_prefix(
+    name: &TemplateName,
+    generation: u32,
+    major: Option<u64>,
+) -> Vec<u8> {
+    let mut key = vec![schema::PUBLISHED];
+    push_str(&mut key, name.as_str());
+    key.extend_from_slice(&generation.to_be_bytes());
+    if let Some(major) = major {
+        key.extend_from_slice(&major.to_be_bytes());
+    }
+    key
+}
+
+/// `u` + len + name + generation + major (u64 BE) + minor (u64 BE).
+pub(crate) fn published(name: &TemplateName, generation: u32, version: TemplateVersion) -> Vec<u8> {
+    let mut key = published_prefix(name, generation, Some(version.major));
+    key.extend_from_slice(&version.minor.to_be_bytes());
+    key
+}
+
+/// The version at the end of a `u` or `T` key.
+pub(crate) fn trailing_template_version(key: &[u8]) -> Option<TemplateVersion> {
+    let tail = key.len().checked_sub(16).and_then(|at| key.get(at..))?;
+    let (major, minor) = tail.split_at(8);
+    Some(TemplateVersion {
+        major: u64::from_be_bytes(major.try_into().ok()?),
+        minor: u64::from_be_bytes(minor.try_into().ok()?),
+    })
+}
+
 /// `q` + len + name + generation (u32 BE) + token (the last component).
 pub(crate) fn template_token(name: &TemplateName, generation: u32, token: &str) -> Vec<u8> {
     let mut key = vec![schema::TEMPLATE_TOKEN];

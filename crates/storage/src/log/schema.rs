@@ -65,8 +65,12 @@ pub(crate) const TEMPLATE_VERSION: u8 = b'T';
 /// `q` + name + generation + token -> what a version `clientToken` first produced.
 pub(crate) const TEMPLATE_TOKEN: u8 = b'q';
 
+/// `u` + name + generation + major + minor -> empty: the published live versions, whose
+/// last key is the recommended version (and, within a major, its recommended minor).
+pub(crate) const PUBLISHED: u8 = b'u';
+
 /// Every projection prefix, for rebuild and verification.
-pub(crate) const PROJECTION_PREFIXES: [u8; 18] = [
+pub(crate) const PROJECTION_PREFIXES: [u8; 19] = [
     APPLICATION,
     PROFILE,
     STREAM,
@@ -85,6 +89,7 @@ pub(crate) const PROJECTION_PREFIXES: [u8; 18] = [
     TEMPLATE,
     TEMPLATE_VERSION,
     TEMPLATE_TOKEN,
+    PUBLISHED,
 ];
 
 /// The log format this build writes and reads. The marker value is

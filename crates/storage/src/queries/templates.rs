@@ -2,9 +2,9 @@
 
 use std::ops::Bound;
 
-use verso_domain::Rejection;
-use verso_domain::projection::{ReadModel, TemplateRecord, TemplateVersionRecord};
+use verso_domain::projection::{ReadModel, TemplateRecord, TemplateVersionRecord, VersionRecord};
 use verso_domain::proton::{TemplateName, TemplateVersion};
+use verso_domain::{Rejection, StreamId, StreamVersion};
 
 use super::{Page, PageRequest, decode, encode_token};
 use crate::error::{Outcome, Result};
@@ -106,5 +106,122 @@ impl Store {
             return Err(e);
         }
         Ok(Ok(versions))
+    }
+
+    /// A template generation's recommended version (its highest published one) and the
+    /// recommended minor of `major`, when asked: reverse seeks in the published index.
+    ///
+    /// # Errors
+    /// Fail-stop errors.
+    pub fn template_recommended(
+        &self,
+        template: &TemplateRecord,
+        major: Option<u64>,
+    ) -> Result<(Option<TemplateVersion>, Option<u64>)> {
+        let view = self.view();
+        let best = view.recommended_version(&template.name, template.generation);
+        let minor =
+            major.and_then(|m| view.recommended_minor(&template.name, template.generation, m));
+        match view.take_error() {
+            Some(e) => Err(e),
+            None => Ok((best, minor)),
+        }
+    }
+
+    /// Up to `size` live minors of `major` after `after`, ascending, and whether more
+    /// follow. Reads only the page: one range scan.
+    ///
+    /// # Errors
+    /// Fail-stop errors; `NotFound` (template) is the inner refusal.
+    pub fn template_minors_page(
+        &self,
+        name: &TemplateName,
+        major: u64,
+        after: Option<TemplateVersion>,
+        size: usize,
+    ) -> Result<Outcome<(Vec<TemplateVersionRecord>, bool)>> {
+        let template = match self.environment_template(name)? {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut prefix = keys::template_version_prefix(name, template.generation);
+        prefix.extend_from_slice(&major.to_be_bytes());
+        let start = match after {
+            Some(v) if v.major == major => {
+                Bound::Excluded(keys::template_version(name, template.generation, v))
+            }
+            Some(v) if v.major > major => return Ok(Ok((Vec::new(), false))),
+            _ => Bound::Included(prefix.clone()),
+        };
+        let view = self.view();
+        let mut items = Vec::new();
+        for item in view.scan_range(&prefix, start, false) {
+            let (_, value) = item?;
+            if items.len() == size {
+                return Ok(Ok((items, true)));
+            }
+            items.push(decode(&value)?);
+        }
+        Ok(Ok((items, false)))
+    }
+
+    /// Up to `size` summaries of live majors after `after`'s major, ascending, and whether
+    /// more follow: each major's recommended minor if it has one, else its highest minor.
+    /// Reads a few keys per major listed.
+    ///
+    /// # Errors
+    /// Fail-stop errors; `NotFound` (template) is the inner refusal.
+    pub fn template_majors_page(
+        &self,
+        name: &TemplateName,
+        after: Option<TemplateVersion>,
+        size: usize,
+    ) -> Result<Outcome<(Vec<TemplateVersionRecord>, bool)>> {
+        let template = match self.environment_template(name)? {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        let generation = template.generation;
+        let majors = StreamId::template(name, generation);
+        let prefix = keys::version_prefix(&majors);
+        let start = match after {
+            Some(v) => Bound::Excluded(keys::version(&majors, StreamVersion::new(v.major))),
+            None => Bound::Included(prefix.clone()),
+        };
+        let view = self.view();
+        let mut items = Vec::new();
+        for item in view.scan_range(&prefix, start, false) {
+            let (_, value) = item?;
+            let record: VersionRecord = decode(&value)?;
+            if !record.is_live() {
+                continue;
+            }
+            if items.len() == size {
+                return Ok(Ok((items, true)));
+            }
+            let major = record.version.get();
+            let minor = match view.recommended_minor(name, generation, major) {
+                Some(m) => Some(m),
+                None => {
+                    let mut minors = keys::template_version_prefix(name, generation);
+                    minors.extend_from_slice(&major.to_be_bytes());
+                    match view.scan(&minors, true).next() {
+                        Some(entry) => keys::trailing_template_version(&entry?.0).map(|v| v.minor),
+                        None => None,
+                    }
+                }
+            };
+            if let Some(e) = view.take_error() {
+                return Err(e);
+            }
+            let Some(minor) = minor else { continue };
+            let version = TemplateVersion { major, minor };
+            if let Some(r) = view
+                .get::<TemplateVersionRecord>(&keys::template_version(name, generation, version))?
+            {
+                items.push(r);
+            }
+        }
+        Ok(Ok((items, false)))
     }
 }
