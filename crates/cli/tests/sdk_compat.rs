@@ -88,6 +88,30 @@ impl Server {
 
     /// An AppConfigData client as a user builds one: the same endpoint override (Verso
     /// serves both APIs on one listener), region and dummy credentials.
+    fn proton_client(&self) -> aws_sdk_proton::Client {
+        use aws_sdk_proton::config;
+        let http = aws_smithy_http_client::Builder::new().build_http();
+        let config = aws_sdk_proton::Config::builder()
+            .behavior_version(config::BehaviorVersion::latest())
+            .region(config::Region::new("us-east-1"))
+            .credentials_provider(config::Credentials::new(
+                "AKIDRUSTSDK",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+            .endpoint_url(&self.endpoint)
+            .http_client(http)
+            .timeout_config(
+                config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(CALL_TIMEOUT)
+                    .build(),
+            )
+            .build();
+        aws_sdk_proton::Client::from_conf(config)
+    }
+
     fn data_client(&self) -> aws_sdk_appconfigdata::Client {
         use aws_sdk_appconfigdata::config;
         let http = aws_smithy_http_client::Builder::new().build_http();
@@ -1153,4 +1177,162 @@ async fn appconfigdata_refuses_a_poll_sooner_than_the_interval_by_default() {
         );
     }
     server.stop();
+}
+
+/// Proton through the SDK's strict awsJson1_0 client: the target dispatch, camelCase
+/// bodies, epoch-second timestamps, `__type` errors parsed into the modelled error, the
+/// client token the SDK fills in, and a replayed explicit token after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The SDK marks these operations deprecated ("AWS Proton is not accepting new
+// customers"); Verso serves them as modelled.
+#[allow(deprecated)]
+async fn proton_templates_through_the_rust_sdk_survive_a_restart() {
+    use aws_sdk_proton::operation::get_environment_template::GetEnvironmentTemplateError;
+    use aws_sdk_proton::operation::update_environment_template_version::UpdateEnvironmentTemplateVersionError;
+    use aws_sdk_proton::types::{
+        S3ObjectSource, TemplateVersionSourceInput, TemplateVersionStatus,
+    };
+
+    let source = |key: &str| {
+        TemplateVersionSourceInput::S3(
+            S3ObjectSource::builder()
+                .bucket("templates")
+                .key(key)
+                .build()
+                .unwrap(),
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let p = server.proton_client();
+    let template = p
+        .create_environment_template()
+        .name("vpc")
+        .display_name("VPC")
+        .send()
+        .await
+        .unwrap();
+    let template = template.environment_template().unwrap();
+    assert_eq!(template.name(), "vpc");
+    assert!(
+        template.created_at().secs() > 1_700_000_000,
+        "epoch seconds"
+    );
+
+    // The SDK fills in a clientToken: two calls make two versions.
+    let first = p
+        .create_environment_template_version()
+        .template_name("vpc")
+        .source(source("v1.tgz"))
+        .send()
+        .await
+        .unwrap();
+    let first = first.environment_template_version().unwrap();
+    assert_eq!((first.major_version(), first.minor_version()), ("1", "0"));
+    assert_eq!(
+        first.status(),
+        &TemplateVersionStatus::RegistrationInProgress
+    );
+    let second = p
+        .create_environment_template_version()
+        .template_name("vpc")
+        .major_version("1")
+        .source(source("v1.tgz"))
+        .client_token("explicit-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        second
+            .environment_template_version()
+            .unwrap()
+            .minor_version(),
+        "1"
+    );
+    let published = p
+        .update_environment_template_version()
+        .template_name("vpc")
+        .major_version("1")
+        .minor_version("1")
+        .status(TemplateVersionStatus::Published)
+        .send()
+        .await
+        .unwrap();
+    let published = published.environment_template_version().unwrap();
+    assert_eq!(published.recommended_minor_version(), Some("1"));
+
+    // Errors come back as the modelled types.
+    let back = p
+        .update_environment_template_version()
+        .template_name("vpc")
+        .major_version("1")
+        .minor_version("1")
+        .status(TemplateVersionStatus::Draft)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            back.as_service_error(),
+            Some(UpdateEnvironmentTemplateVersionError::ConflictException(_))
+        ),
+        "{back:?}"
+    );
+    let missing = p
+        .get_environment_template()
+        .name("nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            missing.as_service_error(),
+            Some(GetEnvironmentTemplateError::ResourceNotFoundException(_))
+        ),
+        "{missing:?}"
+    );
+    server.stop();
+    drop(server);
+
+    let server = Server::start(dir.path());
+    let p = server.proton_client();
+    let replayed = p
+        .create_environment_template_version()
+        .template_name("vpc")
+        .major_version("1")
+        .source(source("v1.tgz"))
+        .client_token("explicit-token")
+        .send()
+        .await
+        .unwrap();
+    let replayed = replayed.environment_template_version().unwrap();
+    assert_eq!(
+        replayed.minor_version(),
+        "1",
+        "the first answer, after a restart"
+    );
+    assert_eq!(replayed.status(), &TemplateVersionStatus::Published);
+    let got = p
+        .get_environment_template()
+        .name("vpc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.environment_template().unwrap().recommended_version(),
+        Some("1.1")
+    );
+    let listed = p
+        .list_environment_template_versions()
+        .template_name("vpc")
+        .major_version("1")
+        .send()
+        .await
+        .unwrap();
+    let minors: Vec<_> = listed
+        .template_versions()
+        .iter()
+        .map(|v| v.minor_version().to_owned())
+        .collect();
+    assert_eq!(minors, ["0", "1"]);
 }
