@@ -343,12 +343,17 @@ fn verify_and_rebuild_report_the_head() {
     golden("verify.json", &run(d, &["verify", "--json"], 0));
     let rebuilt = run(d, &["rebuild"], 0);
     assert!(
-        rebuilt.starts_with(&format!("rebuilt: {RECORDS} events replayed, ")),
+        rebuilt.starts_with(&format!("rebuilt: {RECORDS} events replayed into ")),
         "{rebuilt}"
     );
     assert!(rebuilt.contains("events/s"), "{rebuilt}");
+    assert!(
+        rebuilt.contains("(0 differed from the fold and were rewritten)"),
+        "an intact store: {rebuilt}"
+    );
     let json: serde_json::Value = serde_json::from_str(&run(d, &["rebuild", "--json"], 0)).unwrap();
     assert_eq!(json["events"], RECORDS);
+    assert_eq!(json["written"], 0, "an intact store needs no writes");
     run(d, &["verify"], 0);
 }
 

@@ -274,14 +274,19 @@ pub(crate) fn rebuild(args: &RebuildArgs) -> Outcome {
         json!({
             "events": r.events,
             "projection_entries": r.entries,
+            "written": r.written,
             "seconds": (secs * 1000.0).round() / 1000.0,
             "events_per_second": rate.round(),
         })
     });
     report(args.json, verdict, |v| {
         format!(
-            "rebuilt: {} events replayed, {} projection entries written in {} s ({} events/s)",
-            v["events"], v["projection_entries"], v["seconds"], v["events_per_second"]
+            "rebuilt: {} events replayed into {} projection entries ({} differed from the fold and were rewritten) in {} s ({} events/s)",
+            v["events"],
+            v["projection_entries"],
+            v["written"],
+            v["seconds"],
+            v["events_per_second"]
         )
     })
 }
