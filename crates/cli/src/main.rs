@@ -29,7 +29,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve AWS AppConfig and AppConfigData over HTTP until SIGINT or SIGTERM.
+    /// Serve AWS AppConfig, AppConfigData, Amazon Connect views and AWS Proton environment
+    /// templates over HTTP until SIGINT or SIGTERM.
     ///
     /// Point a client at it with `--endpoint-url http://127.0.0.1:7080` (AWS CLI),
     /// `endpoint_url=` (boto3) or `endpoint_url(...)` (AWS SDK for Rust). Logs go to

@@ -1,17 +1,19 @@
-//! Verso's HTTP face: the AWS AppConfig control plane over a [`Store`], so that the AWS
-//! CLI, boto3 and the AWS SDK for Rust work against Verso with only the endpoint URL
-//! changed.
+//! Verso's HTTP face: the AWS AppConfig control plane, AppConfigData, Amazon Connect views
+//! and AWS Proton environment templates over a [`Store`], so that the AWS CLI, boto3 and
+//! the AWS SDK for Rust work against Verso with only the endpoint URL changed.
 //!
 //! The wire contract is `../shared/reference/aws-api-surface.md` (routes, status codes,
-//! headers, JSON shapes, error bodies); `docs/compat/appconfig.md` says, per operation,
-//! what is supported and how it is tested.
+//! headers, JSON shapes, error bodies); `docs/compat/{appconfig,appconfigdata,connect,
+//! proton}.md` say, per operation, what is supported and how it is tested.
 //!
 //! # Layout
 //!
 //! - [`wire`]: the rest-json protocol: labels, query strings, headers, bodies, and the
 //!   one mapping from refusals and failures to AWS errors ([`wire::error`]).
 //! - `appconfig`: one module per resource; each handler is a thin adapter from the wire
-//!   to a typed [`Store`] call and back.
+//!   to a typed [`Store`] call and back. `appconfigdata` likewise for sessions and polls,
+//!   `connect` for views (rest-json, routes under `/views`), and `proton` for templates
+//!   (awsJson1_0: `POST /` dispatched on `X-Amz-Target`).
 //! - [`serve`]: binding, graceful shutdown, closing the store.
 //!
 //! # What this crate is not
