@@ -79,11 +79,10 @@ fn not_found(message: impl Into<String>) -> ApiError {
 /// The `InstanceId` label: an instance id, or an instance ARN naming one.
 fn instance(params: &Labels) -> Result<ConnectInstanceId, ApiError> {
     let text = wire::label(params, "InstanceId").map_err(|e| invalid("InstanceId", e.message()))?;
-    let id = match text.strip_prefix("arn:") {
-        Some(_) => text
-            .rsplit_once(":instance/")
-            .map_or(text.as_str(), |(_, id)| id),
-        None => text.as_str(),
+    let id = if text.starts_with("arn:") {
+        arn_instance(&text).unwrap_or(text.as_str())
+    } else {
+        text.as_str()
     };
     ConnectInstanceId::parse(id).map_err(|r| invalid("InstanceId", r.message()))
 }
@@ -97,10 +96,12 @@ fn view_label(
 ) -> Result<(ViewId, Option<Target>), ApiError> {
     let text = wire::label(params, "ViewId").map_err(|e| invalid("ViewId", e.message()))?;
     let unqualified = if text.starts_with("arn:") {
-        let Some((scope, rest)) = text.split_once("/view/") else {
+        // A view id has no `/`, so the last `/view/` ends the instance part (whose id may
+        // hold `/` and `:`).
+        let Some((scope, rest)) = text.rsplit_once("/view/") else {
             return Err(not_found(format!("{text:?} is not a view ARN")));
         };
-        let named = scope.rsplit_once(":instance/").map(|(_, i)| i);
+        let named = arn_instance(scope);
         if named != Some(instance.as_str()) {
             return Err(not_found(format!(
                 "view ARN {text:?} is not of instance {instance}"
@@ -127,6 +128,12 @@ fn view_label(
     };
     let id = ViewId::parse(id).map_err(|_| not_found(format!("view {id} not found")))?;
     Ok((id, target))
+}
+
+/// The instance id of `arn:<partition>:connect:<region>:<account>:instance/<id>`: the
+/// sixth `:`-field onwards, after `instance/` (the id itself may hold `:` and `/`).
+fn arn_instance(arn: &str) -> Option<&str> {
+    arn.splitn(6, ':').nth(5)?.strip_prefix("instance/")
 }
 
 fn status(text: Option<String>) -> Result<ViewStatus, ApiError> {

@@ -281,3 +281,26 @@ async fn search_views_is_an_unknown_operation() {
         .await
         .assert_error(404, "UnknownOperationException");
 }
+
+#[tokio::test]
+async fn instance_ids_with_colons_and_slashes_work_in_arns() {
+    let h = Harness::new();
+    let r = put(
+        &h,
+        "/views/a%3Ab%2Fview%2Fc",
+        &json!({"Name": "v", "Status": "PUBLISHED", "Content": {"Template": "{}"}}),
+    )
+    .await;
+    r.assert_status(200);
+    let view = r.json()["View"].clone();
+    let arn = view["Arn"].as_str().unwrap();
+    assert!(arn.contains(":instance/a:b/view/c/view/"), "{arn}");
+    let encoded = arn.replace(':', "%3A").replace('/', "%2F");
+    let by_arn = h.get(&format!("/views/a%3Ab%2Fview%2Fc/{encoded}")).await;
+    by_arn.assert_status(200);
+    assert_eq!(by_arn.json()["View"]["Id"], view["Id"]);
+    let instance_arn =
+        "arn%3Aaws%3Aconnect%3Aus-east-1%3A000000000000%3Ainstance%2Fa%3Ab%2Fview%2Fc";
+    let listed = h.get(&format!("/views/{instance_arn}")).await.json();
+    assert_eq!(listed["ViewsSummaryList"][0]["Id"], view["Id"]);
+}
