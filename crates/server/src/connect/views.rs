@@ -218,9 +218,8 @@ fn shown(state: &AppState, op: Operation, reference: ContentRef) -> Result<ViewC
         .map_err(|e| ApiError::internal(op, &e))
 }
 
-/// The view as a write left it: `$SAVED`, which is the content the request brought
-/// (also when a `ClientToken` answered: its digest covers the content), with the write's
-/// status. The content is not read back.
+/// The view as a write left it: `$SAVED` (the content the write brought, which the
+/// caller passes so that it is not read back) with the write's status.
 fn written(region: &str, record: &ViewRecord, content: &ViewContent) -> Response {
     wire::json_response(
         StatusCode::OK,
@@ -294,6 +293,13 @@ pub(super) async fn create(
         client_token: input.client_token.filter(|t| !t.is_empty()),
     };
     let record = committed(OP, state.store_for(&headers).create_view(&instance, new)).await?;
+    // A replayed ClientToken answers with the view as it is now, whose content may have
+    // been updated since: then it is read back.
+    let content = if record.saved.hash == content.canonical().hash() {
+        content
+    } else {
+        shown(&state, OP, record.saved)?
+    };
     Ok(written(&region(&headers), &record, &content))
 }
 

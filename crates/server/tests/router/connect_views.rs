@@ -304,3 +304,28 @@ async fn instance_ids_with_colons_and_slashes_work_in_arns() {
     let listed = h.get(&format!("/views/{instance_arn}")).await.json();
     assert_eq!(listed["ViewsSummaryList"][0]["Id"], view["Id"]);
 }
+
+#[tokio::test]
+async fn a_replayed_client_token_answers_with_the_view_as_it_is_now() {
+    let h = Harness::new();
+    let create = json!({"Name": "v", "Status": "SAVED", "Content": {"Template": "one"}, "ClientToken": "tok"});
+    let first = put(&h, "/views/inst-1", &create).await.json()["View"].clone();
+    let id = first["Id"].as_str().unwrap();
+    h.post_json(
+        &format!("/views/inst-1/{id}"),
+        &json!({"Status": "SAVED", "Content": {"Template": "two"}}),
+    )
+    .await
+    .assert_status(200);
+    let again = put(&h, "/views/inst-1", &create).await.json()["View"].clone();
+    assert_eq!(again["Id"], first["Id"]);
+    assert_eq!(again["Content"]["Template"], "two");
+    let saved = h
+        .get(&format!("/views/inst-1/{id}%3A%24SAVED"))
+        .await
+        .json();
+    assert_eq!(
+        again["ViewContentSha256"],
+        saved["View"]["ViewContentSha256"]
+    );
+}
