@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_appconfig::Client;
 use aws_sdk_appconfig::config::timeout::TimeoutConfig;
-use aws_sdk_appconfig::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_appconfig::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_appconfig::operation::get_deployment::GetDeploymentError;
 use aws_sdk_appconfig::primitives::Blob;
 use aws_sdk_appconfig::types::{
@@ -63,77 +63,40 @@ impl Server {
         Self { child, endpoint }
     }
 
-    fn client(&self) -> Client {
-        let http = aws_smithy_http_client::Builder::new().build_http();
-        let config = aws_sdk_appconfig::Config::builder()
+    /// The configuration every client here shares, as a user sets it up once for all
+    /// services (`aws_types::SdkConfig`): the endpoint override (Verso serves every API
+    /// on one listener), a region, dummy credentials, plain HTTP and a call timeout.
+    fn sdk_config(&self) -> aws_types::SdkConfig {
+        aws_types::SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
                 "AKIDRUSTSDK",
                 "secret",
                 None,
                 None,
                 "test",
-            ))
+            )))
             .endpoint_url(&self.endpoint)
-            .http_client(http)
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
             .timeout_config(
                 TimeoutConfig::builder()
                     .operation_timeout(CALL_TIMEOUT)
                     .build(),
             )
-            .build();
-        Client::from_conf(config)
+            .build()
     }
 
-    /// An AppConfigData client as a user builds one: the same endpoint override (Verso
-    /// serves both APIs on one listener), region and dummy credentials.
-    fn proton_client(&self) -> aws_sdk_proton::Client {
-        use aws_sdk_proton::config;
-        let http = aws_smithy_http_client::Builder::new().build_http();
-        let config = aws_sdk_proton::Config::builder()
-            .behavior_version(config::BehaviorVersion::latest())
-            .region(config::Region::new("us-east-1"))
-            .credentials_provider(config::Credentials::new(
-                "AKIDRUSTSDK",
-                "secret",
-                None,
-                None,
-                "test",
-            ))
-            .endpoint_url(&self.endpoint)
-            .http_client(http)
-            .timeout_config(
-                config::timeout::TimeoutConfig::builder()
-                    .operation_timeout(CALL_TIMEOUT)
-                    .build(),
-            )
-            .build();
-        aws_sdk_proton::Client::from_conf(config)
+    fn client(&self) -> Client {
+        Client::new(&self.sdk_config())
     }
 
     fn data_client(&self) -> aws_sdk_appconfigdata::Client {
-        use aws_sdk_appconfigdata::config;
-        let http = aws_smithy_http_client::Builder::new().build_http();
-        let config = aws_sdk_appconfigdata::Config::builder()
-            .behavior_version(config::BehaviorVersion::latest())
-            .region(config::Region::new("us-east-1"))
-            .credentials_provider(config::Credentials::new(
-                "AKIDRUSTSDK",
-                "secret",
-                None,
-                None,
-                "test",
-            ))
-            .endpoint_url(&self.endpoint)
-            .http_client(http)
-            .timeout_config(
-                config::timeout::TimeoutConfig::builder()
-                    .operation_timeout(CALL_TIMEOUT)
-                    .build(),
-            )
-            .build();
-        aws_sdk_appconfigdata::Client::from_conf(config)
+        aws_sdk_appconfigdata::Client::new(&self.sdk_config())
+    }
+
+    fn proton_client(&self) -> aws_sdk_proton::Client {
+        aws_sdk_proton::Client::new(&self.sdk_config())
     }
 
     /// SIGTERM, then wait up to 10 s for a graceful exit; SIGKILL after that.
