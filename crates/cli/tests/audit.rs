@@ -5,6 +5,8 @@
 //! the closed store through sled, as `crates/storage/tests/tamper.rs` does.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -732,26 +734,8 @@ struct Served {
 
 impl Served {
     fn start(dir: &Path) -> Self {
-        use std::io::BufRead as _;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_verso"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .env("RUST_LOG", "error")
-            .env_remove("VERSO_DATA_DIR")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn verso serve");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Self { child, url: addr }
+        let (child, url) = support::serve(dir, &[], std::process::Stdio::null());
+        Self { child, url }
     }
 
     /// `verso <args> --endpoint URL`.
@@ -762,21 +746,7 @@ impl Served {
     }
 
     fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "verso serve exited with {status}");
-                return;
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("verso serve ignored SIGTERM for 10 s");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        support::stop(&mut self.child);
     }
 }
 

@@ -4,11 +4,11 @@
 //! is asserted: the machine is shared.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead as _, BufReader};
+mod support;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use verso_domain::Position;
@@ -304,49 +304,7 @@ fn read_mode_reports_reads_and_polls_beside_raw_sled_gets() {
 
 /// Starts `verso serve` on a free port over `dir`; returns the child and its base URL.
 fn start_server(dir: &Path) -> (Child, String) {
-    let mut child = verso()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--poll-interval-check",
-            "off",
-        ])
-        .arg("--data-dir")
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn verso serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read stdout");
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, url)
-}
-
-/// SIGTERM by PID, then waits (at most 10 s).
-fn stop_server(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "verso serve exited with {status}");
-            return;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("verso serve ignored SIGTERM for 10 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::serve(dir, &["--poll-interval-check", "off"], Stdio::null())
 }
 
 #[test]
@@ -374,7 +332,7 @@ fn over_http_writes_and_reads_reach_verso_serve_and_every_ack_is_stored() {
         "100",
         "--no-baselines",
     ]);
-    stop_server(&mut server);
+    support::stop(&mut server);
 
     assert_eq!(written["target"], "http");
     assert_eq!(written["url"], url.as_str());
@@ -445,11 +403,7 @@ fn the_connect_face_writes_view_versions_of_two_requests_and_every_ack_is_listed
             "largest view template",
         ),
     ];
-    for (args, message) in cases {
-        let (code, stderr) = bench_fails(args);
-        assert_eq!(code, Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(message), "{args:?}: {stderr}");
-    }
+    usage_errors(cases);
 
     let dir = tempfile::tempdir().unwrap();
     let server_dir = dir.path().join("server");
@@ -467,7 +421,7 @@ fn the_connect_face_writes_view_versions_of_two_requests_and_every_ack_is_listed
         "256",
         "--no-baselines",
     ]);
-    stop_server(&mut server);
+    support::stop(&mut server);
 
     assert_eq!(report["target"], "http");
     assert_eq!(report["face"], "connect");
@@ -522,11 +476,7 @@ fn the_proton_face_writes_template_minors_of_one_request_and_every_ack_is_listed
         ),
         (&["--http", url, "--delete-templates"], "--face proton"),
     ];
-    for (args, message) in cases {
-        let (code, stderr) = bench_fails(args);
-        assert_eq!(code, Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(message), "{args:?}: {stderr}");
-    }
+    usage_errors(cases);
 
     let dir = tempfile::tempdir().unwrap();
     let server_dir = dir.path().join("server");
@@ -557,7 +507,7 @@ fn the_proton_face_writes_template_minors_of_one_request_and_every_ack_is_listed
         "--no-baselines",
         "--delete-templates",
     ]);
-    stop_server(&mut server);
+    support::stop(&mut server);
 
     assert_eq!(report["target"], "http");
     assert_eq!(report["face"], "proton");
@@ -605,6 +555,15 @@ fn the_proton_face_writes_template_minors_of_one_request_and_every_ack_is_listed
     }
     assert_eq!(versions, 3 + 30);
     store.close().unwrap();
+}
+
+/// Each `verso bench ARGS` is a usage error (exit 2) whose message names what is wrong.
+fn usage_errors(cases: &[(&[&str], &str)]) {
+    for (args, message) in cases {
+        let (code, stderr) = bench_fails(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
 }
 
 fn bench_fails(args: &[&str]) -> (Option<i32>, String) {

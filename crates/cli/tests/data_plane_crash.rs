@@ -13,13 +13,15 @@
 //! 1..17, sequence in the 8 bytes before the 32-byte tag) and the sessions file
 //! (crates/server/src/appconfigdata/sessions.rs), to know what the last save holds.
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::unix::fs::MetadataExt as _;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -54,26 +56,12 @@ impl Server {
     /// before the AppConfigData state (the sessions file) is loaded, so a table it cannot
     /// load shows as a refused request and an exited process, not as a missing line.
     fn start(data_dir: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_verso"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(["--poll-interval-check", "off"])
-            .env("RUST_LOG", "warn")
-            .env_remove("VERSO_DATA_DIR")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn verso serve");
-        let mut line = String::new();
-        // Returns at the first line, or at EOF if the server exits: never hangs.
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read stdout");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+        let (child, url) = support::serve(
+            data_dir,
+            &["--poll-interval-check", "off"],
+            Stdio::inherit(),
+        );
+        let addr = url.strip_prefix("http://").unwrap_or(&url).to_owned();
         let mut server = Self { child, addr };
         let health = Conn::new(&server.addr).send("GET", "/applications", None, b"");
         let alive = server.child.try_wait().expect("try_wait").is_none();
@@ -109,19 +97,7 @@ impl Server {
     /// SIGTERM, then at most 10 s for a clean exit (status 0); SIGKILL and a panic after
     /// that.
     fn stop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                assert!(status.success(), "verso serve exited with {status}");
-                return;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        panic!("verso serve did not stop within 10 s of SIGTERM");
+        support::stop(&mut self.child);
     }
 }
 

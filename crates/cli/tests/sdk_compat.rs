@@ -4,10 +4,11 @@
 //! a temporary data directory. Every served operation is called; errors must arrive as
 //! the SDK's typed exceptions.
 
-use std::io::{BufRead as _, BufReader};
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Stdio};
+use std::time::Duration;
 
 use aws_sdk_appconfig::Client;
 use aws_sdk_appconfig::config::timeout::TimeoutConfig;
@@ -40,26 +41,7 @@ impl Server {
     /// `verso serve` on a free port with `extra` arguments (e.g.
     /// `--poll-interval-check off`).
     fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_verso"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn verso serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        // Returns at the first line, or at EOF if the server exits: never hangs.
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read stdout");
-        let endpoint = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+        let (child, endpoint) = support::serve(data_dir, extra, Stdio::inherit());
         Self { child, endpoint }
     }
 
@@ -101,19 +83,7 @@ impl Server {
 
     /// SIGTERM, then wait up to 10 s for a graceful exit; SIGKILL after that.
     fn stop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                assert!(status.success(), "verso serve exited with {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        panic!("verso serve did not stop within 10 s of SIGTERM");
+        support::stop(&mut self.child);
     }
 }
 

@@ -1,11 +1,15 @@
 //! `verso serve` as a process: where it keeps its data, how it stops, and the clear
 //! errors it gives for a bad start.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+mod support;
+
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use support::{listening, terminate};
 
 fn verso() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_verso"));
@@ -13,41 +17,16 @@ fn verso() -> Command {
     c
 }
 
-/// Starts `verso serve` with `extra` arguments; returns the child and its address.
+/// Starts `command` (a `verso serve`); returns the child and its address.
 fn start(command: &mut Command) -> (Child, String) {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read stdout");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let url = listening(&mut child);
+    let addr = url.strip_prefix("http://").unwrap_or(&url).to_owned();
     (child, addr)
-}
-
-/// Sends SIGTERM and waits (at most 10 s) for the exit status.
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("verso serve ignored SIGTERM for 10 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// One raw HTTP/1.1 request; returns the status line.
