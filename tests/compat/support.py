@@ -6,7 +6,10 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
@@ -228,3 +231,28 @@ def assert_raw_error(resp: RawResponse, code: str, status: int) -> dict:
     doc = resp.json()
     assert isinstance(doc, dict) and doc.get("Message"), doc
     return doc
+
+
+WAIT = 60  # seconds, for all the threads of a concurrency test together
+
+
+def run_together(clients, work):
+    """Runs work(index, client) in one thread per client, all released at once by a
+    barrier; returns their results in client order (re-raising the first failure)."""
+    barrier = threading.Barrier(len(clients), timeout=WAIT)
+
+    def start(index, client):
+        barrier.wait()
+        return work(index, client)
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        futures = [pool.submit(start, i, c) for i, c in enumerate(clients)]
+        return [f.result(timeout=WAIT) for f in futures]
+
+
+def assert_recent(ts) -> None:
+    """A timezone-aware datetime within a minute of now (boto3 parses the epoch-second
+    numbers of Connect and Proton into datetimes)."""
+    assert isinstance(ts, datetime), ts
+    assert ts.tzinfo is not None and ts.utcoffset() is not None, ts
+    assert abs(datetime.now(timezone.utc) - ts) < timedelta(seconds=60), ts

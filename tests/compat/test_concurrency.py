@@ -2,30 +2,12 @@
 exactly one, never handed out twice; the lock lets exactly one racer win). Each thread
 has its own boto3 client and its own connection."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 from botocore.exceptions import ClientError
 
-from support import new_hosted, new_profile, new_version, ok, version_numbers
+from support import new_hosted, new_profile, new_version, ok, run_together, version_numbers
 
 THREADS = 8
 PER_THREAD = 10
-WAIT = 60  # seconds, for all threads together
-
-
-def run_together(clients, work):
-    """Runs work(index, client) in one thread per client, all released at once by a
-    barrier; returns their results in client order (re-raising the first failure)."""
-    barrier = threading.Barrier(len(clients), timeout=WAIT)
-
-    def start(index, client):
-        barrier.wait()
-        return work(index, client)
-
-    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-        futures = [pool.submit(start, i, c) for i, c in enumerate(clients)]
-        return [f.result(timeout=WAIT) for f in futures]
 
 
 def test_8_clients_creating_10_versions_each_on_one_profile_get_1_to_80_without_gaps_or_duplicates(

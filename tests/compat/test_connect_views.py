@@ -12,22 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
-from support import assert_raw_error, body, ok, raw, refused
+from support import assert_raw_error, assert_recent, body, ok, raw, refused, run_together
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
 LIMIT = 400 * 1024  # canonical content bytes a view may hold
 THREADS = 8
 ROUNDS = 5
-WAIT = 60  # seconds, for all threads together
 
 VIEW_MEMBERS = {
     "Id",
@@ -180,14 +176,6 @@ def view_names(client, instance_id: str, **kw) -> list[str]:
     return [item["Name"] for page in pages for item in page["ViewsSummaryList"]]
 
 
-def assert_recent(ts) -> None:
-    """A timezone-aware datetime within a minute of now (boto3 parses Connect's
-    epoch-second numbers into datetimes)."""
-    assert isinstance(ts, datetime), ts
-    assert ts.tzinfo is not None and ts.utcoffset() is not None, ts
-    assert abs(datetime.now(timezone.utc) - ts) < timedelta(seconds=60), ts
-
-
 def assert_content(view: dict, template: str, actions=(), schema: str | None = None) -> None:
     """`Content` holds Template, Actions and the derived InputSchema; the hash is of the
     content shown."""
@@ -215,20 +203,6 @@ def duplicate(client):
 
 def in_use(client):
     return refused(client, "ResourceInUseException", 409)
-
-
-def run_together(clients, work):
-    """Runs work(index, client) in one thread per client, all released at once by a
-    barrier; returns their results in client order (re-raising the first failure)."""
-    barrier = threading.Barrier(len(clients), timeout=WAIT)
-
-    def start(index, client):
-        barrier.wait()
-        return work(index, client)
-
-    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-        futures = [pool.submit(start, i, c) for i, c in enumerate(clients)]
-        return [f.result(timeout=WAIT) for f in futures]
 
 
 # -- CreateView ------------------------------------------------------------------------

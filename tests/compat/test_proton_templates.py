@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError
 
-from support import body, ok, raw, refused
+from support import assert_recent, body, ok, raw, refused, run_together
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
@@ -37,7 +34,6 @@ BUCKET_PATTERN = r"[a-z0-9]+[a-z0-9-\.]+[a-z0-9]+"
 TOKEN_PATTERN = r"[A-Za-z0-9+=/]+"
 THREADS = 8
 ROUNDS = 5
-WAIT = 60  # seconds, for all threads together
 
 TEMPLATE_MEMBERS = {
     "arn",
@@ -170,14 +166,6 @@ def template_names(client, **kw) -> list[str]:
     return [s["name"] for page in pages for s in page["templates"]]
 
 
-def assert_recent(ts) -> None:
-    """A timezone-aware datetime within a minute of now (boto3 parses Proton's
-    epoch-second numbers into datetimes)."""
-    assert isinstance(ts, datetime), ts
-    assert ts.tzinfo is not None and ts.utcoffset() is not None, ts
-    assert abs(datetime.now(timezone.utc) - ts) < timedelta(seconds=60), ts
-
-
 def validation(client):
     return refused(client, "ValidationException", 400)
 
@@ -214,20 +202,6 @@ def assert_aws_json_error(resp, code: str, status: int) -> dict:
     assert doc.get("__type") == code, doc
     assert isinstance(doc.get("message"), str) and doc["message"], doc
     return doc
-
-
-def run_together(clients, work):
-    """Runs work(index, client) in one thread per client, all released at once by a
-    barrier; returns their results in client order (re-raising the first failure)."""
-    barrier = threading.Barrier(len(clients), timeout=WAIT)
-
-    def start(index, client):
-        barrier.wait()
-        return work(index, client)
-
-    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-        futures = [pool.submit(start, i, c) for i, c in enumerate(clients)]
-        return [f.result(timeout=WAIT) for f in futures]
 
 
 # -- CreateEnvironmentTemplate ---------------------------------------------------------
