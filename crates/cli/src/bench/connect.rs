@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use verso_domain::{Limits, ViewContent};
 
 use super::driver::{Op, histogram};
-use super::http::Client;
+use super::http::{Client, Found};
 use super::options::HttpUrl;
 use super::workload::{Workload, content};
 
@@ -115,14 +115,6 @@ pub(crate) struct Views {
     acknowledged: Vec<AtomicU64>,
     /// Every writer's request latencies, merged when its operation is dropped.
     times: Mutex<RequestTimes>,
-}
-
-/// What the acks check found.
-pub(crate) struct Found {
-    /// Versions ListViewVersions lists in the bench's views.
-    pub(crate) listed: u64,
-    /// Acknowledged version numbers that are not listed.
-    pub(crate) missing: u64,
 }
 
 #[derive(Deserialize)]

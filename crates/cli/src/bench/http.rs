@@ -25,6 +25,16 @@ use super::workload::{Workload, content};
 /// The longest a TCP connect may take (at most `--http-timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What a face's acks check found on the server after a run (Connect: the versions
+/// ListViewVersions lists in the bench's views; Proton: the minors of major 1 that
+/// ListEnvironmentTemplateVersions lists, other than each template's set-up 1.0).
+pub(crate) struct Found {
+    /// Versions listed.
+    pub(crate) listed: u64,
+    /// Acknowledged versions that are not listed.
+    pub(crate) missing: u64,
+}
+
 /// A blocking HTTP client for one thread.
 pub(crate) struct Client {
     runtime: tokio::runtime::Runtime,

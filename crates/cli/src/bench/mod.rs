@@ -108,6 +108,28 @@ pub(crate) struct Run {
 }
 
 impl Run {
+    /// The acks check and the note of a run over HTTP: `listed` acknowledged writes were
+    /// read back from the server, `missing` were not (for the faces that say).
+    fn over_http(
+        &mut self,
+        acknowledged: u64,
+        listed: u64,
+        missing: Option<u64>,
+        baselines: &Path,
+    ) {
+        self.report.check = Some(Check {
+            acknowledged,
+            versions_in_store: listed,
+            records: None,
+            missing,
+        });
+        self.report.notes.push(format!(
+            "over HTTP the server's flush groups and disk use are not visible; the \
+             baselines ran in {}: for a fair ratio it should be on the server's disk",
+            baselines.display()
+        ));
+    }
+
     /// Adds a subject (in run order) and keeps its samples.
     pub(crate) fn add(&mut self, subject: Subject, measured: Measured) {
         self.samples.push((subject.name.clone(), measured.samples));
@@ -307,17 +329,12 @@ fn write(
             let views = connect::Views::prepare(&client, workload.writers)?;
             let measured = drive("verso", settings, |w| views.writer(workload, w))?;
             let found = views.versions_in_store(&client)?;
-            run.report.check = Some(Check {
-                acknowledged: measured.events,
-                versions_in_store: found.listed,
-                records: None,
-                missing: Some(found.missing),
-            });
-            run.report.notes.push(format!(
-                "over HTTP the server's flush groups and disk use are not visible; the \
-                 baselines ran in {}: for a fair ratio it should be on the server's disk",
-                data.root.display()
-            ));
+            run.over_http(
+                measured.events,
+                found.listed,
+                Some(found.missing),
+                &data.root,
+            );
             run.report.notes.push(
                 "--face connect: one event is one view version, two requests and two durable \
                  writes (UpdateViewContent, then CreateViewVersion); events/s are versions/s, \
@@ -354,17 +371,12 @@ fn write(
             let measured = drive("verso", settings, |w| templates.writer(workload, w))?;
             let found = templates.versions_in_store(&client)?;
             let passed = found.missing == 0 && found.listed == measured.events;
-            run.report.check = Some(Check {
-                acknowledged: measured.events,
-                versions_in_store: found.listed,
-                records: None,
-                missing: Some(found.missing),
-            });
-            run.report.notes.push(format!(
-                "over HTTP the server's flush groups and disk use are not visible; the \
-                 baselines ran in {}: for a fair ratio it should be on the server's disk",
-                data.root.display()
-            ));
+            run.over_http(
+                measured.events,
+                found.listed,
+                Some(found.missing),
+                &data.root,
+            );
             run.report.notes.push(format!(
                 "--face proton: one event is one {} (the next minor of major 1 of the \
                  writer's template), one request and one durable write; the templates and \
@@ -405,17 +417,7 @@ fn write(
             let remote = http::Remote::prepare(&client, workload)?;
             let measured = drive("verso", settings, |_| remote.writer(workload))?;
             let versions = remote.versions_in_store(&client)?;
-            run.report.check = Some(Check {
-                acknowledged: measured.events,
-                versions_in_store: versions,
-                records: None,
-                missing: None,
-            });
-            run.report.notes.push(format!(
-                "over HTTP the server's flush groups and disk use are not visible; the \
-                 baselines ran in {}: for a fair ratio it should be on the server's disk",
-                data.root.display()
-            ));
+            run.over_http(measured.events, versions, None, &data.root);
             let subject = Subject::new(
                 "verso",
                 "verso",

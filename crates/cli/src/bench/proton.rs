@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use verso_domain::Limits;
 
 use super::driver::Op;
-use super::http::{Answer, Client};
+use super::http::{Answer, Client, Found};
 use super::options::HttpUrl;
 use super::workload::Workload;
 
@@ -119,15 +119,6 @@ pub(crate) struct Templates {
     names: Vec<String>,
     /// Per writer, the highest minor of major 1 it had acknowledged.
     acknowledged: Vec<AtomicU64>,
-}
-
-/// What the acks check found.
-pub(crate) struct Found {
-    /// Minors of major 1 that ListEnvironmentTemplateVersions lists, other than the
-    /// 1.0 the set-up created.
-    pub(crate) listed: u64,
-    /// Acknowledged minors that are not listed.
-    pub(crate) missing: u64,
 }
 
 /// A writer's operation state.
