@@ -484,24 +484,6 @@ impl ReadModel for View<'_> {
         self.or_fail(self.get(&keys::template_version(name, generation, version)))
     }
 
-    fn template_versions(
-        &self,
-        name: &TemplateName,
-        generation: u32,
-    ) -> Vec<TemplateVersionRecord> {
-        let mut out = Vec::new();
-        for item in self.scan(&keys::template_version_prefix(name, generation), false) {
-            match item.and_then(|(_, value)| {
-                codec::decode_value::<TemplateVersionRecord>(&value)
-                    .map_err(|e| Error::corrupted(None, format!("projection value: {e}")))
-            }) {
-                Ok(record) => out.push(record),
-                Err(e) => self.fail(e),
-            }
-        }
-        out
-    }
-
     fn recommended_version(&self, name: &TemplateName, generation: u32) -> Option<TemplateVersion> {
         self.last_published(&keys::published_prefix(name, generation, None))
     }

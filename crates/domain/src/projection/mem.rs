@@ -84,6 +84,19 @@ impl MemState {
         aliases.chain(versions)
     }
 
+    /// Every live version of a template generation, in version order.
+    pub fn template_versions(
+        &self,
+        name: &TemplateName,
+        generation: u32,
+    ) -> Vec<TemplateVersionRecord> {
+        self.template_versions
+            .iter()
+            .filter(|((n, g, _), _)| n == name && *g == generation)
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
     /// Every (stream, version) whose content is `hash`.
     pub fn content_uses(
         &self,
@@ -310,18 +323,6 @@ impl ReadModel for MemState {
         self.template_versions
             .get(&(name.clone(), generation, version))
             .cloned()
-    }
-
-    fn template_versions(
-        &self,
-        name: &TemplateName,
-        generation: u32,
-    ) -> Vec<TemplateVersionRecord> {
-        self.template_versions
-            .iter()
-            .filter(|((n, g, _), _)| n == name && *g == generation)
-            .map(|(_, r)| r.clone())
-            .collect()
     }
 
     fn recommended_version(&self, name: &TemplateName, generation: u32) -> Option<TemplateVersion> {

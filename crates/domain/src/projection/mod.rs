@@ -99,9 +99,6 @@ pub trait ReadModel {
         generation: u32,
         version: TemplateVersion,
     ) -> Option<TemplateVersionRecord>;
-    /// Every live version of a template generation, in version order.
-    fn template_versions(&self, name: &TemplateName, generation: u32)
-    -> Vec<TemplateVersionRecord>;
     /// The numerically highest published live version of a template generation: its
     /// recommended version.
     fn recommended_version(&self, name: &TemplateName, generation: u32) -> Option<TemplateVersion>;

@@ -10,13 +10,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use verso_domain::projection::{VersionRecord, ViewRecord};
-use verso_domain::{
-    ConnectInstanceId, ContentHash, ContentRef, Timestamp, ViewContent, ViewId, ViewStatus,
-};
+use verso_domain::{ConnectInstanceId, ContentHash, ContentRef, ViewContent, ViewId, ViewStatus};
 use verso_storage::{NewView, PageRequest};
 
 use crate::appconfig::{AppState, committed, outcome};
-use crate::wire::{self, ACCOUNT, ApiError, ErrorType, Labels, Operation, Query, region};
+use crate::wire::{
+    self, ACCOUNT, ApiError, ErrorType, Labels, Operation, Query, epoch_seconds, region,
+};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -158,13 +158,6 @@ fn arn(region: &str, record: &ViewRecord) -> String {
     )
 }
 
-/// Epoch seconds as a JSON number, with milliseconds.
-fn seconds(t: Timestamp) -> Value {
-    #[allow(clippy::cast_precision_loss)] // exact for any time within 2^53 ms of 1970
-    let ms = t.as_millis() as f64;
-    json!(ms / 1000.0)
-}
-
 /// The `View` shape, showing `content` (its hash is `ViewContentSha256`) with `status`,
 /// and the version's number and description when a version is shown.
 fn view_json(
@@ -200,9 +193,9 @@ fn view_json(
     if !record.tags.is_empty() {
         m.insert("Tags".into(), json!(record.tags));
     }
-    m.insert("CreatedTime".into(), seconds(record.created_at));
+    m.insert("CreatedTime".into(), epoch_seconds(record.created_at));
     let modified = version.map_or(record.modified_at, |v| v.created_at);
-    m.insert("LastModifiedTime".into(), seconds(modified));
+    m.insert("LastModifiedTime".into(), epoch_seconds(modified));
     m.insert(
         "ViewContentSha256".into(),
         json!(reference.hash.to_string()),

@@ -7,7 +7,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use verso_domain::Timestamp;
 use verso_domain::projection::{TemplateRecord, TemplateVersionRecord};
 use verso_domain::proton::{
     self, Provisioning, TemplateName, TemplateSource, TemplateVersion, TemplateVersionStatus,
@@ -16,7 +15,7 @@ use verso_storage::{NewTemplate, NewTemplateVersion, PageRequest};
 
 use super::{input, respond};
 use crate::appconfig::{AppState, committed, outcome};
-use crate::wire::{ACCOUNT, ApiError, ErrorType, Operation, region};
+use crate::wire::{ACCOUNT, ApiError, ErrorType, Operation, epoch_seconds, region};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -214,30 +213,26 @@ pub(super) async fn run(
         Operation::ListEnvironmentTemplateVersions => {
             let i: ListVersionsInput = input(bytes)?;
             let template = name(i.template_name, "templateName")?;
-            let size = usize::try_from(max_results(i.max_results)?).unwrap_or(100);
-            let after = match next_token(i.next_token)? {
-                None => None,
-                Some(t) => Some(decode_version_token(&t)?),
+            let page = PageRequest {
+                max_results: Some(max_results(i.max_results)?),
+                next_token: next_token(i.next_token)?,
             };
             let major = match i.major_version.as_deref() {
                 None => None,
                 Some(text) => Some(part("majorVersion", text)?),
             };
-            let (listed, more) = match major {
-                // A major beyond u64 has no versions.
-                Some(None) => {
-                    outcome(op, state.store.environment_template(&template))?;
-                    (Vec::new(), false)
-                }
-                Some(Some(m)) => outcome(
-                    op,
-                    state.store.template_minors_page(&template, m, after, size),
-                )?,
-                None => outcome(op, state.store.template_majors_page(&template, after, size))?,
-            };
             let record = outcome(op, state.store.environment_template(&template))?;
+            let page = match major {
+                // A major beyond u64 has no versions.
+                Some(None) => verso_storage::Page {
+                    items: Vec::new(),
+                    next_token: None,
+                },
+                Some(Some(m)) => outcome(op, state.store.template_minors(&template, m, &page))?,
+                None => outcome(op, state.store.template_majors(&template, &page))?,
+            };
             let mut items = Vec::new();
-            for r in &listed {
+            for r in &page.items {
                 let (_, minor) = state
                     .store
                     .template_recommended(&record, Some(r.version.major))
@@ -246,11 +241,8 @@ pub(super) async fn run(
             }
             let mut m = Map::new();
             m.insert("templateVersions".into(), Value::Array(items));
-            if more && let Some(last) = listed.last() {
-                m.insert(
-                    "nextToken".into(),
-                    json!(encode_version_token(last.version)),
-                );
+            if let Some(t) = page.next_token {
+                m.insert("nextToken".into(), json!(t));
             }
             Ok(respond(&Value::Object(m)))
         }
@@ -375,34 +367,6 @@ fn next_token(value: Option<String>) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// A versions page token: the last version listed, as hex of `M.m`.
-fn encode_version_token(v: TemplateVersion) -> String {
-    v.to_string().bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_version_token(token: &str) -> Result<TemplateVersion, ApiError> {
-    let bad = || validation("nextToken is not a token this server issued");
-    if token.len() > 128 || !token.len().is_multiple_of(2) {
-        return Err(bad());
-    }
-    let bytes: Option<Vec<u8>> = (0..token.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok())
-        .collect();
-    let text = String::from_utf8(bytes.ok_or_else(bad)?).map_err(|_| bad())?;
-    let (major, minor) = text.split_once('.').ok_or_else(bad)?;
-    Ok(TemplateVersion {
-        major: major.parse().map_err(|_| bad())?,
-        minor: minor.parse().map_err(|_| bad())?,
-    })
-}
-
-fn seconds(t: Timestamp) -> Value {
-    #[allow(clippy::cast_precision_loss)] // exact for any time within 2^53 ms of 1970
-    let ms = t.as_millis() as f64;
-    json!(ms / 1000.0)
-}
-
 fn template_arn(region: &str, name: &TemplateName) -> String {
     format!("arn:aws:proton:{region}:{ACCOUNT}:environment-template/{name}")
 }
@@ -429,8 +393,8 @@ fn plain_template_json(
     let mut m = Map::new();
     m.insert("arn".into(), json!(template_arn(region, &record.name)));
     m.insert("name".into(), json!(record.name.as_str()));
-    m.insert("createdAt".into(), seconds(record.created_at));
-    m.insert("lastModifiedAt".into(), seconds(record.created_at));
+    m.insert("createdAt".into(), epoch_seconds(record.created_at));
+    m.insert("lastModifiedAt".into(), epoch_seconds(record.created_at));
     if let Some(d) = &record.display_name {
         m.insert("displayName".into(), json!(d));
     }
@@ -497,7 +461,7 @@ fn plain_version_json(
     if let Some(minor) = recommended_minor {
         m.insert("recommendedMinorVersion".into(), json!(minor.to_string()));
     }
-    m.insert("createdAt".into(), seconds(record.created_at));
-    m.insert("lastModifiedAt".into(), seconds(record.modified_at));
+    m.insert("createdAt".into(), epoch_seconds(record.created_at));
+    m.insert("lastModifiedAt".into(), epoch_seconds(record.modified_at));
     Value::Object(m)
 }

@@ -189,6 +189,15 @@ pub fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Ap
     }
 }
 
+/// A timestamp as epoch seconds in a JSON number, with milliseconds: how Connect and
+/// Proton (unlike AppConfig's ISO 8601 strings) send them (aws-api-surface.md §7).
+#[must_use]
+pub fn epoch_seconds(t: verso_domain::Timestamp) -> Value {
+    #[allow(clippy::cast_precision_loss)] // exact for any time within 2^53 ms of 1970
+    let ms = t.as_millis() as f64;
+    serde_json::json!(ms / 1000.0)
+}
+
 /// The one AWS account Verso is, in the ARNs it emits.
 pub const ACCOUNT: &str = "000000000000";
 

@@ -87,8 +87,7 @@ impl Store {
         }))
     }
 
-    /// Every live version of a live template, in version order (at most a few thousand:
-    /// the recommended versions and the per-major summaries are computed over them).
+    /// Every live version of a live template, in version order.
     ///
     /// # Errors
     /// Fail-stop errors; `NotFound` is the inner refusal.
@@ -101,9 +100,12 @@ impl Store {
             Err(e) => return Ok(Err(e)),
         };
         let view = self.view();
-        let versions = view.template_versions(name, template.generation);
-        if let Some(e) = view.take_error() {
-            return Err(e);
+        let mut versions = Vec::new();
+        for item in view.scan(
+            &keys::template_version_prefix(name, template.generation),
+            false,
+        ) {
+            versions.push(decode(&item?.1)?);
         }
         Ok(Ok(versions))
     }
@@ -128,18 +130,22 @@ impl Store {
         }
     }
 
-    /// Up to `size` live minors of `major` after `after`, ascending, and whether more
-    /// follow. Reads only the page: one range scan.
+    /// A page of the live minors of `major`, ascending; the token is the last minor
+    /// listed. Reads only the page: one range scan.
     ///
     /// # Errors
-    /// Fail-stop errors; `NotFound` (template) is the inner refusal.
-    pub fn template_minors_page(
+    /// Fail-stop errors; `NotFound` (template) and bad page requests are the inner
+    /// refusal.
+    pub fn template_minors(
         &self,
         name: &TemplateName,
         major: u64,
-        after: Option<TemplateVersion>,
-        size: usize,
-    ) -> Result<Outcome<(Vec<TemplateVersionRecord>, bool)>> {
+        page: &PageRequest,
+    ) -> Result<Outcome<Page<TemplateVersionRecord>>> {
+        let (size, after) = match page_after(page) {
+            Ok(parsed) => parsed,
+            Err(e) => return Ok(Err(e)),
+        };
         let template = match self.environment_template(name)? {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
@@ -147,36 +153,50 @@ impl Store {
         let mut prefix = keys::template_version_prefix(name, template.generation);
         prefix.extend_from_slice(&major.to_be_bytes());
         let start = match after {
-            Some(v) if v.major == major => {
-                Bound::Excluded(keys::template_version(name, template.generation, v))
-            }
-            Some(v) if v.major > major => return Ok(Ok((Vec::new(), false))),
-            _ => Bound::Included(prefix.clone()),
+            Some(minor) => Bound::Excluded(keys::template_version(
+                name,
+                template.generation,
+                TemplateVersion { major, minor },
+            )),
+            None => Bound::Included(prefix.clone()),
         };
         let view = self.view();
-        let mut items = Vec::new();
+        let mut items: Vec<TemplateVersionRecord> = Vec::new();
+        let mut more = false;
         for item in view.scan_range(&prefix, start, false) {
             let (_, value) = item?;
             if items.len() == size {
-                return Ok(Ok((items, true)));
+                more = true;
+                break;
             }
             items.push(decode(&value)?);
         }
-        Ok(Ok((items, false)))
+        let next_token = more
+            .then(|| {
+                items
+                    .last()
+                    .map(|r| encode_token(&r.version.minor.to_be_bytes()))
+            })
+            .flatten();
+        Ok(Ok(Page { items, next_token }))
     }
 
-    /// Up to `size` summaries of live majors after `after`'s major, ascending, and whether
-    /// more follow: each major's recommended minor if it has one, else its highest minor.
-    /// Reads a few keys per major listed.
+    /// A page of one summary per live major, ascending: each major's recommended minor if
+    /// it has one, else its highest minor. The token is the last major listed. Reads a
+    /// few keys per major listed.
     ///
     /// # Errors
-    /// Fail-stop errors; `NotFound` (template) is the inner refusal.
-    pub fn template_majors_page(
+    /// Fail-stop errors; `NotFound` (template) and bad page requests are the inner
+    /// refusal.
+    pub fn template_majors(
         &self,
         name: &TemplateName,
-        after: Option<TemplateVersion>,
-        size: usize,
-    ) -> Result<Outcome<(Vec<TemplateVersionRecord>, bool)>> {
+        page: &PageRequest,
+    ) -> Result<Outcome<Page<TemplateVersionRecord>>> {
+        let (size, after) = match page_after(page) {
+            Ok(parsed) => parsed,
+            Err(e) => return Ok(Err(e)),
+        };
         let template = match self.environment_template(name)? {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
@@ -185,43 +205,60 @@ impl Store {
         let majors = StreamId::template(name, generation);
         let prefix = keys::version_prefix(&majors);
         let start = match after {
-            Some(v) => Bound::Excluded(keys::version(&majors, StreamVersion::new(v.major))),
+            Some(major) => Bound::Excluded(keys::version(&majors, StreamVersion::new(major))),
             None => Bound::Included(prefix.clone()),
         };
         let view = self.view();
-        let mut items = Vec::new();
+        let mut items: Vec<TemplateVersionRecord> = Vec::new();
+        let mut more = false;
         for item in view.scan_range(&prefix, start, false) {
-            let (_, value) = item?;
-            let record: VersionRecord = decode(&value)?;
+            let record: VersionRecord = decode(&item?.1)?;
             if !record.is_live() {
                 continue;
             }
             if items.len() == size {
-                return Ok(Ok((items, true)));
+                more = true;
+                break;
             }
             let major = record.version.get();
+            let mut minors = keys::template_version_prefix(name, generation);
+            minors.extend_from_slice(&major.to_be_bytes());
             let minor = match view.recommended_minor(name, generation, major) {
                 Some(m) => Some(m),
-                None => {
-                    let mut minors = keys::template_version_prefix(name, generation);
-                    minors.extend_from_slice(&major.to_be_bytes());
-                    match view.scan(&minors, true).next() {
-                        Some(entry) => keys::trailing_template_version(&entry?.0).map(|v| v.minor),
-                        None => None,
-                    }
-                }
+                None => match view.scan(&minors, true).next() {
+                    Some(entry) => keys::trailing_template_version(&entry?.0).map(|v| v.minor),
+                    None => None,
+                },
             };
             if let Some(e) = view.take_error() {
                 return Err(e);
             }
             let Some(minor) = minor else { continue };
             let version = TemplateVersion { major, minor };
-            if let Some(r) = view
-                .get::<TemplateVersionRecord>(&keys::template_version(name, generation, version))?
-            {
+            if let Some(r) = view.get(&keys::template_version(name, generation, version))? {
                 items.push(r);
             }
         }
-        Ok(Ok((items, false)))
+        let next_token = more
+            .then(|| {
+                items
+                    .last()
+                    .map(|r| encode_token(&r.version.major.to_be_bytes()))
+            })
+            .flatten();
+        Ok(Ok(Page { items, next_token }))
     }
+}
+
+/// The page size and the number (a minor or a major) the page starts after.
+fn page_after(page: &PageRequest) -> Outcome<(usize, Option<u64>)> {
+    let (size, token) = page.parsed()?;
+    let after = match token {
+        None => None,
+        Some(t) => Some(u64::from_be_bytes(
+            <[u8; 8]>::try_from(t.as_slice())
+                .map_err(|_| Rejection::invalid("nextToken", "is not a token this store issued"))?,
+        )),
+    };
+    Ok((size, after))
 }
