@@ -288,6 +288,16 @@ impl RequestDigest {
         }
     }
 
+    /// Adds a map's entries in key order, each key and value as a field (put it last, or
+    /// before a field that cannot look like a key/value pair).
+    #[must_use]
+    pub fn pairs(mut self, map: &std::collections::BTreeMap<String, String>) -> Self {
+        for (key, value) in map {
+            self = self.field(key.as_bytes()).field(value.as_bytes());
+        }
+        self
+    }
+
     /// The digest.
     #[must_use]
     pub fn finish(self) -> ContentHash {

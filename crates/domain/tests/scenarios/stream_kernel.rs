@@ -368,3 +368,20 @@ fn request_digest_separates_field_boundaries_and_operations() {
     let x_then_absent = RequestDigest::new("Op").field(b"x").optional(None).finish();
     assert_ne!(absent_then_x, x_then_absent);
 }
+
+#[test]
+fn request_digest_covers_every_entry_of_a_map() {
+    // Rule: a request's tags are part of its digest, key and value alike.
+    use std::collections::BTreeMap;
+    let of = |pairs: &[(&str, &str)]| {
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        RequestDigest::new("Op").pairs(&map).finish()
+    };
+    assert_eq!(of(&[("a", "1"), ("b", "2")]), of(&[("b", "2"), ("a", "1")]));
+    assert_ne!(of(&[("a", "1")]), of(&[("a", "2")]));
+    assert_ne!(of(&[("a", "1")]), of(&[("b", "1")]));
+    assert_ne!(of(&[("a", "1")]), of(&[("a", "1"), ("b", "2")]));
+}

@@ -76,13 +76,6 @@ fn deleted_of(o: Outcome<Committed>) -> Result<Outcome<Option<TemplateRecord>>> 
     }))
 }
 
-fn tag_fields(mut digest: RequestDigest, tags: &BTreeMap<String, String>) -> RequestDigest {
-    for (key, value) in tags {
-        digest = digest.field(key.as_bytes()).field(value.as_bytes());
-    }
-    digest
-}
-
 impl Store {
     /// Creates an environment template, or answers with the live one created by the same
     /// request.
@@ -97,7 +90,7 @@ impl Store {
             .optional(new.description.as_deref().map(str::as_bytes))
             .optional(new.encryption_key.as_deref().map(str::as_bytes))
             .optional(new.provisioning.map(|p| p.as_str().as_bytes()));
-        let request_digest = tag_fields(digest, &new.tags).finish();
+        let request_digest = digest.pairs(&new.tags).finish();
         self.submit(Command::CreateEnvironmentTemplate(
             CreateEnvironmentTemplate {
                 template: name.clone(),
@@ -145,7 +138,7 @@ impl Store {
                 .field(source.hash().as_bytes());
             IdempotencyKey {
                 token,
-                digest: tag_fields(digest, &new.tags).finish(),
+                digest: digest.pairs(&new.tags).finish(),
             }
         });
         self.submit(Command::CreateEnvironmentTemplateVersion(

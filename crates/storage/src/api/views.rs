@@ -42,16 +42,14 @@ fn view_of(o: Outcome<Committed>) -> Result<Outcome<ViewRecord>> {
 
 /// The digest a `ClientToken` is recorded with: every field of the request, in order.
 fn create_digest(instance: &ConnectInstanceId, new: &NewView, content: ContentHash) -> ContentHash {
-    let mut digest = RequestDigest::new("CreateView")
+    RequestDigest::new("CreateView")
         .field(instance.as_str().as_bytes())
         .field(new.name.as_bytes())
         .optional(new.description.as_deref().map(str::as_bytes))
         .field(new.status.as_str().as_bytes())
-        .field(content.as_bytes());
-    for (key, value) in &new.tags {
-        digest = digest.field(key.as_bytes()).field(value.as_bytes());
-    }
-    digest.finish()
+        .field(content.as_bytes())
+        .pairs(&new.tags)
+        .finish()
 }
 
 impl Store {
