@@ -153,7 +153,6 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
                     status_message: None,
                     description: description.clone(),
                     tags: BTreeMap::new(),
-                    source: *content,
                     created: position,
                     created_at: recorded.timestamp,
                     modified_at: recorded.timestamp,

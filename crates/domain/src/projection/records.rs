@@ -266,10 +266,8 @@ pub struct TemplateVersionRecord {
     pub status_message: Option<String>,
     /// Its description.
     pub description: Option<String>,
-    /// Its tags.
+    /// Its tags. (Its source is the kernel's: the content of its minor's version.)
     pub tags: BTreeMap<String, String>,
-    /// Its source, in canonical form.
-    pub source: ContentRef,
     /// The position of the event that created it.
     pub created: Position,
     /// When it was created.
