@@ -11,6 +11,8 @@ mod tags;
 mod templates;
 mod views;
 
+use std::borrow::Cow;
+
 pub(crate) use deployments::{check_started, check_stopped, latest_state};
 
 pub(crate) use environments::{
@@ -258,7 +260,7 @@ fn update_application<R: ReadModel + ?Sized>(
     state: &R,
     c: &UpdateApplication,
 ) -> Result<Decision, Rejection> {
-    let current = existing_application(state, &c.id)?;
+    let current = existing_application(state, &c.id)?.into_owned();
     Decision::validated(Event::ApplicationUpdated {
         application: c.id.clone(),
         name: c.name.clone().unwrap_or(current.name),
@@ -300,7 +302,7 @@ fn update_profile<R: ReadModel + ?Sized>(
     profile: &ProfileId,
     changes: &UpdateProfile,
 ) -> Result<Decision, Rejection> {
-    let current = existing_profile(state, application, profile)?;
+    let current = existing_profile(state, application, profile)?.into_owned();
     let validators = match &changes.validators {
         Some(v) => validators(v)?,
         None => current.validators,
@@ -406,31 +408,31 @@ fn validators(inputs: &[ValidatorInput]) -> Result<Vec<ValidatorRef>, Rejection>
         .collect()
 }
 
-pub(crate) fn existing_application<R: ReadModel + ?Sized>(
-    state: &R,
+pub(crate) fn existing_application<'s, R: ReadModel + ?Sized>(
+    state: &'s R,
     id: &ApplicationId,
-) -> Result<crate::projection::ApplicationRecord, Rejection> {
+) -> Result<Cow<'s, crate::projection::ApplicationRecord>, Rejection> {
     state
         .application(id)
         .ok_or_else(|| Rejection::not_found("Application", id))
 }
 
-pub(crate) fn existing_profile<R: ReadModel + ?Sized>(
-    state: &R,
+pub(crate) fn existing_profile<'s, R: ReadModel + ?Sized>(
+    state: &'s R,
     application: &ApplicationId,
     profile: &ProfileId,
-) -> Result<ProfileRecord, Rejection> {
+) -> Result<Cow<'s, ProfileRecord>, Rejection> {
     existing_application(state, application)?;
     state
         .profile(application, profile)
         .ok_or_else(|| Rejection::not_found("ConfigurationProfile", profile))
 }
 
-pub(crate) fn hosted_profile<R: ReadModel + ?Sized>(
-    state: &R,
+pub(crate) fn hosted_profile<'s, R: ReadModel + ?Sized>(
+    state: &'s R,
     application: &ApplicationId,
     profile: &ProfileId,
-) -> Result<ProfileRecord, Rejection> {
+) -> Result<Cow<'s, ProfileRecord>, Rejection> {
     let record = existing_profile(state, application, profile)?;
     if record.location_uri != HOSTED_LOCATION {
         return Err(Rejection::invalid(

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::log::schema;
-use crate::replay::{self, Violation};
-use crate::verify::{Difference, differences, encode_projections};
+use crate::replay::Violation;
+use crate::verify::{Compared, Difference, fold_and_compare};
 
 /// What a rebuild did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,17 +37,18 @@ pub(crate) fn rebuild(
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<RebuildReport, Violation>> {
     let started = Instant::now();
-    let folded = match replay::fold(tree, progress)? {
-        Ok(f) => f,
-        Err(v) => return Ok(Err(v)),
-    };
-    let entries = encode_projections(&folded.state);
-    let count = entries.len() as u64;
     // Only what differs is written: sled 0.34 copies a node per insert, so rewriting
     // every entry of a large store costs ~80 µs a record, while a store whose
     // projections are right needs no write at all. The result is the same: afterwards
     // the stored projections are exactly the fold (E6).
-    let changes = differences(tree, entries)?;
+    let Compared {
+        folded,
+        entries: count,
+        differences: changes,
+    } = match fold_and_compare(tree, progress)? {
+        Ok(c) => c,
+        Err(v) => return Ok(Err(v)),
+    };
     let written = changes.len() as u64;
     tree.insert(schema::META_REBUILDING, &[1u8])
         .map_err(Error::sled("mark rebuild"))?;

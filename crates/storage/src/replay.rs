@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use verso_domain::projection::apply;
-use verso_domain::{ContentHash, MemState, Position, check};
+use verso_domain::{ContentHash, MemState, Position, Recorded, check};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::log::{self, ChainHash, Head, codec};
 
 /// Where and how the stored history breaks an invariant.
@@ -59,36 +59,74 @@ pub(crate) struct Folded {
 /// How often progress is reported, in records.
 pub(crate) const PROGRESS_EVERY: u64 = 10_000;
 
+/// Records per batch handed from the reading thread to the folding one.
+const BATCH: usize = 256;
+/// Batches in flight between the two: enough to ride out a stall of either side.
+const IN_FLIGHT: usize = 16;
+
+/// One step of the reading thread: a record whose chain checks passed, or why it stopped.
+// Nearly every `Read` is a record, so boxing it would only add an allocation per record.
+#[allow(clippy::large_enum_variant)]
+enum Read {
+    Record(Position, ChainHash, Recorded),
+    Bad(Violation),
+    Failed(Error),
+}
+
 /// Folds the log from position 1, checking every invariant on the way.
+///
+/// Two threads share the work, in log order: one scans sled and checks each record's own
+/// position and chain hash (E1, E2) and decodes it; the caller's thread checks each event
+/// against the state before it and folds it (E4, E5). The first violation in log order
+/// is the one reported, as with one thread: the reader stops at the first record it
+/// finds bad, and the folder meets every record before it first.
 pub(crate) fn fold(
     tree: &sled::Tree,
+    progress: &mut dyn FnMut(u64),
+) -> Result<std::result::Result<Folded, Violation>> {
+    let (sender, receiver) = crossbeam_channel::bounded(IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let reader = std::thread::Builder::new()
+            .name("verso-replay".into())
+            .spawn_scoped(scope, move || read_log(tree, &sender))
+            .map_err(Error::io("start the replay reader"))?;
+        // The receiver is dropped on any early return, which stops the reader.
+        let folded = fold_reads(tree, receiver, progress);
+        reader
+            .join()
+            .map_err(|_| Error::Engine("the replay reader panicked".into()))?;
+        folded
+    })
+}
+
+fn fold_reads(
+    tree: &sled::Tree,
+    reads: crossbeam_channel::Receiver<Vec<Read>>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<Folded, Violation>> {
     let mut state = MemState::new();
     let mut head = Head::EMPTY;
     let mut contents = HashMap::new();
-    for item in log::raw_from(tree, Position::FIRST) {
-        let (key_position, value) = item?;
-        let expected = Position::new(head.position + 1);
-        if key_position != expected {
-            return Ok(Err(Violation::at(
-                expected,
-                format!("record missing (the next record is at {key_position})"),
-            )));
-        }
-        let (hash, references) = match fold_record(&mut state, &head, expected, &value) {
-            Ok(folded) => folded,
-            Err(problem) => return Ok(Err(Violation::at(expected, problem))),
-        };
-        for reference in references {
-            contents.entry(reference).or_insert(expected);
-        }
-        head = Head {
-            position: expected.get(),
-            hash,
-        };
-        if head.position.is_multiple_of(PROGRESS_EVERY) {
-            progress(head.position);
+    for batch in reads {
+        for read in batch {
+            let (position, hash, recorded) = match read {
+                Read::Record(position, hash, recorded) => (position, hash, recorded),
+                Read::Bad(violation) => return Ok(Err(violation)),
+                Read::Failed(e) => return Err(e),
+            };
+            if let Err(problem) = fold_recorded(&mut state, &recorded) {
+                return Ok(Err(Violation::at(position, problem)));
+            }
+            for reference in recorded.event.contents() {
+                contents.entry(reference.hash).or_insert(position);
+            }
+            head = Head {
+                position: position.get(),
+                hash,
+            };
+            if head.position.is_multiple_of(PROGRESS_EVERY) {
+                progress(head.position);
+            }
         }
     }
     progress(head.position);
@@ -117,6 +155,45 @@ pub(crate) fn fold(
     }))
 }
 
+/// The reading thread: every record from position 1, checked against the chain, in
+/// batches, until the log ends, a record is bad, or the folder hangs up.
+fn read_log(tree: &sled::Tree, out: &crossbeam_channel::Sender<Vec<Read>>) {
+    let mut chain = Head::EMPTY;
+    let mut batch = Vec::with_capacity(BATCH);
+    for item in log::raw_from(tree, Position::FIRST) {
+        let expected = Position::new(chain.position + 1);
+        let read = match item {
+            Err(e) => Read::Failed(e),
+            Ok((key_position, _)) if key_position != expected => Read::Bad(Violation::at(
+                expected,
+                format!("record missing (the next record is at {key_position})"),
+            )),
+            Ok((_, value)) => match read_record(&chain, expected, &value) {
+                Ok((hash, recorded)) => {
+                    chain = Head {
+                        position: expected.get(),
+                        hash,
+                    };
+                    Read::Record(expected, hash, recorded)
+                }
+                Err(problem) => Read::Bad(Violation::at(expected, problem)),
+            },
+        };
+        let last = !matches!(read, Read::Record(..));
+        batch.push(read);
+        if last || batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if out.send(full).is_err() || last {
+                return;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        // A folder that hung up has stopped already.
+        let _ = out.send(batch);
+    }
+}
+
 /// Checks one stored record value as the record at `position` after `chain` (E1's own
 /// position, E2, E5) and folds it into `state`. Returns its chain hash and the content
 /// hashes its event refers to, or what is wrong with it. The fold of a store and the
@@ -127,6 +204,24 @@ pub(crate) fn fold_record(
     position: Position,
     value: &[u8],
 ) -> std::result::Result<(ChainHash, Vec<ContentHash>), String> {
+    let (hash, recorded) = read_record(chain, position, value)?;
+    fold_recorded(state, &recorded)?;
+    let references = recorded
+        .event
+        .contents()
+        .into_iter()
+        .map(|c| c.hash)
+        .collect();
+    Ok((hash, references))
+}
+
+/// The chain checks of one stored record value as the record at `position` after
+/// `chain` (E1's own position, E2): its chain hash and its decoded event.
+fn read_record(
+    chain: &Head,
+    position: Position,
+    value: &[u8],
+) -> std::result::Result<(ChainHash, Recorded), String> {
     let (bytes, stored_hash) = codec::unframe(value)?;
     // IMPORTANT: the hash is of the bytes as stored, before anything is decoded.
     let hash = codec::chain_hash(&chain.hash, bytes);
@@ -145,14 +240,12 @@ pub(crate) fn fold_record(
     if stored_hash != hash {
         return Err("record bytes do not hash to the stored chain hash".to_owned());
     }
-    check(state, &record.recorded).map_err(|v| v.message().to_owned())?;
-    apply(state, &record.recorded);
-    let references = record
-        .recorded
-        .event
-        .contents()
-        .into_iter()
-        .map(|c| c.hash)
-        .collect();
-    Ok((hash, references))
+    Ok((hash, record.recorded))
+}
+
+/// E5: checks an event against the state before it, then folds it in.
+fn fold_recorded(state: &mut MemState, recorded: &Recorded) -> std::result::Result<(), String> {
+    check(state, recorded).map_err(|v| v.message().to_owned())?;
+    apply(state, recorded);
+    Ok(())
 }

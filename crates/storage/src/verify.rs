@@ -1,7 +1,9 @@
 //! Full verification (architecture.md §3): the chain, every content's hash, and the
 //! stored projections equal to a fresh fold of the log.
 
-use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sled::IVec;
 
 use verso_domain::ViewContent;
 use verso_domain::projection::CanonicalKind;
@@ -10,8 +12,8 @@ use verso_domain::proton::TemplateSource;
 use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{Head, schema};
-use crate::replay::{self, Violation};
-use crate::view::View;
+use crate::replay::{self, Folded, Violation};
+use crate::view::Entries;
 
 /// What a successful verification walked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,8 +32,12 @@ pub(crate) fn verify(
     tree: &sled::Tree,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<VerifyReport, Violation>> {
-    let folded = match replay::fold(tree, progress)? {
-        Ok(f) => f,
+    let Compared {
+        folded,
+        entries,
+        differences,
+    } = match fold_and_compare(tree, progress)? {
+        Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };
     // E7: every content the log refers to is stored and hashes to its key.
@@ -72,9 +78,7 @@ pub(crate) fn verify(
             ))));
         }
     }
-    let expected = encode_projections(&folded.state);
-    let entries = expected.len() as u64;
-    if let Some(first) = differences(tree, expected)?.first() {
+    if let Some(first) = differences.first() {
         return Ok(Err(Violation::store(first.describe())));
     }
     Ok(Ok(VerifyReport {
@@ -84,15 +88,77 @@ pub(crate) fn verify(
     }))
 }
 
-/// The stored form of a fold: every projection key and value, as the writer stores them.
-pub(crate) fn encode_projections(state: &verso_domain::MemState) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let mut view = View::detached();
-    state.write_into(&mut view);
-    let (pending, _) = view.into_pending();
-    pending
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect()
+/// A fold of the log beside the stored projections.
+pub(crate) struct Compared {
+    pub(crate) folded: Folded,
+    /// Projection entries the fold produces.
+    pub(crate) entries: u64,
+    /// Every way the stored projections differ from the fold, in key order.
+    pub(crate) differences: Vec<Difference>,
+}
+
+/// Folds the log (checking every invariant on the way) and compares the stored
+/// projections with the fold. Verification and rebuild share it.
+///
+/// The stored entries are read on a thread of their own while the log is folded: the
+/// writer is the only thread that changes projections and it is the one folding, so
+/// they cannot change meanwhile. On a violation that thread is told to stop.
+pub(crate) fn fold_and_compare(
+    tree: &sled::Tree,
+    progress: &mut dyn FnMut(u64),
+) -> Result<std::result::Result<Compared, Violation>> {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let stored = std::thread::Builder::new()
+            .name("verso-projections".into())
+            .spawn_scoped(scope, || stored_projections(tree, &stop))
+            .map_err(Error::io("start the projection reader"))?;
+        let folded = replay::fold(tree, progress);
+        if !matches!(folded, Ok(Ok(_))) {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let stored = stored
+            .join()
+            .map_err(|_| Error::Engine("the projection reader panicked".into()));
+        let folded = match folded? {
+            Ok(f) => f,
+            Err(v) => return Ok(Err(v)),
+        };
+        let wanted = encode_projections(&folded.state)?;
+        let entries = wanted.len() as u64;
+        let differences = merge(stored??, wanted);
+        Ok(Ok(Compared {
+            folded,
+            entries,
+            differences,
+        }))
+    })
+}
+
+/// The stored form of a fold: every projection key and value, as the writer stores
+/// them, in key order.
+fn encode_projections(state: &verso_domain::MemState) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut entries = Entries::default();
+    state.write_into(&mut entries);
+    entries.into_sorted()
+}
+
+/// Every stored projection entry, in key order (empty once `stop` is set).
+fn stored_projections(tree: &sled::Tree, stop: &AtomicBool) -> Result<Vec<(IVec, IVec)>> {
+    // The prefixes are disjoint, so their scans in ascending prefix order are one sorted
+    // sequence.
+    let mut prefixes = schema::PROJECTION_PREFIXES;
+    prefixes.sort_unstable();
+    let mut out = Vec::new();
+    for prefix in prefixes {
+        for item in tree.scan_prefix([prefix]) {
+            out.push(item.map_err(Error::sled("scan projections"))?);
+            if out.len().is_multiple_of(4096) && stop.load(Ordering::Relaxed) {
+                return Ok(Vec::new());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// One way the stored projections differ from the fold of the log.
@@ -123,49 +189,25 @@ impl Difference {
     }
 }
 
-/// Every way the projections stored in `tree` differ from `wanted` (the fold's
-/// encoding), in key order: one merge of sled's sorted scan with the sorted fold, with
-/// no lookups and no copy of the stored entries. Verification reports the first;
-/// rebuild writes them all.
-pub(crate) fn differences(
-    tree: &sled::Tree,
-    wanted: BTreeMap<Vec<u8>, Vec<u8>>,
-) -> Result<Vec<Difference>> {
-    // The prefixes are disjoint, so their scans in ascending prefix order are one sorted
-    // sequence.
-    let mut prefixes = schema::PROJECTION_PREFIXES;
-    prefixes.sort_unstable();
-    let stored = prefixes
-        .into_iter()
-        .flat_map(|prefix| tree.scan_prefix([prefix]))
-        .map(|item| item.map_err(Error::sled("scan projections")));
-    merge(stored, wanted)
-}
-
-fn merge(
-    stored: impl Iterator<Item = Result<(sled::IVec, sled::IVec)>>,
-    wanted: BTreeMap<Vec<u8>, Vec<u8>>,
-) -> Result<Vec<Difference>> {
+/// Every way the `stored` projections differ from `wanted` (the fold's encoding), both
+/// in key order: one merge, with no lookups. Verification reports the first; rebuild
+/// writes them all.
+fn merge(stored: Vec<(IVec, IVec)>, wanted: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<Difference> {
     let mut out = Vec::new();
-    let mut stored = stored.peekable();
+    let mut stored = stored.into_iter().peekable();
     for (key, value) in wanted {
-        // Everything stored below this key is not in the fold (a scan error is taken
-        // here too, and returned).
-        while let Some(item) =
-            stored.next_if(|item| item.as_ref().map_or(true, |(k, _)| k.as_ref() < &key[..]))
-        {
-            out.push(Difference::Extra(item?.0.to_vec()));
+        // Everything stored below this key is not in the fold.
+        while let Some((k, _)) = stored.next_if(|(k, _)| k.as_ref() < &key[..]) {
+            out.push(Difference::Extra(k.to_vec()));
         }
-        match stored.next_if(|item| matches!(item, Ok((k, _)) if k.as_ref() == &key[..])) {
-            Some(Ok((_, v))) if v.as_ref() == &value[..] => {}
+        match stored.next_if(|(k, _)| k.as_ref() == &key[..]) {
+            Some((_, v)) if v.as_ref() == &value[..] => {}
             Some(_) => out.push(Difference::Differs(key, value)),
             None => out.push(Difference::Missing(key, value)),
         }
     }
-    for item in stored {
-        out.push(Difference::Extra(item?.0.to_vec()));
-    }
-    Ok(out)
+    out.extend(stored.map(|(k, _)| Difference::Extra(k.to_vec())));
+    out
 }
 
 fn show_key(key: &[u8]) -> String {
@@ -184,19 +226,14 @@ fn show_key(key: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn stored(pairs: &[(&str, &str)]) -> Vec<Result<(sled::IVec, sled::IVec)>> {
+    fn stored(pairs: &[(&str, &str)]) -> Vec<(IVec, IVec)> {
         pairs
             .iter()
-            .map(|(k, v)| {
-                Ok((
-                    sled::IVec::from(k.as_bytes()),
-                    sled::IVec::from(v.as_bytes()),
-                ))
-            })
+            .map(|(k, v)| (IVec::from(k.as_bytes()), IVec::from(v.as_bytes())))
             .collect()
     }
 
-    fn wanted(pairs: &[(&str, &str)]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    fn wanted(pairs: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
         pairs
             .iter()
             .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
@@ -206,10 +243,9 @@ mod tests {
     #[test]
     fn merge_finds_extra_missing_and_different_entries_in_key_order() {
         let got = merge(
-            stored(&[("a", "1"), ("b", "2"), ("c", "3"), ("e", "5")]).into_iter(),
+            stored(&[("a", "1"), ("b", "2"), ("c", "3"), ("e", "5")]),
             wanted(&[("b", "2"), ("c", "x"), ("d", "4")]),
-        )
-        .unwrap();
+        );
         assert_eq!(
             got,
             vec![
@@ -219,7 +255,7 @@ mod tests {
                 Difference::Extra(b"e".to_vec()),
             ]
         );
-        let same = merge(stored(&[("k", "v")]).into_iter(), wanted(&[("k", "v")]));
-        assert!(same.unwrap().is_empty());
+        let same = merge(stored(&[("k", "v")]), wanted(&[("k", "v")]));
+        assert!(same.is_empty());
     }
 }

@@ -6,6 +6,7 @@
 //! writer's lock (D4). A read failure inside the kernel's infallible [`ReadModel`] is
 //! kept in the view and reported by [`View::take_error`], never swallowed.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -35,9 +36,8 @@ type PendingIter<'a> = Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>
 
 /// Projections over sled plus pending writes.
 pub(crate) struct View<'t> {
-    /// The stored projections; `None` for a detached view that sees only its own writes
-    /// (rebuild and verification encode a fold of the log through one).
-    tree: Option<&'t sled::Tree>,
+    /// The stored projections.
+    tree: &'t sled::Tree,
     /// Writes not yet in sled; `None` is a delete. Only the writer's views have any.
     pending: Writes,
     /// The first failure met by a `ReadModel` or `WriteModel` method.
@@ -47,16 +47,7 @@ pub(crate) struct View<'t> {
 impl<'t> View<'t> {
     pub(crate) fn new(tree: &'t sled::Tree) -> Self {
         Self {
-            tree: Some(tree),
-            pending: BTreeMap::new(),
-            error: RefCell::new(None),
-        }
-    }
-
-    /// A view over nothing: it sees only the writes made through it.
-    pub(crate) fn detached() -> Self {
-        Self {
-            tree: None,
+            tree,
             pending: BTreeMap::new(),
             error: RefCell::new(None),
         }
@@ -84,10 +75,8 @@ impl<'t> View<'t> {
         if let Some(v) = self.pending.get(key) {
             return Ok(v.clone());
         }
-        let Some(tree) = self.tree else {
-            return Ok(None);
-        };
-        Ok(tree
+        Ok(self
+            .tree
             .get(key)
             .map_err(Error::sled("read projection"))?
             .map(|v| v.to_vec()))
@@ -97,10 +86,8 @@ impl<'t> View<'t> {
         if let Some(v) = self.pending.get(key) {
             return Ok(v.is_some());
         }
-        let Some(tree) = self.tree else {
-            return Ok(false);
-        };
-        tree.contains_key(key)
+        self.tree
+            .contains_key(key)
             .map_err(Error::sled("read projection"))
     }
 
@@ -151,10 +138,10 @@ impl<'t> View<'t> {
         reverse: bool,
     ) -> Merged<'_> {
         let range = (start, end);
-        let tree: Box<dyn Iterator<Item = sled::Result<(IVec, IVec)>>> = match self.tree {
-            None => Box::new(std::iter::empty()),
-            Some(t) if reverse => Box::new(t.range(range.clone()).rev()),
-            Some(t) => Box::new(t.range(range.clone())),
+        let tree: Box<dyn Iterator<Item = sled::Result<(IVec, IVec)>>> = if reverse {
+            Box::new(self.tree.range(range.clone()).rev())
+        } else {
+            Box::new(self.tree.range(range.clone()))
         };
         let pending: PendingIter<'_> = if reverse {
             Box::new(self.pending.range(range).rev())
@@ -302,16 +289,21 @@ impl Iterator for Merged<'_> {
 }
 
 impl ReadModel for View<'_> {
-    fn application(&self, id: &ApplicationId) -> Option<ApplicationRecord> {
-        self.or_fail(self.application_checked(id))
+    fn application(&self, id: &ApplicationId) -> Option<Cow<'_, ApplicationRecord>> {
+        self.or_fail(self.application_checked(id)).map(Cow::Owned)
     }
 
     fn application_count(&self) -> u64 {
         self.count(&[schema::APPLICATION])
     }
 
-    fn profile(&self, application: &ApplicationId, id: &ProfileId) -> Option<ProfileRecord> {
+    fn profile(
+        &self,
+        application: &ApplicationId,
+        id: &ProfileId,
+    ) -> Option<Cow<'_, ProfileRecord>> {
         self.or_fail(self.profile_checked(application, id))
+            .map(Cow::Owned)
     }
 
     fn profile_count(&self, application: &ApplicationId) -> u64 {
@@ -503,143 +495,228 @@ impl ReadModel for View<'_> {
     }
 }
 
-impl WriteModel for View<'_> {
-    fn put_application(&mut self, record: ApplicationRecord) {
-        self.put(keys::application(&record.id), &record);
-    }
+/// The stored form of every projection write, for any target with `put`, `put_raw` and
+/// `delete_raw`: the writer's [`View`] and the [`Entries`] of a fold share one encoding.
+macro_rules! write_model {
+    ($target:ty) => {
+        impl WriteModel for $target {
+            fn put_application(&mut self, record: ApplicationRecord) {
+                self.put(keys::application(&record.id), &record);
+            }
 
-    fn remove_application(&mut self, id: &ApplicationId) {
-        self.delete_raw(keys::application(id));
-    }
+            fn remove_application(&mut self, id: &ApplicationId) {
+                self.delete_raw(keys::application(id));
+            }
 
-    fn put_profile(&mut self, record: ProfileRecord) {
-        self.put(keys::profile(&record.application, &record.id), &record);
-    }
+            fn put_profile(&mut self, record: ProfileRecord) {
+                self.put(keys::profile(&record.application, &record.id), &record);
+            }
 
-    fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId) {
-        self.delete_raw(keys::profile(application, id));
-    }
+            fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId) {
+                self.delete_raw(keys::profile(application, id));
+            }
 
-    fn put_stream(&mut self, stream: &StreamId, head: StreamHead) {
-        self.put(keys::stream(stream), &head);
-    }
+            fn put_stream(&mut self, stream: &StreamId, head: StreamHead) {
+                self.put(keys::stream(stream), &head);
+            }
 
-    fn put_version(&mut self, record: VersionRecord) {
-        self.put(keys::version(&record.stream, record.version), &record);
-    }
+            fn put_version(&mut self, record: VersionRecord) {
+                self.put(keys::version(&record.stream, record.version), &record);
+            }
 
-    fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
-        self.put_raw(keys::label(stream, label, version), Vec::new());
-    }
+            fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
+                self.put_raw(keys::label(stream, label, version), Vec::new());
+            }
 
-    fn remove_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
-        self.delete_raw(keys::label(stream, label, version));
-    }
+            fn remove_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
+                self.delete_raw(keys::label(stream, label, version));
+            }
 
-    fn put_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
-        self.put_raw(keys::content_use(hash, stream, version), Vec::new());
-    }
+            fn put_content_use(
+                &mut self,
+                hash: ContentHash,
+                stream: &StreamId,
+                version: StreamVersion,
+            ) {
+                self.put_raw(keys::content_use(hash, stream, version), Vec::new());
+            }
 
-    fn remove_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
-        self.delete_raw(keys::content_use(hash, stream, version));
-    }
+            fn remove_content_use(
+                &mut self,
+                hash: ContentHash,
+                stream: &StreamId,
+                version: StreamVersion,
+            ) {
+                self.delete_raw(keys::content_use(hash, stream, version));
+            }
 
-    fn put_idempotency(&mut self, stream: &StreamId, token: &str, record: IdempotencyRecord) {
-        self.put(keys::idempotency(stream, token), &record);
-    }
+            fn put_idempotency(
+                &mut self,
+                stream: &StreamId,
+                token: &str,
+                record: IdempotencyRecord,
+            ) {
+                self.put(keys::idempotency(stream, token), &record);
+            }
 
-    fn set_hosted_bytes(&mut self, bytes: u64) {
-        // Absent means zero, so that the stored form does not depend on history.
-        if bytes == 0 {
-            self.delete_raw(schema::HOSTED_BYTES.to_vec());
-        } else {
-            self.put_raw(schema::HOSTED_BYTES.to_vec(), bytes.to_be_bytes().to_vec());
+            fn set_hosted_bytes(&mut self, bytes: u64) {
+                // Absent means zero, so that the stored form does not depend on history.
+                if bytes == 0 {
+                    self.delete_raw(schema::HOSTED_BYTES.to_vec());
+                } else {
+                    self.put_raw(schema::HOSTED_BYTES.to_vec(), bytes.to_be_bytes().to_vec());
+                }
+            }
+
+            fn put_environment(&mut self, record: EnvironmentRecord) {
+                self.put(keys::environment(&record.application, &record.id), &record);
+            }
+
+            fn remove_environment(&mut self, application: &ApplicationId, id: &EnvironmentId) {
+                self.delete_raw(keys::environment(application, id));
+            }
+
+            fn put_retired_environment(&mut self, application: &ApplicationId, id: &EnvironmentId) {
+                self.put_raw(keys::retired_environment(application, id), Vec::new());
+            }
+
+            fn put_deployment_strategy(&mut self, record: DeploymentStrategyRecord) {
+                self.put(keys::deployment_strategy(&record.id), &record);
+            }
+
+            fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId) {
+                self.delete_raw(keys::deployment_strategy(id));
+            }
+
+            fn put_deployment(&mut self, record: DeploymentRecord) {
+                self.put(
+                    keys::deployment(&record.application, &record.environment, record.number),
+                    &record,
+                );
+            }
+
+            fn put_view(&mut self, record: ViewRecord) {
+                self.put(keys::view(&record.instance, &record.id), &record);
+            }
+
+            fn put_view_name(&mut self, instance: &ConnectInstanceId, name: &str, id: &ViewId) {
+                self.put(keys::view_name(instance, name), id);
+            }
+
+            fn remove_view_name(&mut self, instance: &ConnectInstanceId, name: &str) {
+                self.delete_raw(keys::view_name(instance, name));
+            }
+
+            fn put_view_token(
+                &mut self,
+                instance: &ConnectInstanceId,
+                token: &str,
+                record: ViewTokenRecord,
+            ) {
+                self.put(keys::view_token(instance, token), &record);
+            }
+
+            fn put_template(&mut self, record: TemplateRecord) {
+                self.put(keys::template(&record.name), &record);
+            }
+
+            fn put_template_version(&mut self, record: TemplateVersionRecord) {
+                self.put(
+                    keys::template_version(&record.template, record.generation, record.version),
+                    &record,
+                );
+            }
+
+            fn remove_template_version(
+                &mut self,
+                name: &TemplateName,
+                generation: u32,
+                version: TemplateVersion,
+            ) {
+                self.delete_raw(keys::template_version(name, generation, version));
+            }
+
+            fn put_published(
+                &mut self,
+                name: &TemplateName,
+                generation: u32,
+                version: TemplateVersion,
+            ) {
+                self.put_raw(keys::published(name, generation, version), Vec::new());
+            }
+
+            fn remove_published(
+                &mut self,
+                name: &TemplateName,
+                generation: u32,
+                version: TemplateVersion,
+            ) {
+                self.delete_raw(keys::published(name, generation, version));
+            }
+
+            fn put_template_token(
+                &mut self,
+                name: &TemplateName,
+                generation: u32,
+                token: &str,
+                record: TemplateTokenRecord,
+            ) {
+                self.put(keys::template_token(name, generation, token), &record);
+            }
+        }
+    };
+}
+
+write_model!(View<'_>);
+write_model!(Entries);
+
+/// The projection entries a fold of the log writes (rebuild and verification encode a
+/// [`MemState`](verso_domain::MemState) through one), collected without a map.
+#[derive(Default)]
+pub(crate) struct Entries {
+    /// Writes in the order made; `None` is a delete.
+    writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    error: Option<Error>,
+}
+
+impl Entries {
+    fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
+        match codec::encode_value(value) {
+            Ok(bytes) => self.put_raw(key, bytes),
+            Err(e) => {
+                if self.error.is_none() {
+                    self.error = Some(Error::corrupted(None, format!("encode projection: {e}")));
+                }
+            }
         }
     }
 
-    fn put_environment(&mut self, record: EnvironmentRecord) {
-        self.put(keys::environment(&record.application, &record.id), &record);
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.push((key, Some(value)));
     }
 
-    fn remove_environment(&mut self, application: &ApplicationId, id: &EnvironmentId) {
-        self.delete_raw(keys::environment(application, id));
+    fn delete_raw(&mut self, key: Vec<u8>) {
+        self.writes.push((key, None));
     }
 
-    fn put_retired_environment(&mut self, application: &ApplicationId, id: &EnvironmentId) {
-        self.put_raw(keys::retired_environment(application, id), Vec::new());
-    }
-
-    fn put_deployment_strategy(&mut self, record: DeploymentStrategyRecord) {
-        self.put(keys::deployment_strategy(&record.id), &record);
-    }
-
-    fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId) {
-        self.delete_raw(keys::deployment_strategy(id));
-    }
-
-    fn put_deployment(&mut self, record: DeploymentRecord) {
-        self.put(
-            keys::deployment(&record.application, &record.environment, record.number),
-            &record,
-        );
-    }
-
-    fn put_view(&mut self, record: ViewRecord) {
-        self.put(keys::view(&record.instance, &record.id), &record);
-    }
-
-    fn put_view_name(&mut self, instance: &ConnectInstanceId, name: &str, id: &ViewId) {
-        self.put(keys::view_name(instance, name), id);
-    }
-
-    fn remove_view_name(&mut self, instance: &ConnectInstanceId, name: &str) {
-        self.delete_raw(keys::view_name(instance, name));
-    }
-
-    fn put_view_token(
-        &mut self,
-        instance: &ConnectInstanceId,
-        token: &str,
-        record: ViewTokenRecord,
-    ) {
-        self.put(keys::view_token(instance, token), &record);
-    }
-
-    fn put_template(&mut self, record: TemplateRecord) {
-        self.put(keys::template(&record.name), &record);
-    }
-
-    fn put_template_version(&mut self, record: TemplateVersionRecord) {
-        self.put(
-            keys::template_version(&record.template, record.generation, record.version),
-            &record,
-        );
-    }
-
-    fn remove_template_version(
-        &mut self,
-        name: &TemplateName,
-        generation: u32,
-        version: TemplateVersion,
-    ) {
-        self.delete_raw(keys::template_version(name, generation, version));
-    }
-
-    fn put_published(&mut self, name: &TemplateName, generation: u32, version: TemplateVersion) {
-        self.put_raw(keys::published(name, generation, version), Vec::new());
-    }
-
-    fn remove_published(&mut self, name: &TemplateName, generation: u32, version: TemplateVersion) {
-        self.delete_raw(keys::published(name, generation, version));
-    }
-
-    fn put_template_token(
-        &mut self,
-        name: &TemplateName,
-        generation: u32,
-        token: &str,
-        record: TemplateTokenRecord,
-    ) {
-        self.put(keys::template_token(name, generation, token), &record);
+    /// The entries in key order, the last write of a key winning, or the first error.
+    pub(crate) fn into_sorted(self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut writes = self.writes;
+        // Stable, so that equal keys stay in write order and the last one can win.
+        writes.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(writes.len());
+        let mut writes = writes.into_iter().peekable();
+        while let Some((key, value)) = writes.next() {
+            if writes.peek().is_some_and(|(next, _)| *next == key) {
+                continue;
+            }
+            if let Some(value) = value {
+                out.push((key, value));
+            }
+        }
+        Ok(out)
     }
 }

@@ -21,7 +21,7 @@ pub(super) fn start<R: ReadModel + ?Sized>(
     now: Timestamp,
 ) -> Result<Decision, Rejection> {
     existing_environment(state, &c.application, &c.environment)?;
-    let profile = hosted_profile(state, &c.application, &c.profile)?;
+    let profile = hosted_profile(state, &c.application, &c.profile)?.into_owned();
     let strategy = existing_strategy(state, &c.strategy)?;
     let stream = StreamId::hosted(&c.application, &c.profile);
     let number = match &c.version {

@@ -63,11 +63,15 @@ pub(crate) fn current_tags<R: ReadModel + ?Sized>(
     resource: &TaggedResource,
 ) -> Result<BTreeMap<String, String>, Rejection> {
     Ok(match resource {
-        TaggedResource::Application(id) => existing_application(state, id)?.tags,
+        TaggedResource::Application(id) => existing_application(state, id)?.into_owned().tags,
         TaggedResource::Profile {
             application,
             profile,
-        } => existing_profile(state, application, profile)?.tags,
+        } => {
+            existing_profile(state, application, profile)?
+                .into_owned()
+                .tags
+        }
         TaggedResource::Environment {
             application,
             environment,

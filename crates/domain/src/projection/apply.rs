@@ -1,11 +1,12 @@
 //! `apply`: fold one recorded event into the projections.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::{
     ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
-    ProfileRecord, TemplateRecord, TemplateTokenRecord, TemplateVersionRecord, VersionRecord,
-    ViewRecord, ViewTokenRecord, WriteModel,
+    ProfileRecord, ReadModel, TemplateRecord, TemplateTokenRecord, TemplateVersionRecord,
+    VersionRecord, ViewRecord, ViewTokenRecord, WriteModel,
 };
 use crate::connect::ViewStatus;
 use crate::deployment::{DeploymentRecord, DeploymentState, Stop};
@@ -18,7 +19,7 @@ use crate::proton::{TemplateVersion, TemplateVersionStatus};
 /// Total: it never fails and never panics. It trusts that the event was decided against
 /// the state it is applied to; replay checks that separately with
 /// [`check`](crate::check) before applying (invariant E5).
-pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
+pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
     let position = recorded.position;
     match &recorded.event {
         Event::ApplicationCreated {
@@ -38,7 +39,7 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
             name,
             description,
         } => {
-            if let Some(mut record) = state.application(application) {
+            if let Some(mut record) = state.application(application).map(Cow::into_owned) {
                 record.name.clone_from(name);
                 record.description.clone_from(description);
                 state.put_application(record);
@@ -78,7 +79,7 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
             validators,
             kms_key_identifier,
         } => {
-            if let Some(mut record) = state.profile(application, profile) {
+            if let Some(mut record) = state.profile(application, profile).map(Cow::into_owned) {
                 record.name.clone_from(name);
                 record.description.clone_from(description);
                 record.retrieval_role_arn.clone_from(retrieval_role_arn);
@@ -501,14 +502,14 @@ pub fn apply<W: WriteModel + ?Sized>(state: &mut W, recorded: &Recorded) {
 
 /// Replaces the tags of the resource, if it is in the projections (predefined strategies
 /// never are).
-fn set_tags<W: WriteModel + ?Sized>(
+fn set_tags<W: ReadModel + WriteModel + ?Sized>(
     state: &mut W,
     resource: &TaggedResource,
     tags: &BTreeMap<String, String>,
 ) {
     match resource {
         TaggedResource::Application(id) => {
-            if let Some(mut record) = state.application(id) {
+            if let Some(mut record) = state.application(id).map(Cow::into_owned) {
                 record.tags.clone_from(tags);
                 state.put_application(record);
             }
@@ -517,7 +518,7 @@ fn set_tags<W: WriteModel + ?Sized>(
             application,
             profile,
         } => {
-            if let Some(mut record) = state.profile(application, profile) {
+            if let Some(mut record) = state.profile(application, profile).map(Cow::into_owned) {
                 record.tags.clone_from(tags);
                 state.put_profile(record);
             }

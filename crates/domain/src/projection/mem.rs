@@ -1,6 +1,7 @@
 //! The in-memory reference implementation of the projections.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{
     ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
@@ -27,15 +28,19 @@ pub enum CanonicalKind {
 /// Every projection, in ordered maps. Two `MemState`s are equal exactly when the
 /// projections they hold are equal, which is how verification compares the stored
 /// projections with a fresh fold of the log.
+///
+/// What a stream holds (its head, versions, labels and tokens) is nested under the
+/// stream, and profiles under their application, so that a lookup or an append builds
+/// no key: the fold of a large log does a few map searches per record and clones one
+/// stream id (for its content use). No container is left empty, which keeps the derived
+/// equality a comparison of projections.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemState {
     applications: BTreeMap<ApplicationId, ApplicationRecord>,
-    profiles: BTreeMap<(ApplicationId, ProfileId), ProfileRecord>,
-    streams: BTreeMap<StreamId, StreamHead>,
-    versions: BTreeMap<(StreamId, StreamVersion), VersionRecord>,
-    labels: BTreeSet<(StreamId, String, StreamVersion)>,
-    content_uses: BTreeSet<(ContentHash, StreamId, StreamVersion)>,
-    idempotency: BTreeMap<(StreamId, String), IdempotencyRecord>,
+    profiles: BTreeMap<ApplicationId, BTreeMap<ProfileId, ProfileRecord>>,
+    streams: BTreeMap<StreamId, StreamState>,
+    /// Each content's uses, sorted; written out in key order by sorting the hashes.
+    content_uses: HashMap<ContentHash, Vec<(StreamId, StreamVersion)>>,
     hosted_bytes: u64,
     environments: BTreeMap<(ApplicationId, EnvironmentId), EnvironmentRecord>,
     retired_environments: BTreeSet<(ApplicationId, EnvironmentId)>,
@@ -50,6 +55,16 @@ pub struct MemState {
     published: BTreeSet<(TemplateName, u32, TemplateVersion)>,
 }
 
+/// What one stream holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct StreamState {
+    /// `None` until its head is first written (apply writes it with the first version).
+    head: Option<StreamHead>,
+    versions: BTreeMap<StreamVersion, VersionRecord>,
+    labels: BTreeSet<(String, StreamVersion)>,
+    idempotency: BTreeMap<String, IdempotencyRecord>,
+}
+
 impl MemState {
     /// An empty state: the fold of an empty log.
     #[must_use]
@@ -59,10 +74,10 @@ impl MemState {
 
     /// Versions of `stream`, oldest first, deleted ones included.
     pub fn versions(&self, stream: &StreamId) -> impl Iterator<Item = &VersionRecord> {
-        self.versions
-            .iter()
-            .filter(move |((s, _), _)| s == stream)
-            .map(|(_, r)| r)
+        self.streams
+            .get(stream)
+            .into_iter()
+            .flat_map(|s| s.versions.values())
     }
 
     /// Every content a face stores in a canonical form, with which form: Connect view
@@ -74,13 +89,18 @@ impl MemState {
             .values()
             .flat_map(|v| std::iter::once(v.saved).chain(v.latest))
             .map(|c| (CanonicalKind::ViewContent, c));
-        let versions = self.versions.values().filter_map(|r| match r.stream {
-            StreamId::ConnectView { .. } => Some((CanonicalKind::ViewContent, r.content)),
-            StreamId::EnvironmentTemplate { .. } | StreamId::EnvironmentTemplateMajor { .. } => {
-                Some((CanonicalKind::TemplateSource, r.content))
-            }
-            StreamId::HostedConfiguration { .. } => None,
-        });
+        let versions = self
+            .streams
+            .values()
+            .flat_map(|s| s.versions.values())
+            .filter_map(|r| match r.stream {
+                StreamId::ConnectView { .. } => Some((CanonicalKind::ViewContent, r.content)),
+                StreamId::EnvironmentTemplate { .. }
+                | StreamId::EnvironmentTemplateMajor { .. } => {
+                    Some((CanonicalKind::TemplateSource, r.content))
+                }
+                StreamId::HostedConfiguration { .. } => None,
+            });
         aliases.chain(versions)
     }
 
@@ -103,9 +123,10 @@ impl MemState {
         hash: ContentHash,
     ) -> impl Iterator<Item = (&StreamId, StreamVersion)> {
         self.content_uses
-            .iter()
-            .filter(move |(h, _, _)| *h == hash)
-            .map(|(_, s, v)| (s, *v))
+            .get(&hash)
+            .into_iter()
+            .flatten()
+            .map(|(s, v)| (s, *v))
     }
 }
 
@@ -116,23 +137,35 @@ impl MemState {
         for record in self.applications.values() {
             target.put_application(record.clone());
         }
-        for record in self.profiles.values() {
+        for record in self.profiles.values().flat_map(BTreeMap::values) {
             target.put_profile(record.clone());
         }
-        for (stream, head) in &self.streams {
-            target.put_stream(stream, *head);
+        for (stream, state) in &self.streams {
+            if let Some(head) = state.head {
+                target.put_stream(stream, head);
+            }
         }
-        for record in self.versions.values() {
-            target.put_version(record.clone());
+        for state in self.streams.values() {
+            for record in state.versions.values() {
+                target.put_version(record.clone());
+            }
         }
-        for (stream, label, version) in &self.labels {
-            target.put_label(stream, label, *version);
+        for (stream, state) in &self.streams {
+            for (label, version) in &state.labels {
+                target.put_label(stream, label, *version);
+            }
         }
-        for (hash, stream, version) in &self.content_uses {
-            target.put_content_use(*hash, stream, *version);
+        let mut uses: Vec<_> = self.content_uses.iter().collect();
+        uses.sort_unstable_by_key(|(hash, _)| **hash);
+        for (hash, uses) in uses {
+            for (stream, version) in uses {
+                target.put_content_use(*hash, stream, *version);
+            }
         }
-        for ((stream, token), record) in &self.idempotency {
-            target.put_idempotency(stream, token, *record);
+        for (stream, state) in &self.streams {
+            for (token, record) in &state.idempotency {
+                target.put_idempotency(stream, token, *record);
+            }
         }
         if self.hosted_bytes > 0 {
             target.set_hosted_bytes(self.hosted_bytes);
@@ -174,47 +207,46 @@ impl MemState {
 }
 
 impl ReadModel for MemState {
-    fn application(&self, id: &ApplicationId) -> Option<ApplicationRecord> {
-        self.applications.get(id).cloned()
+    fn application(&self, id: &ApplicationId) -> Option<Cow<'_, ApplicationRecord>> {
+        self.applications.get(id).map(Cow::Borrowed)
     }
 
     fn application_count(&self) -> u64 {
         self.applications.len() as u64
     }
 
-    fn profile(&self, application: &ApplicationId, id: &ProfileId) -> Option<ProfileRecord> {
-        self.profiles
-            .get(&(application.clone(), id.clone()))
-            .cloned()
+    fn profile(
+        &self,
+        application: &ApplicationId,
+        id: &ProfileId,
+    ) -> Option<Cow<'_, ProfileRecord>> {
+        self.profiles.get(application)?.get(id).map(Cow::Borrowed)
     }
 
     fn profile_count(&self, application: &ApplicationId) -> u64 {
-        self.profiles
-            .keys()
-            .filter(|(a, _)| a == application)
-            .count() as u64
+        self.profiles.get(application).map_or(0, |p| p.len() as u64)
     }
 
     fn stream(&self, stream: &StreamId) -> Option<StreamHead> {
-        self.streams.get(stream).copied()
+        self.streams.get(stream)?.head
     }
 
     fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<VersionRecord> {
-        self.versions.get(&(stream.clone(), version)).cloned()
+        self.streams.get(stream)?.versions.get(&version).cloned()
     }
 
     fn live_version_below(&self, stream: &StreamId, below: StreamVersion) -> Option<StreamVersion> {
-        self.versions
-            .range((stream.clone(), StreamVersion::new(0))..(stream.clone(), below))
+        self.streams
+            .get(stream)?
+            .versions
+            .range(..below)
             .rev()
             .find(|(_, r)| r.is_live())
-            .map(|((_, v), _)| *v)
+            .map(|(v, _)| *v)
     }
 
     fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord> {
-        self.idempotency
-            .get(&(stream.clone(), token.to_owned()))
-            .copied()
+        self.streams.get(stream)?.idempotency.get(token).copied()
     }
 
     fn hosted_bytes(&self) -> u64 {
@@ -252,10 +284,12 @@ impl ReadModel for MemState {
     }
 
     fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion> {
-        self.labels
+        self.streams
+            .get(stream)?
+            .labels
             .iter()
-            .filter(|(s, l, _)| s == stream && l == label)
-            .map(|(_, _, v)| *v)
+            .filter(|(l, _)| l == label)
+            .map(|(_, v)| *v)
             .next_back()
     }
 
@@ -361,6 +395,16 @@ impl ReadModel for MemState {
     }
 }
 
+impl MemState {
+    /// The state of `stream`, made empty if it has none yet; the id is cloned only then.
+    fn stream_mut(&mut self, stream: &StreamId) -> &mut StreamState {
+        if !self.streams.contains_key(stream) {
+            self.streams.insert(stream.clone(), StreamState::default());
+        }
+        self.streams.get_mut(stream).expect("inserted above")
+    }
+}
+
 impl WriteModel for MemState {
     fn put_application(&mut self, record: ApplicationRecord) {
         self.applications.insert(record.id.clone(), record);
@@ -371,44 +415,70 @@ impl WriteModel for MemState {
     }
 
     fn put_profile(&mut self, record: ProfileRecord) {
-        self.profiles
-            .insert((record.application.clone(), record.id.clone()), record);
+        if !self.profiles.contains_key(&record.application) {
+            self.profiles
+                .insert(record.application.clone(), BTreeMap::new());
+        }
+        if let Some(profiles) = self.profiles.get_mut(&record.application) {
+            profiles.insert(record.id.clone(), record);
+        }
     }
 
     fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId) {
-        self.profiles.remove(&(application.clone(), id.clone()));
+        if let Some(profiles) = self.profiles.get_mut(application) {
+            profiles.remove(id);
+            if profiles.is_empty() {
+                self.profiles.remove(application);
+            }
+        }
     }
 
     fn put_stream(&mut self, stream: &StreamId, head: StreamHead) {
-        self.streams.insert(stream.clone(), head);
+        self.stream_mut(stream).head = Some(head);
     }
 
     fn put_version(&mut self, record: VersionRecord) {
-        self.versions
-            .insert((record.stream.clone(), record.version), record);
+        self.stream_mut(&record.stream)
+            .versions
+            .insert(record.version, record);
     }
 
     fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
-        self.labels
-            .insert((stream.clone(), label.to_owned(), version));
+        self.stream_mut(stream)
+            .labels
+            .insert((label.to_owned(), version));
     }
 
     fn remove_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
-        self.labels
-            .remove(&(stream.clone(), label.to_owned(), version));
+        if let Some(s) = self.streams.get_mut(stream) {
+            s.labels.remove(&(label.to_owned(), version));
+        }
     }
 
     fn put_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
-        self.content_uses.insert((hash, stream.clone(), version));
+        let uses = self.content_uses.entry(hash).or_default();
+        let used = (stream, version);
+        if let Err(at) = uses.binary_search_by(|(s, v)| (s, *v).cmp(&used)) {
+            uses.insert(at, (stream.clone(), version));
+        }
     }
 
     fn remove_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
-        self.content_uses.remove(&(hash, stream.clone(), version));
+        if let Some(uses) = self.content_uses.get_mut(&hash) {
+            let used = (stream, version);
+            if let Ok(at) = uses.binary_search_by(|(s, v)| (s, *v).cmp(&used)) {
+                uses.remove(at);
+            }
+            if uses.is_empty() {
+                self.content_uses.remove(&hash);
+            }
+        }
     }
 
     fn put_idempotency(&mut self, stream: &StreamId, token: &str, record: IdempotencyRecord) {
-        self.idempotency
-            .insert((stream.clone(), token.to_owned()), record);
+        self.stream_mut(stream)
+            .idempotency
+            .insert(token.to_owned(), record);
     }
 
     fn set_hosted_bytes(&mut self, bytes: u64) {

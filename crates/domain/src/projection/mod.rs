@@ -17,6 +17,8 @@ pub use records::{
     VersionRecord, ViewRecord, ViewTokenRecord,
 };
 
+use std::borrow::Cow;
+
 use crate::connect::{ConnectInstanceId, ViewId};
 pub use crate::deployment::DeploymentRecord;
 use crate::id::{
@@ -30,12 +32,19 @@ use crate::proton::{TemplateName, TemplateVersion};
 /// Contract: every method answers as of the last applied event; implementations do no
 /// validation of their own.
 pub trait ReadModel {
-    /// An application, if it exists (deleted applications do not).
-    fn application(&self, id: &ApplicationId) -> Option<ApplicationRecord>;
+    /// An application, if it exists (deleted applications do not). Borrowed where the
+    /// implementation holds it (a replay checks every record against one), owned where
+    /// it is decoded.
+    fn application(&self, id: &ApplicationId) -> Option<Cow<'_, ApplicationRecord>>;
     /// How many applications exist.
     fn application_count(&self) -> u64;
-    /// A configuration profile, if it exists.
-    fn profile(&self, application: &ApplicationId, id: &ProfileId) -> Option<ProfileRecord>;
+    /// A configuration profile, if it exists; borrowed or owned as for
+    /// [`application`](Self::application).
+    fn profile(
+        &self,
+        application: &ApplicationId,
+        id: &ProfileId,
+    ) -> Option<Cow<'_, ProfileRecord>>;
     /// How many profiles an application has.
     fn profile_count(&self, application: &ApplicationId) -> u64;
     /// A stream's head, if a version was ever created in it.
@@ -113,8 +122,9 @@ pub trait ReadModel {
     ) -> Option<TemplateTokenRecord>;
 }
 
-/// Write access to the projections, used only by [`apply`].
-pub trait WriteModel: ReadModel {
+/// Write access to the projections: [`apply`] changes a state through it (together with
+/// [`ReadModel`]), and [`MemState::write_into`] writes every entry of a fold to one.
+pub trait WriteModel {
     /// Inserts or replaces an application.
     fn put_application(&mut self, record: ApplicationRecord);
     /// Removes an application.

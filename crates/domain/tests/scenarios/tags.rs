@@ -89,11 +89,11 @@ fn every_resource() -> Given {
 fn tags_of(g: &Given, resource: &TaggedResource) -> BTreeMap<String, String> {
     let s = g.state();
     match resource {
-        TaggedResource::Application(id) => s.application(id).map(|r| r.tags),
+        TaggedResource::Application(id) => s.application(id).map(|r| r.tags.clone()),
         TaggedResource::Profile {
             application,
             profile,
-        } => s.profile(application, profile).map(|r| r.tags),
+        } => s.profile(application, profile).map(|r| r.tags.clone()),
         TaggedResource::Environment {
             application,
             environment,

@@ -371,14 +371,22 @@ fn created_template_version(
 fn subject(view: &View<'_>, command: &Command) -> Option<Subject> {
     use verso_domain::projection::ReadModel;
     match command {
-        Command::CreateApplication(c) => view.application(&c.id).map(Subject::Application),
-        Command::UpdateApplication(c) => view.application(&c.id).map(Subject::Application),
-        Command::CreateProfile(c) => view.profile(&c.application, &c.id).map(Subject::Profile),
+        Command::CreateApplication(c) => view
+            .application(&c.id)
+            .map(|a| Subject::Application(a.into_owned())),
+        Command::UpdateApplication(c) => view
+            .application(&c.id)
+            .map(|a| Subject::Application(a.into_owned())),
+        Command::CreateProfile(c) => view
+            .profile(&c.application, &c.id)
+            .map(|p| Subject::Profile(p.into_owned())),
         Command::UpdateProfile {
             application,
             profile,
             ..
-        } => view.profile(application, profile).map(Subject::Profile),
+        } => view
+            .profile(application, profile)
+            .map(|p| Subject::Profile(p.into_owned())),
         Command::CreateEnvironment(c) => view
             .environment(&c.application, &c.id)
             .map(Subject::Environment),

@@ -129,29 +129,44 @@ pub(crate) fn deployment(
     key
 }
 
-/// The stream's own encoding: a kind byte and its length-prefixed components.
-pub(crate) fn stream_bytes(stream: &StreamId) -> Vec<u8> {
-    let mut out = Vec::with_capacity(17);
+/// The length of a stream's encoding ([`push_stream`]), so that a key is allocated once.
+fn stream_len(stream: &StreamId) -> usize {
+    match stream {
+        StreamId::HostedConfiguration {
+            application,
+            profile,
+        } => 3 + application.as_str().len() + profile.as_str().len(),
+        StreamId::ConnectView { instance, view } => {
+            3 + instance.as_str().len() + view.as_str().len()
+        }
+        StreamId::EnvironmentTemplate { template, .. } => 6 + template.as_str().len(),
+        StreamId::EnvironmentTemplateMajor { template, .. } => 14 + template.as_str().len(),
+    }
+}
+
+/// Appends the stream's own encoding to `out`: a kind byte and its length-prefixed
+/// components.
+fn push_stream(out: &mut Vec<u8>, stream: &StreamId) {
     match stream {
         StreamId::HostedConfiguration {
             application,
             profile,
         } => {
             out.push(1);
-            push_str(&mut out, application.as_str());
-            push_str(&mut out, profile.as_str());
+            push_str(out, application.as_str());
+            push_str(out, profile.as_str());
         }
         StreamId::ConnectView { instance, view } => {
             out.push(2);
-            push_str(&mut out, instance.as_str());
-            push_str(&mut out, view.as_str());
+            push_str(out, instance.as_str());
+            push_str(out, view.as_str());
         }
         StreamId::EnvironmentTemplate {
             template,
             generation,
         } => {
             out.push(3);
-            push_str(&mut out, template.as_str());
+            push_str(out, template.as_str());
             out.extend_from_slice(&generation.to_be_bytes());
         }
         StreamId::EnvironmentTemplateMajor {
@@ -160,12 +175,11 @@ pub(crate) fn stream_bytes(stream: &StreamId) -> Vec<u8> {
             major,
         } => {
             out.push(4);
-            push_str(&mut out, template.as_str());
+            push_str(out, template.as_str());
             out.extend_from_slice(&generation.to_be_bytes());
             out.extend_from_slice(&major.to_be_bytes());
         }
     }
-    out
 }
 
 /// `t` + template name (the last component).
@@ -268,25 +282,27 @@ pub(crate) fn view_token(instance: &ConnectInstanceId, token: &str) -> Vec<u8> {
     key
 }
 
-fn with_stream(prefix: u8, stream: &StreamId) -> Vec<u8> {
-    let mut key = vec![prefix];
-    key.extend_from_slice(&stream_bytes(stream));
+/// `prefix` + stream, with room for `more` bytes after it.
+fn with_stream(prefix: u8, stream: &StreamId, more: usize) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + stream_len(stream) + more);
+    key.push(prefix);
+    push_stream(&mut key, stream);
     key
 }
 
 /// `s` + stream.
 pub(crate) fn stream(stream: &StreamId) -> Vec<u8> {
-    with_stream(schema::STREAM, stream)
+    with_stream(schema::STREAM, stream, 0)
 }
 
 /// `v` + stream: the prefix of every version of the stream.
 pub(crate) fn version_prefix(stream: &StreamId) -> Vec<u8> {
-    with_stream(schema::VERSION, stream)
+    with_stream(schema::VERSION, stream, 0)
 }
 
 /// `v` + stream + version.
 pub(crate) fn version(stream: &StreamId, version: StreamVersion) -> Vec<u8> {
-    let mut key = version_prefix(stream);
+    let mut key = with_stream(schema::VERSION, stream, 8);
     key.extend_from_slice(&version.get().to_be_bytes());
     key
 }
@@ -300,7 +316,7 @@ pub(crate) fn trailing_version(key: &[u8]) -> Option<StreamVersion> {
 
 /// `l` + stream + label: the prefix of every version carrying the label.
 pub(crate) fn label_prefix(stream: &StreamId, label: &str) -> Vec<u8> {
-    let mut key = with_stream(schema::LABEL, stream);
+    let mut key = with_stream(schema::LABEL, stream, 2 + label.len() + 8);
     // Labels are at most 64 characters, so at most 256 bytes.
     let len = u16::try_from(label.len()).unwrap_or(u16::MAX);
     key.extend_from_slice(&len.to_be_bytes());
@@ -324,15 +340,17 @@ pub(crate) fn content_use_prefix(hash: ContentHash) -> Vec<u8> {
 
 /// `h` + hash + stream + version.
 pub(crate) fn content_use(hash: ContentHash, stream: &StreamId, version: StreamVersion) -> Vec<u8> {
-    let mut key = content_use_prefix(hash);
-    key.extend_from_slice(&stream_bytes(stream));
+    let mut key = Vec::with_capacity(33 + stream_len(stream) + 8);
+    key.push(schema::CONTENT_USE);
+    key.extend_from_slice(hash.as_bytes());
+    push_stream(&mut key, stream);
     key.extend_from_slice(&version.get().to_be_bytes());
     key
 }
 
 /// `i` + stream + token.
 pub(crate) fn idempotency(stream: &StreamId, token: &str) -> Vec<u8> {
-    let mut key = with_stream(schema::IDEMPOTENCY, stream);
+    let mut key = with_stream(schema::IDEMPOTENCY, stream, token.len());
     key.extend_from_slice(token.as_bytes());
     key
 }
@@ -361,6 +379,44 @@ mod tests {
         assert!(a < b);
         assert_eq!(log_position(&b), Some(Position::new(256)));
         assert_eq!(log_position(b"x"), None);
+    }
+
+    #[test]
+    fn every_stream_kind_is_encoded_in_exactly_its_computed_length() {
+        use verso_domain::proton::TemplateName;
+        use verso_domain::{ConnectInstanceId, ViewId};
+        let template = TemplateName::parse("name", "env-template").unwrap();
+        let streams = [
+            StreamId::hosted(
+                &ApplicationId::parse("abcd123").unwrap(),
+                &ProfileId::parse("pppp").unwrap(),
+            ),
+            StreamId::ConnectView {
+                instance: ConnectInstanceId::parse("inst-1").unwrap(),
+                view: ViewId::parse("0a1b2c3d-0000-4000-8000-00000000000f").unwrap(),
+            },
+            StreamId::EnvironmentTemplate {
+                template: template.clone(),
+                generation: 2,
+            },
+            StreamId::EnvironmentTemplateMajor {
+                template,
+                generation: 2,
+                major: 7,
+            },
+        ];
+        for stream in &streams {
+            let mut encoded = Vec::new();
+            push_stream(&mut encoded, stream);
+            assert_eq!(encoded.len(), stream_len(stream), "{stream}");
+            let key = version(stream, StreamVersion::new(3));
+            assert_eq!(key.len(), 1 + stream_len(stream) + 8);
+            assert_eq!(
+                key.capacity(),
+                key.len(),
+                "one allocation of the exact size"
+            );
+        }
     }
 
     #[test]

@@ -483,9 +483,9 @@ impl Store {
             }
             streams.push(StreamSnapshot {
                 application: application.to_string(),
-                application_name: app.name,
+                application_name: app.name.clone(),
                 profile: profile.to_string(),
-                profile_name: prof.name,
+                profile_name: prof.name.clone(),
                 latest_version: latest.as_ref().map(|r| r.version.get()),
                 last_assigned: head.last_assigned,
                 latest_content_sha256: latest.as_ref().map(|r| r.content.hash.to_string()),
@@ -552,8 +552,8 @@ impl Store {
             )
         })?;
         let names = (
-            fold.state.application(&app).map(|a| a.name),
-            fold.state.profile(&app, &prof).map(|p| p.name),
+            fold.state.application(&app).map(|a| a.name.clone()),
+            fold.state.profile(&app, &prof).map(|p| p.name.clone()),
         );
         Ok(Ok(VersionAt {
             position: fold.position,
