@@ -75,8 +75,9 @@ enum Read {
 
 /// Folds the log from position 1, checking every invariant on the way.
 ///
-/// Two threads share the work, in log order: one scans sled and checks each record's own
-/// position and chain hash (E1, E2) and decodes it; the caller's thread checks each event
+/// Two threads share the work, in log order: one scans sled, checks each record's own
+/// position and chain hash (E1, E2), decodes it and notes the contents it refers to;
+/// the caller's thread checks each event
 /// against the state before it and folds it (E4, E5). The first violation in log order
 /// is the one reported, as with one thread: the reader stops at the first record it
 /// finds bad, and the folder meets every record before it first.
@@ -92,10 +93,14 @@ pub(crate) fn fold(
             .map_err(Error::io("start the replay reader"))?;
         // The receiver is dropped on any early return, which stops the reader.
         let folded = fold_reads(tree, receiver, progress);
-        reader
+        let contents = reader
             .join()
             .map_err(|_| Error::Engine("the replay reader panicked".into()))?;
-        folded
+        Ok(folded?.map(|(state, head)| Folded {
+            state,
+            head,
+            contents,
+        }))
     })
 }
 
@@ -103,10 +108,9 @@ fn fold_reads(
     tree: &sled::Tree,
     reads: crossbeam_channel::Receiver<Vec<Read>>,
     progress: &mut dyn FnMut(u64),
-) -> Result<std::result::Result<Folded, Violation>> {
+) -> Result<std::result::Result<(MemState, Head), Violation>> {
     let mut state = MemState::new();
     let mut head = Head::EMPTY;
-    let mut contents = HashMap::new();
     for batch in reads {
         for read in batch {
             let (position, hash, recorded) = match read {
@@ -116,9 +120,6 @@ fn fold_reads(
             };
             if let Err(problem) = fold_recorded(&mut state, &recorded) {
                 return Ok(Err(Violation::at(position, problem)));
-            }
-            for reference in recorded.event.contents() {
-                contents.entry(reference.hash).or_insert(position);
             }
             head = Head {
                 position: position.get(),
@@ -148,16 +149,17 @@ fn fold_reads(
         let position = Position::new(stored.position.max(head.position).max(1));
         return Ok(Err(Violation::at(position, problem)));
     }
-    Ok(Ok(Folded {
-        state,
-        head,
-        contents,
-    }))
+    Ok(Ok((state, head)))
 }
 
 /// The reading thread: every record from position 1, checked against the chain, in
-/// batches, until the log ends, a record is bad, or the folder hangs up.
-fn read_log(tree: &sled::Tree, out: &crossbeam_channel::Sender<Vec<Read>>) {
+/// batches, until the log ends, a record is bad, or the folder hangs up. Returns each
+/// content the records sent refer to, with the first position referring to it.
+fn read_log(
+    tree: &sled::Tree,
+    out: &crossbeam_channel::Sender<Vec<Read>>,
+) -> HashMap<ContentHash, Position> {
+    let mut contents = HashMap::new();
     let mut chain = Head::EMPTY;
     let mut batch = Vec::with_capacity(BATCH);
     for item in log::raw_from(tree, Position::FIRST) {
@@ -170,6 +172,9 @@ fn read_log(tree: &sled::Tree, out: &crossbeam_channel::Sender<Vec<Read>>) {
             )),
             Ok((_, value)) => match read_record(&chain, expected, &value) {
                 Ok((hash, recorded)) => {
+                    for reference in recorded.event.contents() {
+                        contents.entry(reference.hash).or_insert(expected);
+                    }
                     chain = Head {
                         position: expected.get(),
                         hash,
@@ -184,7 +189,7 @@ fn read_log(tree: &sled::Tree, out: &crossbeam_channel::Sender<Vec<Read>>) {
         if last || batch.len() == BATCH {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
             if out.send(full).is_err() || last {
-                return;
+                return contents;
             }
         }
     }
@@ -192,6 +197,7 @@ fn read_log(tree: &sled::Tree, out: &crossbeam_channel::Sender<Vec<Read>>) {
         // A folder that hung up has stopped already.
         let _ = out.send(batch);
     }
+    contents
 }
 
 /// Checks one stored record value as the record at `position` after `chain` (E1's own

@@ -13,7 +13,7 @@ use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{Head, schema};
 use crate::replay::{self, Folded, Violation};
-use crate::view::Entries;
+use crate::view::{Entries, SortedEntries};
 
 /// What a successful verification walked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,7 +126,7 @@ pub(crate) fn fold_and_compare(
         };
         let wanted = encode_projections(&folded.state)?;
         let entries = wanted.len() as u64;
-        let differences = merge(stored??, wanted);
+        let differences = merge(stored??, wanted.iter());
         Ok(Ok(Compared {
             folded,
             entries,
@@ -137,7 +137,7 @@ pub(crate) fn fold_and_compare(
 
 /// The stored form of a fold: every projection key and value, as the writer stores
 /// them, in key order.
-fn encode_projections(state: &verso_domain::MemState) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+fn encode_projections(state: &verso_domain::MemState) -> Result<SortedEntries> {
     let mut entries = Entries::default();
     state.write_into(&mut entries);
     entries.into_sorted()
@@ -192,18 +192,21 @@ impl Difference {
 /// Every way the `stored` projections differ from `wanted` (the fold's encoding), both
 /// in key order: one merge, with no lookups. Verification reports the first; rebuild
 /// writes them all.
-fn merge(stored: Vec<(IVec, IVec)>, wanted: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<Difference> {
+fn merge<'w>(
+    stored: Vec<(IVec, IVec)>,
+    wanted: impl Iterator<Item = (&'w [u8], &'w [u8])>,
+) -> Vec<Difference> {
     let mut out = Vec::new();
     let mut stored = stored.into_iter().peekable();
     for (key, value) in wanted {
         // Everything stored below this key is not in the fold.
-        while let Some((k, _)) = stored.next_if(|(k, _)| k.as_ref() < &key[..]) {
+        while let Some((k, _)) = stored.next_if(|(k, _)| k.as_ref() < key) {
             out.push(Difference::Extra(k.to_vec()));
         }
-        match stored.next_if(|(k, _)| k.as_ref() == &key[..]) {
-            Some((_, v)) if v.as_ref() == &value[..] => {}
-            Some(_) => out.push(Difference::Differs(key, value)),
-            None => out.push(Difference::Missing(key, value)),
+        match stored.next_if(|(k, _)| k.as_ref() == key) {
+            Some((_, v)) if v.as_ref() == value => {}
+            Some(_) => out.push(Difference::Differs(key.to_vec(), value.to_vec())),
+            None => out.push(Difference::Missing(key.to_vec(), value.to_vec())),
         }
     }
     out.extend(stored.map(|(k, _)| Difference::Extra(k.to_vec())));
@@ -233,11 +236,8 @@ mod tests {
             .collect()
     }
 
-    fn wanted(pairs: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
-            .collect()
+    fn wanted<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+        pairs.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes()))
     }
 
     #[test]

@@ -520,7 +520,7 @@ macro_rules! write_model {
                 self.put(keys::stream(stream), &head);
             }
 
-            fn put_version(&mut self, record: VersionRecord) {
+            fn put_version(&mut self, record: Cow<'_, VersionRecord>) {
                 self.put(keys::version(&record.stream, record.version), &record);
             }
 
@@ -671,19 +671,28 @@ write_model!(View<'_>);
 write_model!(Entries);
 
 /// The projection entries a fold of the log writes (rebuild and verification encode a
-/// [`MemState`](verso_domain::MemState) through one), collected without a map.
+/// [`MemState`](verso_domain::MemState) through one), collected in one buffer: a fold of
+/// a large log writes millions of entries, and one allocation each would cost more than
+/// encoding them.
 #[derive(Default)]
 pub(crate) struct Entries {
-    /// Writes in the order made; `None` is a delete.
-    writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Every key and value, back to back.
+    bytes: Vec<u8>,
+    /// Each write in the order made: where its key starts, where its key ends (and its
+    /// value starts), and where its value ends; `None` for a delete.
+    spans: Vec<(usize, usize, Option<usize>)>,
     error: Option<Error>,
 }
 
 impl Entries {
     fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
-        match codec::encode_value(value) {
-            Ok(bytes) => self.put_raw(key, bytes),
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(&key);
+        let key_end = self.bytes.len();
+        match codec::append_value(value, &mut self.bytes) {
+            Ok(()) => self.spans.push((start, key_end, Some(self.bytes.len()))),
             Err(e) => {
+                self.bytes.truncate(start);
                 if self.error.is_none() {
                     self.error = Some(Error::corrupted(None, format!("encode projection: {e}")));
                 }
@@ -692,31 +701,91 @@ impl Entries {
     }
 
     fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.writes.push((key, Some(value)));
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(&key);
+        let key_end = self.bytes.len();
+        self.bytes.extend_from_slice(&value);
+        self.spans.push((start, key_end, Some(self.bytes.len())));
     }
 
     fn delete_raw(&mut self, key: Vec<u8>) {
-        self.writes.push((key, None));
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(&key);
+        self.spans.push((start, self.bytes.len(), None));
     }
 
     /// The entries in key order, the last write of a key winning, or the first error.
-    pub(crate) fn into_sorted(self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    pub(crate) fn into_sorted(self) -> Result<SortedEntries> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let mut writes = self.writes;
+        let Self {
+            bytes, mut spans, ..
+        } = self;
+        let key = |&(start, end, _): &(usize, usize, Option<usize>)| &bytes[start..end];
         // Stable, so that equal keys stay in write order and the last one can win.
-        writes.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(writes.len());
-        let mut writes = writes.into_iter().peekable();
-        while let Some((key, value)) = writes.next() {
-            if writes.peek().is_some_and(|(next, _)| *next == key) {
+        spans.sort_by(|a, b| key(a).cmp(key(b)));
+        let mut kept: Vec<(usize, usize, usize)> = Vec::with_capacity(spans.len());
+        let mut spans = spans.into_iter().peekable();
+        while let Some(span) = spans.next() {
+            if spans.peek().is_some_and(|next| key(next) == key(&span)) {
                 continue;
             }
-            if let Some(value) = value {
-                out.push((key, value));
+            if let (start, key_end, Some(end)) = span {
+                kept.push((start, key_end, end));
             }
         }
-        Ok(out)
+        Ok(SortedEntries { bytes, spans: kept })
+    }
+}
+
+/// Projection entries in key order, each key once.
+pub(crate) struct SortedEntries {
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl SortedEntries {
+    /// How many entries there are.
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Each key and value, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.spans
+            .iter()
+            .map(|&(start, key_end, end)| (&self.bytes[start..key_end], &self.bytes[key_end..end]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_come_out_in_key_order_with_the_last_write_of_a_key_winning() {
+        let mut entries = Entries::default();
+        entries.put_raw(b"c".to_vec(), b"3".to_vec());
+        entries.put_raw(b"a".to_vec(), b"1".to_vec());
+        entries.put_raw(b"b".to_vec(), b"old".to_vec());
+        entries.put_raw(b"b".to_vec(), b"2".to_vec());
+        entries.put_raw(b"d".to_vec(), b"4".to_vec());
+        entries.delete_raw(b"d".to_vec());
+        entries.delete_raw(b"e".to_vec());
+        entries.put(b"f".to_vec(), &7u64);
+        let sorted = entries.into_sorted().unwrap();
+        let got: Vec<_> = sorted.iter().collect();
+        let seven = codec::encode_value(&7u64).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (&b"a"[..], &b"1"[..]),
+                (&b"b"[..], &b"2"[..]),
+                (&b"c"[..], &b"3"[..]),
+                (&b"f"[..], &seven[..]),
+            ]
+        );
+        assert_eq!(sorted.len(), 4);
     }
 }

@@ -106,7 +106,7 @@ pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recor
             head.last_assigned = head.last_assigned.max(version.get());
             head.latest_live = head.latest_live.max(Some(*version));
             state.put_stream(stream, head);
-            state.put_version(VersionRecord {
+            state.put_version(Cow::Owned(VersionRecord {
                 stream: stream.clone(),
                 version: *version,
                 position,
@@ -117,7 +117,7 @@ pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recor
                 description: description.clone(),
                 label: label.clone(),
                 deleted: None,
-            });
+            }));
             if let Some(label) = label {
                 state.put_label(stream, label, *version);
             }
@@ -176,7 +176,7 @@ pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recor
                 let total = state.hosted_bytes().saturating_sub(record.content.len);
                 state.set_hosted_bytes(total);
             }
-            state.put_version(record);
+            state.put_version(Cow::Owned(record));
             let mut head = state.stream(stream).unwrap_or_default();
             if head.latest_live == Some(*version) {
                 head.latest_live = state.live_version_below(stream, *version);

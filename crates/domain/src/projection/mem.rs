@@ -1,7 +1,7 @@
 //! The in-memory reference implementation of the projections.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
@@ -32,15 +32,19 @@ pub enum CanonicalKind {
 /// What a stream holds (its head, versions, labels and tokens) is nested under the
 /// stream, and profiles under their application, so that a lookup or an append builds
 /// no key: the fold of a large log does a few map searches per record and clones one
-/// stream id (for its content use). No container is left empty, which keeps the derived
-/// equality a comparison of projections.
+/// stream id. No container is left empty, which keeps the derived equality a comparison
+/// of projections.
+///
+/// The content-hash view is not held but derived: a content is used by exactly the live
+/// versions whose content it is ([`apply`](super::apply) puts a use with each version
+/// and removes it when the version is deleted), so [`content_uses`](Self::content_uses)
+/// and [`write_into`](Self::write_into) read it off the versions. A replay then keeps no
+/// map keyed by random hashes, the costliest part of folding a large log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemState {
     applications: BTreeMap<ApplicationId, ApplicationRecord>,
     profiles: BTreeMap<ApplicationId, BTreeMap<ProfileId, ProfileRecord>>,
     streams: BTreeMap<StreamId, StreamState>,
-    /// Each content's uses, sorted; written out in key order by sorting the hashes.
-    content_uses: HashMap<ContentHash, Vec<(StreamId, StreamVersion)>>,
     hosted_bytes: u64,
     environments: BTreeMap<(ApplicationId, EnvironmentId), EnvironmentRecord>,
     retired_environments: BTreeSet<(ApplicationId, EnvironmentId)>,
@@ -122,11 +126,17 @@ impl MemState {
         &self,
         hash: ContentHash,
     ) -> impl Iterator<Item = (&StreamId, StreamVersion)> {
-        self.content_uses
-            .get(&hash)
-            .into_iter()
-            .flatten()
-            .map(|(s, v)| (s, *v))
+        self.live_versions()
+            .filter(move |r| r.content.hash == hash)
+            .map(|r| (&r.stream, r.version))
+    }
+
+    /// Every live version, in (stream, version) order.
+    fn live_versions(&self) -> impl Iterator<Item = &VersionRecord> {
+        self.streams
+            .values()
+            .flat_map(|s| s.versions.values())
+            .filter(|r| r.is_live())
     }
 }
 
@@ -147,7 +157,7 @@ impl MemState {
         }
         for state in self.streams.values() {
             for record in state.versions.values() {
-                target.put_version(record.clone());
+                target.put_version(Cow::Borrowed(record));
             }
         }
         for (stream, state) in &self.streams {
@@ -155,12 +165,13 @@ impl MemState {
                 target.put_label(stream, label, *version);
             }
         }
-        let mut uses: Vec<_> = self.content_uses.iter().collect();
-        uses.sort_unstable_by_key(|(hash, _)| **hash);
-        for (hash, uses) in uses {
-            for (stream, version) in uses {
-                target.put_content_use(*hash, stream, *version);
-            }
+        let mut uses: Vec<_> = self
+            .live_versions()
+            .map(|r| (r.content.hash, &r.stream, r.version))
+            .collect();
+        uses.sort_unstable();
+        for (hash, stream, version) in uses {
+            target.put_content_use(hash, stream, version);
         }
         for (stream, state) in &self.streams {
             for (token, record) in &state.idempotency {
@@ -437,7 +448,8 @@ impl WriteModel for MemState {
         self.stream_mut(stream).head = Some(head);
     }
 
-    fn put_version(&mut self, record: VersionRecord) {
+    fn put_version(&mut self, record: Cow<'_, VersionRecord>) {
+        let record = record.into_owned();
         self.stream_mut(&record.stream)
             .versions
             .insert(record.version, record);
@@ -455,25 +467,12 @@ impl WriteModel for MemState {
         }
     }
 
-    fn put_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
-        let uses = self.content_uses.entry(hash).or_default();
-        let used = (stream, version);
-        if let Err(at) = uses.binary_search_by(|(s, v)| (s, *v).cmp(&used)) {
-            uses.insert(at, (stream.clone(), version));
-        }
-    }
+    // The content-hash view is derived from the live versions (see the type's docs): the
+    // use `apply` puts is the version it has just put, and the one it removes is that of
+    // the version it marks deleted.
+    fn put_content_use(&mut self, _: ContentHash, _: &StreamId, _: StreamVersion) {}
 
-    fn remove_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion) {
-        if let Some(uses) = self.content_uses.get_mut(&hash) {
-            let used = (stream, version);
-            if let Ok(at) = uses.binary_search_by(|(s, v)| (s, *v).cmp(&used)) {
-                uses.remove(at);
-            }
-            if uses.is_empty() {
-                self.content_uses.remove(&hash);
-            }
-        }
-    }
+    fn remove_content_use(&mut self, _: ContentHash, _: &StreamId, _: StreamVersion) {}
 
     fn put_idempotency(&mut self, stream: &StreamId, token: &str, record: IdempotencyRecord) {
         self.stream_mut(stream)

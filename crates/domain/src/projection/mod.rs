@@ -135,8 +135,9 @@ pub trait WriteModel {
     fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId);
     /// Inserts or replaces a stream head.
     fn put_stream(&mut self, stream: &StreamId, head: StreamHead);
-    /// Inserts or replaces a version record.
-    fn put_version(&mut self, record: VersionRecord);
+    /// Inserts or replaces a version record: borrowed when the caller keeps the record (writing a fold out, where versions are
+    /// most of the entries), owned when it was just made.
+    fn put_version(&mut self, record: Cow<'_, VersionRecord>);
     /// Adds `version` to the versions carrying `label`.
     fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion);
     /// Removes `version` from the versions carrying `label`.

@@ -108,6 +108,13 @@ pub(crate) fn encode_value<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
     bincode::serde::encode_to_vec(value, config()).map_err(|e| e.to_string())
 }
 
+/// [`encode_value`], appended to `out`. On an error `out` may hold part of the value.
+pub(crate) fn append_value<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
+    bincode::serde::encode_into_std_write(value, out, config())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// Frames a record for storage: its bytes followed by its own chain hash. The trailer
 /// lets verification name the exact record whose bytes changed; the chain itself is
 /// still carried by each record's `prev_hash` (docs/design/event-log.md §Record format).
