@@ -42,9 +42,10 @@ pub(crate) fn rebuild(
     // projections are right needs no write at all. The result is the same: afterwards
     // the stored projections are exactly the fold (E6).
     let Compared {
-        folded,
+        head,
         entries: count,
         differences: changes,
+        ..
     } = match fold_and_compare(tree, progress)? {
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
@@ -78,7 +79,7 @@ pub(crate) fn rebuild(
     }
     sync()?;
     Ok(Ok(RebuildReport {
-        events: folded.head.position,
+        events: head.position,
         entries: count,
         written,
         elapsed: started.elapsed(),

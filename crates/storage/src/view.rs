@@ -685,6 +685,15 @@ pub(crate) struct Entries {
 }
 
 impl Entries {
+    /// Entries with room for `bytes` of keys and values in `count` writes.
+    pub(crate) fn with_capacity(bytes: usize, count: usize) -> Self {
+        Self {
+            bytes: Vec::with_capacity(bytes),
+            spans: Vec::with_capacity(count),
+            error: None,
+        }
+    }
+
     fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(&key);

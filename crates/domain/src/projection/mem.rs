@@ -140,10 +140,57 @@ impl MemState {
     }
 }
 
+/// A part of the projections, for writing a fold out in pieces (on several threads).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Every version record.
+    Versions,
+    /// Every content use (the content-hash view).
+    ContentUses,
+    /// Every other projection.
+    Rest,
+}
+
+impl Part {
+    /// The parts, which together are every projection, each entry in exactly one.
+    pub const ALL: [Self; 3] = [Self::Versions, Self::ContentUses, Self::Rest];
+}
+
 impl MemState {
     /// Writes every projection entry into `target`, in key order within each projection.
     /// Rebuild and verification use it to turn a fold of the log into stored entries.
     pub fn write_into<W: WriteModel + ?Sized>(&self, target: &mut W) {
+        for part in Part::ALL {
+            self.write_part_into(part, target);
+        }
+    }
+
+    /// Writes the entries of one part of the projections into `target`, in key order
+    /// within each projection.
+    pub fn write_part_into<W: WriteModel + ?Sized>(&self, part: Part, target: &mut W) {
+        match part {
+            Part::Versions => {
+                for state in self.streams.values() {
+                    for record in state.versions.values() {
+                        target.put_version(Cow::Borrowed(record));
+                    }
+                }
+            }
+            Part::ContentUses => {
+                let mut uses: Vec<_> = self
+                    .live_versions()
+                    .map(|r| (r.content.hash, &r.stream, r.version))
+                    .collect();
+                uses.sort_unstable();
+                for (hash, stream, version) in uses {
+                    target.put_content_use(hash, stream, version);
+                }
+            }
+            Part::Rest => self.write_rest_into(target),
+        }
+    }
+
+    fn write_rest_into<W: WriteModel + ?Sized>(&self, target: &mut W) {
         for record in self.applications.values() {
             target.put_application(record.clone());
         }
@@ -155,23 +202,10 @@ impl MemState {
                 target.put_stream(stream, head);
             }
         }
-        for state in self.streams.values() {
-            for record in state.versions.values() {
-                target.put_version(Cow::Borrowed(record));
-            }
-        }
         for (stream, state) in &self.streams {
             for (label, version) in &state.labels {
                 target.put_label(stream, label, *version);
             }
-        }
-        let mut uses: Vec<_> = self
-            .live_versions()
-            .map(|r| (r.content.hash, &r.stream, r.version))
-            .collect();
-        uses.sort_unstable();
-        for (hash, stream, version) in uses {
-            target.put_content_use(hash, stream, version);
         }
         for (stream, state) in &self.streams {
             for (token, record) in &state.idempotency {

@@ -10,7 +10,7 @@ mod mem;
 mod records;
 
 pub use apply::apply;
-pub use mem::{CanonicalKind, MemState};
+pub use mem::{CanonicalKind, MemState, Part};
 pub use records::{
     ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
     ProfileRecord, StreamHead, TemplateRecord, TemplateTokenRecord, TemplateVersionRecord,
