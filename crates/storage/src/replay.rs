@@ -255,3 +255,91 @@ fn fold_recorded(state: &mut MemState, recorded: &Recorded) -> std::result::Resu
     apply(state, recorded);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use verso_domain::{ApplicationId, Event, Timestamp};
+
+    use super::*;
+    use crate::log::keys;
+
+    fn created(id: &ApplicationId) -> Event {
+        Event::ApplicationCreated {
+            application: id.clone(),
+            name: "app".into(),
+            description: None,
+            tags: BTreeMap::new(),
+        }
+    }
+
+    fn updated(id: &ApplicationId, n: u64) -> Event {
+        Event::ApplicationUpdated {
+            application: id.clone(),
+            name: format!("app {n}"),
+            description: None,
+        }
+    }
+
+    /// A log of `events` (position 1 first), chained as the writer chains it, with the
+    /// stored chain hash of the record at `bad_trailer` (if any) flipped.
+    fn log_of(events: Vec<Event>, bad_trailer: Option<u64>) -> (tempfile::TempDir, sled::Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        let mut chain = codec::GENESIS;
+        for (n, event) in (1..).zip(events) {
+            let position = Position::new(n);
+            let recorded = Recorded {
+                position,
+                timestamp: Timestamp::from_millis(1_700_000_000_000),
+                actor: None,
+                event,
+            };
+            let bytes = codec::encode(&recorded, &chain).unwrap();
+            let hash = codec::chain_hash(&chain, &bytes);
+            let mut stored = hash;
+            if bad_trailer == Some(n) {
+                stored[0] ^= 1;
+            }
+            db.insert(keys::log(position), codec::frame(&bytes, &stored))
+                .unwrap();
+            chain = hash;
+        }
+        (dir, db)
+    }
+
+    fn first_violation(db: &sled::Db) -> Option<Position> {
+        match fold(db, &mut |_| {}).unwrap() {
+            Ok(_) => None,
+            Err(v) => v.position,
+        }
+    }
+
+    #[test]
+    fn the_first_violation_in_log_order_is_reported_whichever_thread_finds_it() {
+        // The reader finds chain breaks and the writer finds events that do not decide;
+        // batches are 256 records, so these cases span several.
+        let app = ApplicationId::parse("app1").unwrap();
+        let history = |duplicate_at: u64, len: u64| -> Vec<Event> {
+            (1..=len)
+                .map(|n| match n {
+                    1 => created(&app),
+                    n if n == duplicate_at => created(&app),
+                    n => updated(&app, n),
+                })
+                .collect()
+        };
+        // An event that does not decide, before a broken chain: the event.
+        let (_d, db) = log_of(history(300, 900), Some(700));
+        assert_eq!(first_violation(&db), Some(Position::new(300)));
+        // A broken chain before such an event: the chain.
+        let (_d, db) = log_of(history(700, 900), Some(300));
+        assert_eq!(first_violation(&db), Some(Position::new(300)));
+        // Each alone, in a later batch.
+        let (_d, db) = log_of(history(777, 900), None);
+        assert_eq!(first_violation(&db), Some(Position::new(777)));
+        let (_d, db) = log_of(history(0, 900), Some(613));
+        assert_eq!(first_violation(&db), Some(Position::new(613)));
+    }
+}
