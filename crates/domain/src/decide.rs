@@ -460,7 +460,8 @@ pub(crate) fn live_version<R: ReadModel + ?Sized>(
     };
     state
         .version(stream, version)
-        .filter(VersionRecord::is_live)
+        .filter(|r| r.is_live())
+        .map(Cow::into_owned)
         .ok_or_else(|| Rejection::not_found(resource, version))
 }
 

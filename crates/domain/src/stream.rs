@@ -187,7 +187,7 @@ pub fn decide_append<R: ReadModel + ?Sized>(
         }
         if let Some(record) = state.version(stream, seen.version) {
             return Ok(AppendOutcome::Existing(
-                Box::new(record),
+                Box::new(record.into_owned()),
                 ExistingReason::IdempotentReplay,
             ));
         }
@@ -196,7 +196,7 @@ pub fn decide_append<R: ReadModel + ?Sized>(
     let latest = head
         .latest_live
         .and_then(|v| state.version(stream, v))
-        .filter(VersionRecord::is_live);
+        .filter(|r| r.is_live());
     if let Some(expected) = request.expected_latest {
         let actual = latest.as_ref().map_or(StreamVersion::new(0), |r| r.version);
         if expected != actual {
@@ -250,7 +250,7 @@ pub fn decide_append<R: ReadModel + ?Sized>(
         && record.content.hash == request.content.hash
     {
         return Ok(AppendOutcome::Existing(
-            Box::new(record),
+            Box::new(record.into_owned()),
             ExistingReason::Unchanged,
         ));
     }

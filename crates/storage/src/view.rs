@@ -314,8 +314,9 @@ impl ReadModel for View<'_> {
         self.or_fail(self.get(&keys::stream(stream)))
     }
 
-    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<VersionRecord> {
+    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<Cow<'_, VersionRecord>> {
         self.or_fail(self.version_checked(stream, version))
+            .map(Cow::Owned)
     }
 
     fn live_version_below(&self, stream: &StreamId, below: StreamVersion) -> Option<StreamVersion> {

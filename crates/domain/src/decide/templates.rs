@@ -409,7 +409,7 @@ pub(crate) fn live_major<R: ReadModel + ?Sized>(
             &StreamId::template(name, generation),
             StreamVersion::new(major),
         )
-        .filter(crate::projection::VersionRecord::is_live)
+        .filter(|r| r.is_live())
         .map(|_| ())
         .ok_or_else(|| {
             Rejection::not_found(

@@ -161,7 +161,7 @@ pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recor
             }
         }
         Event::VersionDeleted { stream, version } => {
-            let Some(mut record) = state.version(stream, *version) else {
+            let Some(mut record) = state.version(stream, *version).map(Cow::into_owned) else {
                 return;
             };
             if !record.is_live() {

@@ -276,8 +276,12 @@ impl ReadModel for MemState {
         self.streams.get(stream)?.head
     }
 
-    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<VersionRecord> {
-        self.streams.get(stream)?.versions.get(&version).cloned()
+    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<Cow<'_, VersionRecord>> {
+        self.streams
+            .get(stream)?
+            .versions
+            .get(&version)
+            .map(Cow::Borrowed)
     }
 
     fn live_version_below(&self, stream: &StreamId, below: StreamVersion) -> Option<StreamVersion> {

@@ -49,8 +49,9 @@ pub trait ReadModel {
     fn profile_count(&self, application: &ApplicationId) -> u64;
     /// A stream's head, if a version was ever created in it.
     fn stream(&self, stream: &StreamId) -> Option<StreamHead>;
-    /// A version record, deleted ones included.
-    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<VersionRecord>;
+    /// A version record, deleted ones included; borrowed or owned as for
+    /// [`application`](Self::application).
+    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<Cow<'_, VersionRecord>>;
     /// The highest live version below `below`.
     fn live_version_below(&self, stream: &StreamId, below: StreamVersion) -> Option<StreamVersion>;
     /// The idempotency record for `token` in `stream`.

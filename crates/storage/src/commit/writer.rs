@@ -327,7 +327,7 @@ fn latest_version(view: &View<'_>, stream: &verso_domain::StreamId) -> Option<Su
     let head = view.stream(stream)?;
     head.latest_live
         .and_then(|v| view.version(stream, v))
-        .map(Subject::Version)
+        .map(|r| Subject::Version(r.into_owned()))
 }
 
 /// The version a template version create answered with: the one its token names (the

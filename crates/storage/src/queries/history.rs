@@ -489,7 +489,7 @@ impl Store {
                 latest_version: latest.as_ref().map(|r| r.version.get()),
                 last_assigned: head.last_assigned,
                 latest_content_sha256: latest.as_ref().map(|r| r.content.hash.to_string()),
-                latest_content_type: latest.and_then(|r| r.content_type),
+                latest_content_type: latest.and_then(|r| r.content_type.clone()),
                 labels,
                 environments,
             });
@@ -530,7 +530,8 @@ impl Store {
         };
         let record = version
             .and_then(|v| fold.state.version(&stream, v))
-            .filter(VersionRecord::is_live);
+            .filter(|r| r.is_live())
+            .map(std::borrow::Cow::into_owned);
         let Some(record) = record else {
             let what = match selector {
                 Some(VersionSelector::Number(v)) => format!("{v} of {application}/{profile}"),
