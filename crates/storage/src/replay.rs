@@ -77,10 +77,10 @@ enum Read {
 ///
 /// Two threads share the work, in log order: one scans sled, checks each record's own
 /// position and chain hash (E1, E2), decodes it and notes the contents it refers to;
-/// the caller's thread checks each event
-/// against the state before it and folds it (E4, E5). The first violation in log order
-/// is the one reported, as with one thread: the reader stops at the first record it
-/// finds bad, and the folder meets every record before it first.
+/// the caller's thread checks each event against the state before it and folds it (E4,
+/// E5). The first violation in log order is the one reported, as with one thread: the
+/// reader stops at the first record it finds bad, and the folder meets every record
+/// before it first.
 pub(crate) fn fold(
     tree: &sled::Tree,
     progress: &mut dyn FnMut(u64),

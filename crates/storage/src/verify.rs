@@ -1,12 +1,10 @@
 //! Full verification (architecture.md §3): the chain, every content's hash, and the
 //! stored projections equal to a fresh fold of the log.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sled::IVec;
-
-use std::collections::HashMap;
-
 use verso_domain::projection::{CanonicalKind, Part};
 use verso_domain::proton::TemplateSource;
 use verso_domain::{ContentHash, ContentRef, Position, ViewContent};
@@ -109,9 +107,10 @@ pub(crate) struct Compared {
 /// Folds the log (checking every invariant on the way) and compares the stored
 /// projections with the fold. Verification and rebuild share it.
 ///
-/// The stored entries are read on a thread of their own while the log is folded: the
-/// writer is the only thread that changes projections and it is the one folding, so
-/// they cannot change meanwhile. On a violation that thread is told to stop.
+/// The stored entries are read on a thread of their own while the log is folded. Nothing
+/// changes them meanwhile: `Store` runs this on its writer, the only thread that writes
+/// projections, and `verify_path` on a store no writer has open. On a violation that
+/// thread is told to stop.
 pub(crate) fn fold_and_compare(
     tree: &sled::Tree,
     progress: &mut dyn FnMut(u64),
@@ -177,12 +176,15 @@ fn encode_projections(state: &verso_domain::MemState, records: u64) -> Result<[S
         }
         entries.into_sorted()
     };
+    // Every part is written: the versions on the helper, whatever else on this thread.
+    let (versions, rest): (Vec<Part>, Vec<Part>) =
+        Part::ALL.into_iter().partition(|p| *p == Part::Versions);
     std::thread::scope(|scope| {
         let versions = std::thread::Builder::new()
             .name("verso-encode".into())
-            .spawn_scoped(scope, || encode(&[Part::Versions], 144))
+            .spawn_scoped(scope, || encode(&versions, 144))
             .map_err(Error::io("start the projection encoder"))?;
-        let rest = encode(&[Part::ContentUses, Part::Rest], 64);
+        let rest = encode(&rest, 64);
         let versions = versions
             .join()
             .map_err(|_| Error::Engine("the projection encoder panicked".into()))?;
@@ -298,6 +300,29 @@ mod tests {
 
     fn wanted<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
         pairs.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+    }
+
+    fn sorted(pairs: &[(&str, &str)]) -> SortedEntries {
+        let mut entries = Entries::default();
+        for (k, v) in pairs {
+            entries.put_raw(k.as_bytes().to_vec(), v.as_bytes().to_vec());
+        }
+        entries.into_sorted().unwrap()
+    }
+
+    #[test]
+    fn two_parts_are_read_as_one_sequence_in_key_order() {
+        let parts = [
+            sorted(&[("h2", "x"), ("a", "1"), ("v1", "y")]),
+            sorted(&[("s", "2"), ("b", "3"), ("z", "4")]),
+        ];
+        let keys: Vec<_> = in_key_order(&parts).map(|(k, _)| k).collect();
+        let want: [&[u8]; 6] = [b"a", b"b", b"h2", b"s", b"v1", b"z"];
+        assert_eq!(keys, want);
+        assert_eq!(
+            in_key_order(&[sorted(&[]), sorted(&[("k", "v")])]).count(),
+            1
+        );
     }
 
     #[test]

@@ -695,10 +695,15 @@ impl Entries {
         }
     }
 
-    fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
+    /// Appends `key` to the buffer: where it starts and where it ends.
+    fn push_key(&mut self, key: &[u8]) -> (usize, usize) {
         let start = self.bytes.len();
-        self.bytes.extend_from_slice(&key);
-        let key_end = self.bytes.len();
+        self.bytes.extend_from_slice(key);
+        (start, self.bytes.len())
+    }
+
+    fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
+        let (start, key_end) = self.push_key(&key);
         match codec::append_value(value, &mut self.bytes) {
             Ok(()) => self.spans.push((start, key_end, Some(self.bytes.len()))),
             Err(e) => {
@@ -710,18 +715,15 @@ impl Entries {
         }
     }
 
-    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(&key);
-        let key_end = self.bytes.len();
+    pub(crate) fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        let (start, key_end) = self.push_key(&key);
         self.bytes.extend_from_slice(&value);
         self.spans.push((start, key_end, Some(self.bytes.len())));
     }
 
     fn delete_raw(&mut self, key: Vec<u8>) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(&key);
-        self.spans.push((start, self.bytes.len(), None));
+        let (start, key_end) = self.push_key(&key);
+        self.spans.push((start, key_end, None));
     }
 
     /// The entries in key order, the last write of a key winning, or the first error.

@@ -38,7 +38,7 @@ pub enum CanonicalKind {
 /// The content-hash view is not held but derived: a content is used by exactly the live
 /// versions whose content it is ([`apply`](super::apply) puts a use with each version
 /// and removes it when the version is deleted), so [`content_uses`](Self::content_uses)
-/// and [`write_into`](Self::write_into) read it off the versions. A replay then keeps no
+/// and [`write_part_into`](Self::write_part_into) read it off the versions. A replay then keeps no
 /// map keyed by random hashes, the costliest part of folding a large log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemState {
@@ -93,18 +93,13 @@ impl MemState {
             .values()
             .flat_map(|v| std::iter::once(v.saved).chain(v.latest))
             .map(|c| (CanonicalKind::ViewContent, c));
-        let versions = self
-            .streams
-            .values()
-            .flat_map(|s| s.versions.values())
-            .filter_map(|r| match r.stream {
-                StreamId::ConnectView { .. } => Some((CanonicalKind::ViewContent, r.content)),
-                StreamId::EnvironmentTemplate { .. }
-                | StreamId::EnvironmentTemplateMajor { .. } => {
-                    Some((CanonicalKind::TemplateSource, r.content))
-                }
-                StreamId::HostedConfiguration { .. } => None,
-            });
+        let versions = self.all_versions().filter_map(|r| match r.stream {
+            StreamId::ConnectView { .. } => Some((CanonicalKind::ViewContent, r.content)),
+            StreamId::EnvironmentTemplate { .. } | StreamId::EnvironmentTemplateMajor { .. } => {
+                Some((CanonicalKind::TemplateSource, r.content))
+            }
+            StreamId::HostedConfiguration { .. } => None,
+        });
         aliases.chain(versions)
     }
 
@@ -131,12 +126,14 @@ impl MemState {
             .map(|r| (&r.stream, r.version))
     }
 
+    /// Every version, deleted ones included, in (stream, version) order.
+    fn all_versions(&self) -> impl Iterator<Item = &VersionRecord> {
+        self.streams.values().flat_map(|s| s.versions.values())
+    }
+
     /// Every live version, in (stream, version) order.
     fn live_versions(&self) -> impl Iterator<Item = &VersionRecord> {
-        self.streams
-            .values()
-            .flat_map(|s| s.versions.values())
-            .filter(|r| r.is_live())
+        self.all_versions().filter(|r| r.is_live())
     }
 }
 
@@ -157,23 +154,14 @@ impl Part {
 }
 
 impl MemState {
-    /// Writes every projection entry into `target`, in key order within each projection.
-    /// Rebuild and verification use it to turn a fold of the log into stored entries.
-    pub fn write_into<W: WriteModel + ?Sized>(&self, target: &mut W) {
-        for part in Part::ALL {
-            self.write_part_into(part, target);
-        }
-    }
-
     /// Writes the entries of one part of the projections into `target`, in key order
-    /// within each projection.
+    /// within each projection. Rebuild and verification write every [`Part::ALL`] to
+    /// turn a fold of the log into stored entries.
     pub fn write_part_into<W: WriteModel + ?Sized>(&self, part: Part, target: &mut W) {
         match part {
             Part::Versions => {
-                for state in self.streams.values() {
-                    for record in state.versions.values() {
-                        target.put_version(Cow::Borrowed(record));
-                    }
+                for record in self.all_versions() {
+                    target.put_version(Cow::Borrowed(record));
                 }
             }
             Part::ContentUses => {

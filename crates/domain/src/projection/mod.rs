@@ -124,7 +124,7 @@ pub trait ReadModel {
 }
 
 /// Write access to the projections: [`apply`] changes a state through it (together with
-/// [`ReadModel`]), and [`MemState::write_into`] writes every entry of a fold to one.
+/// [`ReadModel`]), and [`MemState::write_part_into`] writes the entries of a fold to one.
 pub trait WriteModel {
     /// Inserts or replaces an application.
     fn put_application(&mut self, record: ApplicationRecord);
