@@ -7,7 +7,9 @@
 //! 1. `flush()`: sled writes every buffered log segment (and any blob file) to the OS;
 //! 2. sync every sled blob file not synced before, then the `blobs/` directory: sled
 //!    never syncs these itself (content is chunked so they should not appear; this is the
-//!    safety net for an oversized record, ADR 0003);
+//!    safety net for an oversized record, ADR 0003). On Linux an inotify watch on
+//!    `blobs/` says whether any file was created there since the last barrier, and the
+//!    directory is listed only then ([`BlobWatch`]);
 //! 3. `fdatasync` of sled's `db` file: data and the size metadata needed to read it.
 //!
 //! Blob files are synced before the data file so that a durable log never points at a
@@ -42,6 +44,10 @@ pub(crate) struct Barrier {
     db_file: File,
     /// Blob files already synced.
     synced_blobs: HashSet<OsString>,
+    /// Whether `blobs/` may have changed since it was last listed.
+    watch: BlobWatch,
+    /// How many times `blobs/` was listed (read by tests).
+    listings: u64,
     #[cfg(feature = "failpoints")]
     failpoints: Arc<Failpoints>,
 }
@@ -53,15 +59,20 @@ impl Barrier {
         #[cfg(feature = "failpoints")] failpoints: Arc<Failpoints>,
     ) -> Result<Self> {
         let db_file = File::open(dir.join("db")).map_err(Error::io("open sled data file"))?;
+        // The watch is set before the first listing, so no file created between the two
+        // goes unseen.
+        let watch = BlobWatch::new(&dir.join("blobs"));
         let mut barrier = Self {
             mode,
             dir: dir.to_path_buf(),
             db_file,
             synced_blobs: HashSet::new(),
+            watch,
+            listings: 0,
             #[cfg(feature = "failpoints")]
             failpoints,
         };
-        barrier.sync_blobs()?;
+        barrier.list_and_sync_blobs()?;
         Ok(barrier)
     }
 
@@ -105,6 +116,14 @@ impl Barrier {
 
     /// Syncs blob files that appeared since the last call, then their directory.
     fn sync_blobs(&mut self) -> Result<()> {
+        if self.watch.unchanged() {
+            return Ok(());
+        }
+        self.list_and_sync_blobs()
+    }
+
+    fn list_and_sync_blobs(&mut self) -> Result<()> {
+        self.listings += 1;
         let blobs = self.dir.join("blobs");
         let entries = match std::fs::read_dir(&blobs) {
             Ok(entries) => entries,
@@ -135,9 +154,177 @@ impl Barrier {
     }
 }
 
+/// Tells the barrier whether a file may have been created in `blobs/` since it last
+/// asked, so that it lists the directory only then.
+///
+/// On Linux this is an inotify watch for files created or moved into the directory. The
+/// kernel queues the event before the creating `open` returns, and sled creates a blob
+/// file before it logs the page that points at it, so a blob written before the
+/// barrier's `flush()` returned is always seen by the barrier that follows. When the
+/// watch cannot be set up, or the kernel reports an overflowed queue or a removed or
+/// moved directory, the watch is given up and every barrier lists the directory, as it
+/// does on other systems.
+struct BlobWatch {
+    #[cfg(target_os = "linux")]
+    inotify: Option<inotify::Inotify>,
+}
+
+impl BlobWatch {
+    #[cfg(target_os = "linux")]
+    fn new(blobs: &Path) -> Self {
+        use inotify::{Inotify, WatchMask};
+        let watched = Inotify::init().and_then(|inotify| {
+            inotify.watches().add(
+                blobs,
+                WatchMask::CREATE
+                    | WatchMask::MOVED_TO
+                    | WatchMask::DELETE_SELF
+                    | WatchMask::MOVE_SELF,
+            )?;
+            Ok(inotify)
+        });
+        match watched {
+            Ok(inotify) => Self {
+                inotify: Some(inotify),
+            },
+            Err(e) => {
+                tracing::debug!(error = %e, "no inotify watch on sled's blobs/: every barrier lists it");
+                Self { inotify: None }
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn new(_blobs: &Path) -> Self {
+        Self {}
+    }
+
+    /// True only if nothing can have been created in `blobs/` since the last call.
+    /// Drains what the kernel queued.
+    #[cfg(target_os = "linux")]
+    fn unchanged(&mut self) -> bool {
+        use inotify::EventMask;
+        let Some(inotify) = self.inotify.as_mut() else {
+            return false;
+        };
+        let mut buffer = [0u8; 4096];
+        let mut unchanged = true;
+        let mut lost = false;
+        loop {
+            match inotify.read_events(&mut buffer) {
+                Ok(events) => {
+                    unchanged = false;
+                    for event in events {
+                        lost |= event.mask.intersects(
+                            EventMask::Q_OVERFLOW
+                                | EventMask::IGNORED
+                                | EventMask::DELETE_SELF
+                                | EventMask::MOVE_SELF,
+                        );
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    tracing::debug!(error = %e, "inotify read failed: every barrier lists blobs/");
+                    lost = true;
+                    unchanged = false;
+                    break;
+                }
+            }
+        }
+        if lost {
+            self.inotify = None;
+        }
+        unchanged
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn unchanged(&mut self) -> bool {
+        false
+    }
+}
+
 /// `fsync` of a directory, so that entries created in it survive a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(Error::io("fsync directory"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn barrier(dir: &Path) -> Barrier {
+        Barrier::new(
+            dir,
+            Durability::Sync,
+            #[cfg(feature = "failpoints")]
+            Arc::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_blob_file_that_appears_after_a_barrier_is_synced_by_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        let mut barrier = barrier(dir.path());
+        barrier.sync(&db).unwrap();
+        assert!(barrier.synced_blobs.is_empty());
+        std::fs::write(dir.path().join("blobs").join("4096"), b"blob").unwrap();
+        barrier.sync(&db).unwrap();
+        assert!(barrier.synced_blobs.contains(&OsString::from("4096")));
+        let outside = dir.path().join("moved");
+        std::fs::write(&outside, b"blob").unwrap();
+        std::fs::rename(&outside, dir.path().join("blobs").join("4097")).unwrap();
+        barrier.sync(&db).unwrap();
+        assert!(barrier.synced_blobs.contains(&OsString::from("4097")));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn on_linux_blobs_is_listed_only_after_something_was_created_in_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        let mut barrier = barrier(dir.path());
+        let at_open = barrier.listings;
+        db.insert(b"k", vec![0u8; 1024]).unwrap();
+        barrier.sync(&db).unwrap();
+        barrier.sync(&db).unwrap();
+        assert_eq!(barrier.listings, at_open);
+        std::fs::write(dir.path().join("blobs").join("1"), b"blob").unwrap();
+        barrier.sync(&db).unwrap();
+        assert_eq!(barrier.listings, at_open + 1);
+        barrier.sync(&db).unwrap();
+        assert_eq!(barrier.listings, at_open + 1);
+    }
+
+    #[test]
+    fn a_blobs_directory_replaced_under_the_barrier_is_still_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        let mut barrier = barrier(dir.path());
+        let blobs = dir.path().join("blobs");
+        std::fs::rename(&blobs, dir.path().join("blobs-old")).unwrap();
+        std::fs::create_dir(&blobs).unwrap();
+        std::fs::write(blobs.join("8192"), b"blob").unwrap();
+        barrier.sync(&db).unwrap();
+        assert!(barrier.synced_blobs.contains(&OsString::from("8192")));
+        // The watch was on the old directory: later files in the new one are found too.
+        std::fs::write(blobs.join("8193"), b"blob").unwrap();
+        barrier.sync(&db).unwrap();
+        assert!(barrier.synced_blobs.contains(&OsString::from("8193")));
+    }
+
+    #[test]
+    fn a_barrier_without_a_blobs_directory_still_syncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        std::fs::remove_dir(dir.path().join("blobs")).unwrap();
+        let mut barrier = barrier(dir.path());
+        db.insert(b"k", b"v").unwrap();
+        barrier.sync(&db).unwrap();
+        assert!(barrier.synced_blobs.is_empty());
+    }
 }
