@@ -916,3 +916,228 @@ fn endpoint_problems_are_clear_errors_with_their_exit_codes() {
     assert_eq!(o.stdout.iter().filter(|&&b| b == b'\n').count(), 14);
     server.stop();
 }
+
+// ---- Connect views and Proton templates in `verso log --stream` ------------------------
+
+/// The view [`build_faces`] creates.
+const VIEW: &str = "connect/inst-1/0b6e5d2c-1111-4222-8333-444455556666";
+
+/// A closed store with a Connect view (two versions, the second after a content update)
+/// and a Proton template `base` (majors 1 and 2, a minor 1.1, then deleted and created
+/// again: generation 2), interleaved with an AppConfig application. Fixed ids and times.
+fn build_faces() -> TempDir {
+    use verso_domain::proton::TemplateName;
+    use verso_domain::{ConnectInstanceId, CreateView, ViewContent, ViewId, ViewStatus};
+    use verso_storage::{NewTemplate, NewTemplateVersion};
+
+    let dir = tempfile::tempdir().unwrap();
+    let now = Arc::new(AtomicI64::new(T0));
+    let clock = Arc::clone(&now);
+    let store = StoreOptions::new()
+        .clock(Arc::new(move || {
+            Timestamp::from_millis(clock.load(Ordering::SeqCst))
+        }))
+        .open(dir.path())
+        .unwrap();
+    let at = |minutes: i64| now.store(T0 + minutes * MINUTE, Ordering::SeqCst);
+    let instance = ConnectInstanceId::parse("inst-1").unwrap();
+    let view = ViewId::parse("0b6e5d2c-1111-4222-8333-444455556666").unwrap();
+    let content = |template: &str| ViewContent {
+        actions: vec!["Submit".to_owned()],
+        template: template.to_owned(),
+    };
+    let template = TemplateName::parse("template", "base").unwrap();
+    let version = |major: Option<u64>, key: &str| NewTemplateVersion {
+        major,
+        description: None,
+        source: verso_domain::proton::TemplateSource {
+            bucket: "templates".to_owned(),
+            key: key.to_owned(),
+        },
+        tags: BTreeMap::new(),
+        client_token: None,
+    };
+    at(0);
+    store
+        .submit(Cmd::CreateApplication(CreateApplication {
+            id: id(ApplicationId::parse, "shop001"),
+            name: "shop".into(),
+            description: None,
+            tags: BTreeMap::new(),
+        }))
+        .wait()
+        .unwrap()
+        .unwrap();
+    at(1);
+    store
+        .submit(Cmd::CreateView(CreateView {
+            instance: instance.clone(),
+            id: view.clone(),
+            name: "intake".into(),
+            description: None,
+            status: ViewStatus::Published,
+            content: content("{}").encode(),
+            tags: BTreeMap::new(),
+            client_token: None,
+        }))
+        .wait()
+        .unwrap()
+        .unwrap();
+    at(2);
+    store
+        .create_environment_template(&template, NewTemplate::default())
+        .wait()
+        .unwrap()
+        .unwrap();
+    at(3);
+    store
+        .create_view_version(&instance, &view, None, None)
+        .wait()
+        .unwrap()
+        .unwrap();
+    at(4);
+    for (major, key) in [(None, "a"), (Some(1), "b"), (None, "c")] {
+        store
+            .create_environment_template_version(&template, version(major, key))
+            .wait()
+            .unwrap()
+            .unwrap();
+    }
+    at(5);
+    store
+        .update_view_content(
+            &instance,
+            &view,
+            ViewStatus::Published,
+            &content("{\"a\":1}"),
+        )
+        .wait()
+        .unwrap()
+        .unwrap();
+    store
+        .create_view_version(&instance, &view, None, None)
+        .wait()
+        .unwrap()
+        .unwrap();
+    at(6);
+    for v in [
+        verso_domain::proton::TemplateVersion { major: 1, minor: 0 },
+        verso_domain::proton::TemplateVersion { major: 1, minor: 1 },
+        verso_domain::proton::TemplateVersion { major: 2, minor: 0 },
+    ] {
+        store
+            .delete_environment_template_version(&template, v)
+            .wait()
+            .unwrap()
+            .unwrap();
+    }
+    store
+        .delete_environment_template(&template)
+        .wait()
+        .unwrap()
+        .unwrap();
+    at(7);
+    store
+        .create_environment_template(&template, NewTemplate::default())
+        .wait()
+        .unwrap()
+        .unwrap();
+    store
+        .create_environment_template_version(&template, version(None, "d"))
+        .wait()
+        .unwrap()
+        .unwrap();
+    store.close().unwrap();
+    dir
+}
+
+/// The stream column of each line of `verso log --json`.
+fn streams(json_lines: &str) -> Vec<String> {
+    json_lines
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["stream"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn log_selects_a_connect_view_or_a_proton_template_by_its_stream() {
+    let dir = build_faces();
+    let d = dir.path();
+    golden("log-faces.txt", &run(d, &["log"], 0));
+    golden("log-view.txt", &run(d, &["log", "--stream", VIEW], 0));
+    golden(
+        "log-template.json",
+        &run(d, &["log", "--stream", "proton/base", "--json"], 0),
+    );
+    let all = streams(&run(d, &["log", "--json"], 0));
+    // Each selection is exactly the lines of the whole log whose stream is, or lies
+    // under, the one asked for.
+    for (asked, under) in [
+        (VIEW, None),
+        ("proton/base", Some("proton/base#")),
+        ("proton/base#1", Some("proton/base#1/")),
+        ("proton/base#1/1", None),
+        ("proton/base#2", Some("proton/base#2/")),
+    ] {
+        let want: Vec<&String> = all
+            .iter()
+            .filter(|s| s.as_str() == asked || under.is_some_and(|u| s.starts_with(u)))
+            .collect();
+        let got = streams(&run(d, &["log", "--stream", asked, "--json"], 0));
+        assert_eq!(got.iter().collect::<Vec<_>>(), want, "--stream {asked}");
+        assert!(!got.is_empty(), "--stream {asked} selected nothing");
+    }
+    // A profile's stream as the column shows it, with names or ids.
+    let shop = build();
+    for stream in ["appconfig/shop/limits", "appconfig/shop001/lim0001"] {
+        golden(
+            "log-stream-reverse.txt",
+            &run(shop.path(), &["log", "--stream", stream, "--reverse"], 0),
+        );
+    }
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["log", "--stream", "connect/inst-1/not-a-uuid"],
+            "bad stream \"connect/inst-1/not-a-uuid\"",
+        ),
+        (
+            &[
+                "log",
+                "--stream",
+                "connect/inst-1/0b6e5d2c-1111-4222-8333-000000000000",
+            ],
+            "unknown stream",
+        ),
+        (&["log", "--stream", "proton/nothing"], "unknown stream"),
+        (&["log", "--stream", "proton/base#x"], "generation \"x\""),
+        (&["log", "--stream", "nowhere/a/b"], "unknown stream"),
+    ];
+    for (args, message) in cases {
+        let o = on(d, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+    }
+    // With bounds an empty answer is an answer, not a typo.
+    assert_eq!(
+        run(d, &["log", "--stream", "proton/nothing", "--from", "1"], 0),
+        ""
+    );
+    // Through a running server, the same answers.
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(d, copy.path());
+    let server = Served::start(d);
+    for args in [
+        vec!["log", "--stream", VIEW],
+        vec!["log", "--stream", "proton/base#1/1", "--json"],
+        vec!["log", "--stream", "proton/nothing"],
+        vec!["log", "--stream", "connect/inst-1/not-a-uuid"],
+    ] {
+        let local = answer(&on(copy.path(), &args), "", "");
+        let remote = answer(&server.ask(&args), "", "");
+        assert_eq!(remote, local, "verso {args:?}: --endpoint vs --data-dir");
+    }
+    server.stop();
+}

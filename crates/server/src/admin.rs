@@ -25,7 +25,7 @@ use http_body_util::channel::{Channel, Sender};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use verso_domain::{ApplicationId, Position, ProfileId, StreamVersion, Timestamp, VersionSelector};
-use verso_storage::{At, Error, ErrorKind, LogFilter, Refused, VersionAt};
+use verso_storage::{At, Error, ErrorKind, LogFilter, LogStream, Refused, VersionAt};
 
 use crate::AppState;
 use crate::wire::Query;
@@ -333,8 +333,9 @@ fn storage_io(e: &Error) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-/// `GET /_verso/v1/log?application=&profile=&from=&to=&since_ms=&until_ms=`: the
-/// records, oldest first, one `LogEntry` JSON object per line.
+/// `GET /_verso/v1/log?[stream=|application=&profile=]&from=&to=&since_ms=&until_ms=`:
+/// the records, oldest first, one `LogEntry` JSON object per line. `stream` is as the
+/// `stream` column shows it (`LogStream::parse`).
 async fn log(axum::extract::State(state): axum::extract::State<AppState>, uri: Uri) -> Response {
     let filter = (|| -> Result<LogFilter, AdminError> {
         let q = query(&uri)?;
@@ -356,6 +357,15 @@ async fn log(axum::extract::State(state): axum::extract::State<AppState>, uri: U
                     "give application and profile together",
                 ));
             }
+        }
+        if let Some(text) = q.get("stream") {
+            if filter.stream.is_some() {
+                return Err(AdminError::bad_request(
+                    "give either stream, or application and profile",
+                ));
+            }
+            let stream = LogStream::parse(text).map_err(AdminError::bad_request)?;
+            filter = filter.about(stream);
         }
         Ok(filter)
     })();

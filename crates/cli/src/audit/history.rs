@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use verso_domain::{ApplicationId, Position, ProfileId, Timestamp};
-use verso_storage::{LogEntry, LogFilter};
+use verso_storage::{LogEntry, LogFilter, LogStream};
 
 use super::output::{Out, time};
 use super::{Code, Failure, Outcome, Source, SourceArgs, parse_stream, parse_time};
@@ -11,9 +11,12 @@ use super::{Code, Failure, Outcome, Source, SourceArgs, parse_stream, parse_time
 pub(crate) struct LogArgs {
     #[command(flatten)]
     source: SourceArgs,
-    /// Only events about this configuration profile, `<app>/<profile>` (ids or names as
-    /// they are now).
-    #[arg(long, value_name = "APP/PROFILE")]
+    /// Only events about this stream, as the stream column shows it: a configuration
+    /// profile, `<app>/<profile>` or `appconfig/<app>/<profile>` (ids, or names as they
+    /// are now); a Connect view, `connect/<instance>/<view>`; an environment template,
+    /// `proton/<template>` (every generation), `proton/<template>#<generation>` or
+    /// `proton/<template>#<generation>/<major>` (one major's minors).
+    #[arg(long, value_name = "STREAM")]
     stream: Option<String>,
     /// From this position on.
     #[arg(long, value_name = "POSITION")]
@@ -50,10 +53,25 @@ pub(crate) fn log(args: &LogArgs) -> Outcome {
         .times(since, until);
     let mut unresolved = None;
     if let Some(text) = &args.stream {
-        let (app, profile) = parse_stream(text)?;
-        let (ids, refused) = resolve_now(&source, &app, &profile)?;
-        unresolved = refused.map(|r| format!("unknown stream {text}: {r}"));
-        filter = filter.stream(ids.0, ids.1);
+        if text.starts_with("connect/") || text.starts_with("proton/") {
+            let stream = LogStream::parse(text).map_err(Failure::usage)?;
+            // Nothing ever happened to a stream with no record at all: a typo, unless
+            // bounds were given that may leave its records out.
+            let bounded =
+                args.from.is_some() || args.to.is_some() || since.is_some() || until.is_some();
+            if !bounded {
+                unresolved = Some(format!(
+                    "unknown stream {text}: the log has no record of it"
+                ));
+            }
+            filter = filter.about(stream);
+        } else {
+            let text = text.strip_prefix("appconfig/").unwrap_or(text);
+            let (app, profile) = parse_stream(text)?;
+            let (ids, refused) = resolve_now(&source, &app, &profile)?;
+            unresolved = refused.map(|r| format!("unknown stream {text}: {r}"));
+            filter = filter.stream(ids.0, ids.1);
+        }
     }
     let mut written = 0u64;
     let mut out = Out::new();
@@ -111,10 +129,7 @@ fn entries<'s>(
             put("to", filter.to.map(|p| p.get().to_string()));
             put("since_ms", filter.since.map(|t| t.as_millis().to_string()));
             put("until_ms", filter.until.map(|t| t.as_millis().to_string()));
-            if let Some((a, p)) = &filter.stream {
-                put("application", Some(a.as_str().to_owned()));
-                put("profile", Some(p.as_str().to_owned()));
-            }
+            put("stream", filter.stream.as_ref().map(ToString::to_string));
             Ok(Box::new(remote.log(&params)?))
         }
     }

@@ -7,10 +7,12 @@
 //! they do not re-check invariants (that is `verify`'s job).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use verso_domain::deployment::live_deployment;
 use verso_domain::projection::{ReadModel, VersionRecord, apply};
+use verso_domain::proton::TemplateName;
 use verso_domain::{
     ApplicationId, ContentHash, EnvironmentId, Event, MemState, Position, ProfileId, Recorded,
     Rejection, StreamId, TaggedResource, Timestamp, VersionSelector,
@@ -49,9 +51,8 @@ pub struct LogEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LogFilter {
-    /// Only records about this configuration profile (its creation, updates, versions and
-    /// deployments).
-    pub stream: Option<(ApplicationId, ProfileId)>,
+    /// Only records about this stream.
+    pub stream: Option<LogStream>,
     /// From this position on.
     pub from: Option<Position>,
     /// Up to this position.
@@ -71,8 +72,14 @@ impl LogFilter {
 
     /// Only records about `application`/`profile`.
     #[must_use]
-    pub fn stream(mut self, application: ApplicationId, profile: ProfileId) -> Self {
-        self.stream = Some((application, profile));
+    pub fn stream(self, application: ApplicationId, profile: ProfileId) -> Self {
+        self.about(LogStream::Profile(application, profile))
+    }
+
+    /// Only records about `stream`.
+    #[must_use]
+    pub fn about(mut self, stream: LogStream) -> Self {
+        self.stream = Some(stream);
         self
     }
 
@@ -100,9 +107,131 @@ impl LogFilter {
         if self.to.is_some_and(|to| recorded.position > to) {
             return false;
         }
-        match &self.stream {
-            None => true,
-            Some((a, p)) => profile_of(&recorded.event).is_some_and(|(ea, ep)| ea == a && ep == p),
+        self.stream
+            .as_ref()
+            .is_none_or(|s| s.admits(&recorded.event))
+    }
+}
+
+/// A stream whose records `verso log --stream` selects, written as the `stream` column of
+/// [`LogEntry`] shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogStream {
+    /// `appconfig/<app>/<profile>`: a configuration profile, its versions, deployments
+    /// and tags.
+    Profile(ApplicationId, ProfileId),
+    /// `connect/<instance>/<view>`: a Connect view, its content and metadata, its
+    /// versions and its deletion.
+    View(ConnectInstanceId, ViewId),
+    /// `proton/<template>`, `proton/<template>#<generation>` or
+    /// `proton/<template>#<generation>/<major>`: an environment template in every
+    /// generation (each create after a delete is a new one), in one generation, or one
+    /// major version's minors.
+    Template {
+        /// The template's name.
+        template: TemplateName,
+        /// Only this generation.
+        generation: Option<u32>,
+        /// Only this major version's minors (with `generation`).
+        major: Option<u64>,
+    },
+}
+
+impl LogStream {
+    /// Parses a stream as the `stream` column of `verso log` shows it, ids only.
+    ///
+    /// # Errors
+    /// A message naming the forms accepted, or the id that is not of its shape.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let bad = |why: String| format!("bad stream {text:?}: {why}");
+        if let Some(rest) = text.strip_prefix("appconfig/") {
+            let (a, p) = rest
+                .split_once('/')
+                .ok_or_else(|| bad("expected appconfig/<application>/<profile>".to_owned()))?;
+            let a = ApplicationId::parse(a).map_err(|e| bad(e.to_string()))?;
+            let p = ProfileId::parse(p).map_err(|e| bad(e.to_string()))?;
+            return Ok(Self::Profile(a, p));
+        }
+        if let Some(rest) = text.strip_prefix("connect/") {
+            // An instance id may hold '/'; a view id is a UUID, which does not.
+            let (i, v) = rest
+                .rsplit_once('/')
+                .ok_or_else(|| bad("expected connect/<instance>/<view>".to_owned()))?;
+            let i = ConnectInstanceId::parse(i).map_err(|e| bad(e.to_string()))?;
+            let v = ViewId::parse(v).map_err(|e| bad(e.to_string()))?;
+            return Ok(Self::View(i, v));
+        }
+        if let Some(rest) = text.strip_prefix("proton/") {
+            let (name, generation, major) = match rest.split_once('#') {
+                None => (rest, None, None),
+                Some((name, rest)) => {
+                    let (g, m) = match rest.split_once('/') {
+                        None => (rest, None),
+                        Some((g, m)) => (g, Some(m)),
+                    };
+                    let g = g
+                        .parse::<u32>()
+                        .map_err(|_| bad(format!("generation {g:?} is not a number")))?;
+                    let m = m
+                        .map(|m| {
+                            m.parse::<u64>()
+                                .map_err(|_| bad(format!("major version {m:?} is not a number")))
+                        })
+                        .transpose()?;
+                    (name, Some(g), m)
+                }
+            };
+            let template = TemplateName::parse("template", name).map_err(|e| bad(e.to_string()))?;
+            return Ok(Self::Template {
+                template,
+                generation,
+                major,
+            });
+        }
+        Err(bad(
+            "expected appconfig/<application>/<profile>, connect/<instance>/<view> or \
+             proton/<template>[#<generation>[/<major>]]"
+                .to_owned(),
+        ))
+    }
+
+    fn admits(&self, event: &Event) -> bool {
+        match self {
+            Self::Profile(a, p) => profile_of(event).is_some_and(|(ea, ep)| ea == a && ep == p),
+            Self::View(i, v) => view_of(event).is_some_and(|(ei, ev)| ei == i && ev == v),
+            Self::Template {
+                template,
+                generation,
+                major,
+            } => template_of(event).is_some_and(|(t, g, m)| {
+                t == template
+                    && generation.is_none_or(|want| want == g)
+                    && major.is_none_or(|want| m == Some(want))
+            }),
+        }
+    }
+}
+
+impl fmt::Display for LogStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Profile(a, p) => write!(f, "appconfig/{a}/{p}"),
+            Self::View(i, v) => write!(f, "connect/{i}/{v}"),
+            Self::Template {
+                template,
+                generation,
+                major,
+            } => {
+                write!(f, "proton/{template}")?;
+                if let Some(g) = generation {
+                    write!(f, "#{g}")?;
+                }
+                if let Some(m) = major {
+                    write!(f, "/{m}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -170,9 +299,10 @@ fn view_of(event: &Event) -> Option<(&ConnectInstanceId, &ViewId)> {
     }
 }
 
-/// The Proton stream an event is about, if any: a template generation's majors stream,
-/// or a major's minors stream.
-fn template_stream_of(event: &Event) -> Option<String> {
+/// The Proton template an event is about, if any: its name, its generation, and the
+/// major version whose minors stream the event belongs to (none for the generation's
+/// own stream of majors).
+fn template_of(event: &Event) -> Option<(&TemplateName, u32, Option<u64>)> {
     match event {
         Event::EnvironmentTemplateCreated {
             template,
@@ -182,7 +312,23 @@ fn template_stream_of(event: &Event) -> Option<String> {
         | Event::EnvironmentTemplateDeleted {
             template,
             generation,
-        } => Some(StreamId::template(template, *generation).to_string()),
+        }
+        | Event::VersionCreated {
+            stream:
+                StreamId::EnvironmentTemplate {
+                    template,
+                    generation,
+                },
+            ..
+        }
+        | Event::VersionDeleted {
+            stream:
+                StreamId::EnvironmentTemplate {
+                    template,
+                    generation,
+                },
+            ..
+        } => Some((template, *generation, None)),
         Event::EnvironmentTemplateVersionRegistered {
             template,
             generation,
@@ -194,21 +340,37 @@ fn template_stream_of(event: &Event) -> Option<String> {
             generation,
             version,
             ..
-        } => Some(StreamId::template_major(template, *generation, version.major).to_string()),
+        } => Some((template, *generation, Some(version.major))),
         Event::VersionCreated {
             stream:
-                stream @ (StreamId::EnvironmentTemplate { .. }
-                | StreamId::EnvironmentTemplateMajor { .. }),
+                StreamId::EnvironmentTemplateMajor {
+                    template,
+                    generation,
+                    major,
+                },
             ..
         }
         | Event::VersionDeleted {
             stream:
-                stream @ (StreamId::EnvironmentTemplate { .. }
-                | StreamId::EnvironmentTemplateMajor { .. }),
+                StreamId::EnvironmentTemplateMajor {
+                    template,
+                    generation,
+                    major,
+                },
             ..
-        } => Some(stream.to_string()),
+        } => Some((template, *generation, Some(*major))),
         _ => None,
     }
+}
+
+/// The Proton stream an event is about, as the `stream` column shows it: a template
+/// generation's stream of majors, or a major's stream of minors.
+fn template_stream_of(event: &Event) -> Option<String> {
+    let (template, generation, major) = template_of(event)?;
+    Some(match major {
+        None => StreamId::template(template, generation).to_string(),
+        Some(m) => StreamId::template_major(template, generation, m).to_string(),
+    })
 }
 
 /// The `stream`, `version` and content columns of an event.
@@ -711,5 +873,54 @@ fn pick<'a, T: Clone>(
                 named.len()
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_parses_back_from_how_it_is_written() {
+        for text in [
+            "appconfig/shop001/lim0001",
+            "connect/arn:aws:connect:eu-west-1:1:instance/inst-1/0b6e5d2c-1111-4222-8333-444455556666",
+            "proton/base",
+            "proton/base#2",
+            "proton/base#2/3",
+        ] {
+            let stream = LogStream::parse(text).unwrap();
+            assert_eq!(stream.to_string(), text);
+        }
+        let LogStream::View(instance, _) = LogStream::parse(
+            "connect/arn:aws:connect:eu-west-1:1:instance/inst-1/0b6e5d2c-1111-4222-8333-444455556666",
+        )
+        .unwrap() else {
+            panic!("not a view");
+        };
+        assert_eq!(
+            instance.as_str(),
+            "arn:aws:connect:eu-west-1:1:instance/inst-1"
+        );
+    }
+
+    #[test]
+    fn a_malformed_stream_is_refused_with_what_was_expected() {
+        for (text, message) in [
+            ("shop/limits", "expected appconfig/"),
+            (
+                "appconfig/shop001",
+                "expected appconfig/<application>/<profile>",
+            ),
+            ("appconfig/SHOP/lim0001", "bad stream"),
+            ("connect/inst-1", "expected connect/<instance>/<view>"),
+            ("connect/inst-1/not-a-uuid", "ViewId"),
+            ("proton/", "bad stream"),
+            ("proton/base#", "generation \"\""),
+            ("proton/base#1/x", "major version \"x\""),
+        ] {
+            let e = LogStream::parse(text).unwrap_err();
+            assert!(e.contains(message), "{text}: {e}");
+        }
     }
 }
