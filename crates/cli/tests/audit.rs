@@ -1047,6 +1047,16 @@ fn build_faces() -> TempDir {
         .wait()
         .unwrap()
         .unwrap();
+    store
+        .update_environment_template_version(
+            &template,
+            verso_domain::proton::TemplateVersion { major: 1, minor: 0 },
+            Some(verso_domain::proton::TemplateVersionStatus::Published),
+            None,
+        )
+        .wait()
+        .unwrap()
+        .unwrap();
     store.close().unwrap();
     dir
 }
@@ -1060,6 +1070,58 @@ fn streams(json_lines: &str) -> Vec<String> {
             v["stream"].as_str().unwrap().to_owned()
         })
         .collect()
+}
+
+#[test]
+fn replay_shows_views_and_templates_as_of_then() {
+    let dir = build_faces();
+    let d = dir.path();
+    // After 1.0, 1.1 and 2.0 of generation 1 and the view's first version.
+    golden(
+        "replay-faces-at-12.txt",
+        &run(d, &["replay", "--at", "12"], 0),
+    );
+    golden(
+        "replay-faces-at-12.json",
+        &run(d, &["replay", "--at", "12", "--json"], 0),
+    );
+    // The view after its content update and second version; generation 1 gone and
+    // generation 2 with its first version, published.
+    golden(
+        "replay-faces-end.txt",
+        &run(d, &["replay"], 0)
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    golden(
+        "replay-view-at-4.txt",
+        &run(d, &["replay", "--at", "4", "--stream", VIEW], 0),
+    );
+    let now = run(d, &["replay", "--stream", "proton/base", "--json"], 0);
+    let template: serde_json::Value = serde_json::from_str(now.trim()).unwrap();
+    assert_eq!(template["stream"], "proton/base#2");
+    assert_eq!(template["recommended_version"], "1.0");
+    assert_eq!(template["versions"][0]["status"], "PUBLISHED");
+    for (args, message) in [
+        (
+            vec!["replay", "--at", "24", "--stream", "proton/base#1"],
+            "unknown stream proton/base#1 as of then",
+        ),
+        (
+            vec!["replay", "--at", "1", "--stream", VIEW],
+            "unknown stream connect/inst-1/",
+        ),
+        (
+            vec!["replay", "--stream", "proton/base#1/1"],
+            "replay takes a template",
+        ),
+    ] {
+        let o = on(d, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+    }
 }
 
 #[test]
@@ -1134,6 +1196,10 @@ fn log_selects_a_connect_view_or_a_proton_template_by_its_stream() {
         vec!["log", "--stream", "proton/base#1/1", "--json"],
         vec!["log", "--stream", "proton/nothing"],
         vec!["log", "--stream", "connect/inst-1/not-a-uuid"],
+        vec!["replay", "--at", "12", "--json"],
+        vec!["replay", "--at", "14", "--stream", VIEW],
+        vec!["replay", "--at", "24", "--stream", "proton/base#2"],
+        vec!["replay", "--at", "24", "--stream", "proton/base#1"],
     ] {
         let local = answer(&on(copy.path(), &args), "", "");
         let remote = answer(&server.ask(&args), "", "");

@@ -52,7 +52,8 @@ pub use error::{Conflict, Error, ErrorKind, Outcome, Refused, Result};
 pub use log::{ChainHash, Head};
 pub use options::{Clock, Durability, StoreOptions};
 pub use queries::history::{
-    At, EnvironmentSnapshot, LogEntry, LogFilter, LogStream, Snapshot, StreamSnapshot, VersionAt,
+    At, EnvironmentSnapshot, LogEntry, LogFilter, LogStream, Snapshot, StreamSnapshot,
+    TemplateSnapshot, TemplateVersionSnapshot, VersionAt, ViewSnapshot,
 };
 pub use queries::{DEFAULT_PAGE, HostedVersion, Page, PageRequest, label_matches};
 pub use rebuild::RebuildReport;

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use verso_domain::VersionSelector;
-use verso_storage::{At, Snapshot, StreamSnapshot};
+use verso_storage::{At, LogStream, Snapshot, StreamSnapshot, TemplateSnapshot, ViewSnapshot};
 
 use super::output::{Out, time};
 use super::{Code, Failure, Outcome, SourceArgs, Version, parse_at, parse_stream};
@@ -15,8 +15,11 @@ pub(crate) struct ReplayArgs {
     /// RFC 3339 time (every record up to it, evaluated then). Default: the head, now.
     #[arg(long, value_name = "POSITION|TIME")]
     at: Option<String>,
-    /// Only this stream, `<app>/<profile>` (ids or names as of then).
-    #[arg(long, value_name = "APP/PROFILE")]
+    /// Only this stream: a configuration profile, `<app>/<profile>` or
+    /// `appconfig/<app>/<profile>` (ids or names as of then); a Connect view,
+    /// `connect/<instance>/<view>`; an environment template, `proton/<template>` or
+    /// `proton/<template>#<generation>`.
+    #[arg(long, value_name = "STREAM")]
     stream: Option<String>,
     /// One JSON object per stream, one per line.
     #[arg(long)]
@@ -45,33 +48,90 @@ fn at_arg(text: Option<&String>) -> Result<At, Failure> {
 
 pub(crate) fn replay(args: &ReplayArgs) -> Outcome {
     let at = at_arg(args.at.as_ref())?;
-    let wanted = args.stream.as_deref().map(parse_stream).transpose()?;
+    let other = match args.stream.as_deref() {
+        Some(text) if text.starts_with("connect/") || text.starts_with("proton/") => {
+            let stream = LogStream::parse(text).map_err(Failure::usage)?;
+            if matches!(stream, LogStream::Template { major: Some(_), .. }) {
+                return Err(Failure::usage(format!(
+                    "bad stream {text:?}: replay takes a template, proton/<template>[#<generation>]"
+                )));
+            }
+            Some(stream)
+        }
+        _ => None,
+    };
+    let wanted = match (&other, args.stream.as_deref()) {
+        (None, Some(text)) => Some(parse_stream(
+            text.strip_prefix("appconfig/").unwrap_or(text),
+        )?),
+        _ => None,
+    };
     let source = args.source.open()?;
     let snapshot = source.snapshot(at)?;
-    let filter = match &wanted {
-        None => None,
-        Some((a, p)) => Some(
-            source
+    let only = match (&wanted, other) {
+        (Some((a, p)), _) => {
+            let (a, p) = source
                 .resolve(at, a, p)?
-                .map_err(|r| Failure::usage(format!("unknown stream {a}/{p} as of then: {r}")))?,
-        ),
+                .map_err(|r| Failure::usage(format!("unknown stream {a}/{p} as of then: {r}")))?;
+            Some(LogStream::Profile(a, p))
+        }
+        (None, Some(stream)) => {
+            if !has(&snapshot, &stream) {
+                return Err(Failure::usage(format!(
+                    "unknown stream {stream} as of then: no such live view or template"
+                )));
+            }
+            Some(stream)
+        }
+        (None, None) => None,
     };
     source.close()?;
     let mut out = Out::new();
-    render_snapshot(&mut out, &snapshot, filter.as_ref(), args.json)?;
+    render_snapshot(&mut out, &snapshot, only.as_ref(), args.json)?;
     out.finish()?;
     Ok(Code::Ok)
+}
+
+fn view_is(v: &ViewSnapshot, only: Option<&LogStream>) -> bool {
+    match only {
+        None => true,
+        Some(LogStream::View(i, id)) => v.instance == i.as_str() && v.view == id.as_str(),
+        Some(_) => false,
+    }
+}
+
+fn template_is(t: &TemplateSnapshot, only: Option<&LogStream>) -> bool {
+    match only {
+        None => true,
+        Some(LogStream::Template {
+            template,
+            generation,
+            ..
+        }) => t.template == template.as_str() && generation.is_none_or(|g| g == t.generation),
+        Some(_) => false,
+    }
+}
+
+/// Whether the snapshot holds the view or template `stream` names.
+fn has(snapshot: &Snapshot, stream: &LogStream) -> bool {
+    snapshot.views.iter().any(|v| view_is(v, Some(stream)))
+        || snapshot
+            .templates
+            .iter()
+            .any(|t| template_is(t, Some(stream)))
 }
 
 /// Prints a snapshot, optionally only one stream's part.
 pub(crate) fn render_snapshot(
     out: &mut Out,
     snapshot: &Snapshot,
-    only: Option<&(verso_domain::ApplicationId, verso_domain::ProfileId)>,
+    only: Option<&LogStream>,
     json: bool,
 ) -> Result<(), Failure> {
-    let streams = snapshot.streams.iter().filter(|s| {
-        only.is_none_or(|(a, p)| s.application == a.as_str() && s.profile == p.as_str())
+    let streams = snapshot.streams.iter().filter(|s| match only {
+        None => true,
+        Some(LogStream::Profile(a, p)) => s.application == a.as_str() && s.profile == p.as_str(),
+        Some(_) => false,
     });
     if !json {
         out.line(&format!(
@@ -80,20 +140,85 @@ pub(crate) fn render_snapshot(
             time(snapshot.evaluated_at_ms)
         ))?;
     }
+    let stamped = |value: serde_json::Result<serde_json::Value>| {
+        let mut value =
+            value.map_err(|e| Failure::new(Code::Failure, format!("encoding JSON: {e}")))?;
+        value["position"] = json!(snapshot.position);
+        value["evaluated_at"] = json!(time(snapshot.evaluated_at_ms));
+        Ok::<_, Failure>(value)
+    };
     for s in streams {
         if json {
-            let mut value = serde_json::to_value(s)
-                .map_err(|e| Failure::new(Code::Failure, format!("encoding JSON: {e}")))?;
-            value["position"] = json!(snapshot.position);
-            value["evaluated_at"] = json!(time(snapshot.evaluated_at_ms));
-            out.json(&value)?;
+            out.json(&stamped(serde_json::to_value(s))?)?;
         } else {
             for line in stream_lines(s) {
                 out.line(&line)?;
             }
         }
     }
+    for v in snapshot.views.iter().filter(|v| view_is(v, only)) {
+        if json {
+            out.json(&stamped(serde_json::to_value(v))?)?;
+        } else {
+            for line in view_lines(v) {
+                out.line(&line)?;
+            }
+        }
+    }
+    for t in snapshot.templates.iter().filter(|t| template_is(t, only)) {
+        if json {
+            out.json(&stamped(serde_json::to_value(t))?)?;
+        } else {
+            for line in template_lines(t) {
+                out.line(&line)?;
+            }
+        }
+    }
     Ok(())
+}
+
+fn view_lines(v: &ViewSnapshot) -> Vec<String> {
+    let mut lines = vec![format!("{} ({})", v.stream, v.name)];
+    lines.push(format!(
+        "  {}: $SAVED sha256:{}  $LATEST {}",
+        v.status,
+        v.saved_content_sha256,
+        v.latest_content_sha256
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), |h| format!("sha256:{h}"))
+    ));
+    lines.push(match v.latest_version {
+        Some(n) => format!(
+            "  latest: v{n}  sha256:{}",
+            v.latest_version_content_sha256.as_deref().unwrap_or("-")
+        ),
+        None => "  latest: none".to_owned(),
+    });
+    lines.push(format!("  last assigned: {}", v.last_assigned));
+    lines
+}
+
+fn template_lines(t: &TemplateSnapshot) -> Vec<String> {
+    let versions: Vec<String> = t
+        .versions
+        .iter()
+        .map(|v| format!("{} {}", v.version, v.status))
+        .collect();
+    vec![
+        t.stream.clone(),
+        format!(
+            "  recommended: {}",
+            t.recommended_version.as_deref().unwrap_or("none")
+        ),
+        format!(
+            "  versions: {}",
+            if versions.is_empty() {
+                "none".to_owned()
+            } else {
+                versions.join(", ")
+            }
+        ),
+    ]
 }
 
 fn stream_lines(s: &StreamSnapshot) -> Vec<String> {

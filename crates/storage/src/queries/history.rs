@@ -12,7 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use verso_domain::deployment::live_deployment;
 use verso_domain::projection::{ReadModel, VersionRecord, apply};
-use verso_domain::proton::TemplateName;
+use verso_domain::proton::{TemplateName, TemplateVersion};
 use verso_domain::{
     ApplicationId, ContentHash, EnvironmentId, Event, MemState, Position, ProfileId, Recorded,
     Rejection, StreamId, TaggedResource, Timestamp, VersionSelector,
@@ -477,6 +477,64 @@ pub struct Snapshot {
     pub evaluated_at_ms: i64,
     /// Every profile that existed then, by application id and profile id.
     pub streams: Vec<StreamSnapshot>,
+    /// Every Connect view that existed then (not deleted), by instance and view id.
+    #[serde(default)]
+    pub views: Vec<ViewSnapshot>,
+    /// Every Proton environment template that existed then (not deleted), by name.
+    #[serde(default)]
+    pub templates: Vec<TemplateSnapshot>,
+}
+
+/// A Connect view at a point of the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ViewSnapshot {
+    /// `connect/<instance>/<view>`, as `verso log` shows it.
+    pub stream: String,
+    /// The instance id.
+    pub instance: String,
+    /// The view id.
+    pub view: String,
+    /// Its name then.
+    pub name: String,
+    /// `PUBLISHED` or `SAVED`: what its last content write was.
+    pub status: String,
+    /// The sha256 of `$SAVED`'s content.
+    pub saved_content_sha256: String,
+    /// The sha256 of `$LATEST`'s content, once the view was published.
+    pub latest_content_sha256: Option<String>,
+    /// The newest live numbered version, if any.
+    pub latest_version: Option<u64>,
+    /// The highest version number assigned so far, deleted ones included.
+    pub last_assigned: u64,
+    /// The sha256 of the newest live version's content.
+    pub latest_version_content_sha256: Option<String>,
+}
+
+/// A Proton environment template at a point of the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TemplateSnapshot {
+    /// `proton/<template>#<generation>`, as `verso log` shows it.
+    pub stream: String,
+    /// The template's name.
+    pub template: String,
+    /// Its generation: 1, and one more each time the name is created after a delete.
+    pub generation: u32,
+    /// The newest published version, `major.minor`, if any.
+    pub recommended_version: Option<String>,
+    /// Every live version, oldest first.
+    pub versions: Vec<TemplateVersionSnapshot>,
+}
+
+/// One live version of a template at a point of the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TemplateVersionSnapshot {
+    /// `major.minor`.
+    pub version: String,
+    /// `DRAFT`, `PUBLISHED`, `REGISTRATION_IN_PROGRESS`, ….
+    pub status: String,
 }
 
 /// One configuration profile's stream as of a [`Snapshot`].
@@ -549,6 +607,79 @@ struct Fold {
     applications: BTreeSet<ApplicationId>,
     profiles: BTreeSet<(ApplicationId, ProfileId)>,
     environments: BTreeSet<(ApplicationId, EnvironmentId)>,
+    views: BTreeSet<(ConnectInstanceId, ViewId)>,
+    templates: BTreeSet<TemplateName>,
+}
+
+/// The live views of `fold`, in (instance, view) order.
+fn view_snapshots(fold: &Fold) -> Vec<ViewSnapshot> {
+    let mut views = Vec::new();
+    for (instance, id) in &fold.views {
+        let Some(view) = fold
+            .state
+            .view(instance, id)
+            .filter(|v| v.deleted.is_none())
+        else {
+            continue;
+        };
+        let stream = StreamId::view(instance, id);
+        let head = fold.state.stream(&stream).unwrap_or_default();
+        let latest = head
+            .latest_live
+            .and_then(|v| fold.state.version(&stream, v));
+        views.push(ViewSnapshot {
+            stream: stream.to_string(),
+            instance: instance.to_string(),
+            view: id.to_string(),
+            name: view.name,
+            status: view.status.as_str().to_owned(),
+            saved_content_sha256: view.saved.hash.to_string(),
+            latest_content_sha256: view.latest.map(|c| c.hash.to_string()),
+            latest_version: latest.as_ref().map(|r| r.version.get()),
+            last_assigned: head.last_assigned,
+            latest_version_content_sha256: latest.map(|r| r.content.hash.to_string()),
+        });
+    }
+    views
+}
+
+/// The live templates of `fold`, by name, each in its current generation.
+fn template_snapshots(fold: &Fold) -> Vec<TemplateSnapshot> {
+    let mut templates = Vec::new();
+    for name in &fold.templates {
+        let Some(template) = fold.state.template(name).filter(|t| t.is_live()) else {
+            continue;
+        };
+        let generation = template.generation;
+        let majors = StreamId::template(name, generation);
+        let last_major = fold.state.stream(&majors).map_or(0, |h| h.last_assigned);
+        let mut versions = Vec::new();
+        for major in 1..=last_major {
+            let minors = StreamId::template_major(name, generation, major);
+            // Minor m is the minors stream's version m + 1.
+            let last_minor = fold.state.stream(&minors).map_or(0, |h| h.last_assigned);
+            for minor in 0..last_minor {
+                let version = TemplateVersion { major, minor };
+                if let Some(v) = fold.state.template_version(name, generation, version) {
+                    versions.push(TemplateVersionSnapshot {
+                        version: version.to_string(),
+                        status: v.status.as_str().to_owned(),
+                    });
+                }
+            }
+        }
+        templates.push(TemplateSnapshot {
+            stream: majors.to_string(),
+            template: name.to_string(),
+            generation,
+            recommended_version: fold
+                .state
+                .recommended_version(name, generation)
+                .map(|v| v.to_string()),
+            versions,
+        });
+    }
+    templates
 }
 
 impl Store {
@@ -660,6 +791,8 @@ impl Store {
             position: fold.position,
             evaluated_at_ms: t.as_millis(),
             streams,
+            views: view_snapshots(&fold),
+            templates: template_snapshots(&fold),
         }))
     }
 
@@ -769,6 +902,8 @@ impl Store {
             applications: BTreeSet::new(),
             profiles: BTreeSet::new(),
             environments: BTreeSet::new(),
+            views: BTreeSet::new(),
+            templates: BTreeSet::new(),
         };
         for recorded in self.events(Position::FIRST) {
             let recorded = recorded?;
@@ -795,6 +930,12 @@ impl Store {
                 } => {
                     fold.environments
                         .insert((application.clone(), environment.clone()));
+                }
+                Event::ViewCreated { instance, view, .. } => {
+                    fold.views.insert((instance.clone(), view.clone()));
+                }
+                Event::EnvironmentTemplateCreated { template, .. } => {
+                    fold.templates.insert(template.clone());
                 }
                 _ => {}
             }
