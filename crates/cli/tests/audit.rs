@@ -1125,6 +1125,60 @@ fn replay_shows_views_and_templates_as_of_then() {
 }
 
 #[test]
+fn show_and_diff_read_view_and_template_versions() {
+    let dir = build_faces();
+    let d = dir.path();
+    golden(
+        "show-view-1.txt",
+        &run(d, &["show", &format!("{VIEW}@1")], 0),
+    );
+    golden(
+        "show-template-minor.json",
+        &run(d, &["show", "proton/base#1/1@2", "--at", "12", "--json"], 0),
+    );
+    // The newest live version by default; as of a point, deleted ones still show.
+    let latest = run(d, &["show", VIEW, "--json"], 0);
+    let latest: serde_json::Value = serde_json::from_str(latest.trim()).unwrap();
+    assert_eq!(latest["version"], 2);
+    assert_eq!(
+        latest["content"],
+        "{\"Actions\":[\"Submit\"],\"Template\":\"{\\\"a\\\":1}\"}"
+    );
+    golden("diff-view.txt", &run(d, &["diff", VIEW, "1", "2"], 0));
+    for (args, message) in [
+        (
+            vec!["show", "proton/base#1/1@2"],
+            "EnvironmentTemplateVersion",
+        ),
+        (vec!["show", &format!("{VIEW}@3")], "ViewVersion"),
+        (vec!["show", "proton/base@1"], "numbered per generation"),
+        (vec!["diff", VIEW, "1", "#stable"], "has no labels"),
+        (vec!["show", &format!("{VIEW}@x")], "bad version \"x\""),
+    ] {
+        let o = on(d, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+    }
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(d, copy.path());
+    let server = Served::start(d);
+    let view_at_1 = format!("{VIEW}@1");
+    let view_at_3 = format!("{VIEW}@3");
+    for args in [
+        vec!["show", view_at_1.as_str()],
+        vec!["show", "proton/base#1/1@2", "--at", "12", "--json"],
+        vec!["show", view_at_3.as_str()],
+        vec!["diff", VIEW, "1", "2", "--json"],
+        vec!["diff", VIEW, "1", "#stable"],
+    ] {
+        let local = answer(&on(copy.path(), &args), "", "");
+        let remote = answer(&server.ask(&args), "", "");
+        assert_eq!(remote, local, "verso {args:?}: --endpoint vs --data-dir");
+    }
+    server.stop();
+}
+
+#[test]
 fn log_selects_a_connect_view_or_a_proton_template_by_its_stream() {
     let dir = build_faces();
     let d = dir.path();

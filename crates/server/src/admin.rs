@@ -56,11 +56,12 @@ pub(crate) fn routes() -> Router<AppState> {
 pub struct VersionBody {
     /// The last position folded.
     pub as_of_position: u64,
-    /// `appconfig/<app>/<profile>`, by ids.
+    /// The stream as `verso log` shows it: `appconfig/<app>/<profile>` by ids,
+    /// `connect/<instance>/<view>`, `proton/<template>#<generation>[/<major>]`.
     pub stream: String,
-    /// The application's name then.
+    /// The application's name then (empty for streams other than a profile's).
     pub application_name: String,
-    /// The profile's name then.
+    /// The profile's name then (empty for streams other than a profile's).
     pub profile_name: String,
     /// The version number.
     pub version: u64,
@@ -436,7 +437,7 @@ async fn snapshot(
     )
 }
 
-/// `GET /_verso/v1/version?application=&profile=[&version=N|&label=L][&position=|&time_ms=]`:
+/// `GET /_verso/v1/version?(application=&profile=[&version=N|&label=L] | stream=S[&version=N])[&position=|&time_ms=]`:
 /// a [`VersionBody`].
 async fn version(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -446,6 +447,37 @@ async fn version(
         async {
             let q = query(&uri)?;
             let at = at(&q)?;
+            if let Some(text) = q.get("stream") {
+                if q.get("application").is_some() || q.get("profile").is_some() {
+                    return Err(AdminError::bad_request(
+                        "give either stream, or application and profile",
+                    ));
+                }
+                if q.get("label").is_some() {
+                    return Err(AdminError::bad_request(
+                        "a label selects a profile's version only",
+                    ));
+                }
+                let stream = LogStream::parse(text)
+                    .map_err(AdminError::bad_request)?
+                    .stream_id()
+                    .ok_or_else(|| {
+                        AdminError::bad_request(
+                            "a template's versions are numbered per generation: \
+                             give proton/<template>#<generation>[/<major>]",
+                        )
+                    })?;
+                let version = number(&q, "version")?.map(StreamVersion::new);
+                let store = state.store;
+                let found = blocking(move || {
+                    store
+                        .stream_version_at(at, &stream, version)
+                        .map_err(|e| AdminError::storage(&e))
+                })
+                .await?;
+                let v = found.map_err(|r| AdminError::refused(&r))?;
+                return Ok(json_body(StatusCode::OK, &VersionBody::new(&v)));
+            }
             let (a, p) = (
                 required(&q, "application")?.to_owned(),
                 required(&q, "profile")?.to_owned(),

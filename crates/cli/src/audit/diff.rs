@@ -6,16 +6,18 @@ use verso_domain::VersionSelector;
 use verso_storage::At;
 
 use super::output::Out;
-use super::{Code, Failure, Outcome, SourceArgs, Version, parse_at, parse_stream};
+use super::{Code, Failure, Outcome, SourceArgs, Target, Version, parse_at};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct DiffArgs {
     #[command(flatten)]
     source: SourceArgs,
-    /// `<app>/<profile>` (ids or names).
-    #[arg(value_name = "APP/PROFILE")]
+    /// `<app>/<profile>` (ids or names), a Connect view's `connect/<instance>/<view>`, or
+    /// a Proton template's `proton/<template>#<generation>[/<major>]`.
+    #[arg(value_name = "STREAM")]
     stream: String,
-    /// The old version: a number, or `#label` (the newest live version carrying it).
+    /// The old version: a number, or (for a profile) `#label`, the newest live version
+    /// carrying it.
     #[arg(value_name = "A")]
     a: String,
     /// The new version, likewise.
@@ -69,12 +71,12 @@ pub(crate) fn is_text(content_type: Option<&str>) -> bool {
 
 pub(crate) fn diff(args: &DiffArgs) -> Outcome {
     let at = args.at.as_deref().map_or(Ok(At::Head), parse_at)?;
-    let (app, profile) = parse_stream(&args.stream)?;
+    let target = Target::parse(&args.stream)?;
     let (sa, sb) = (selector(&args.a)?, selector(&args.b)?);
     let source = args.source.open()?;
     let (a, b) = (
-        source.version(at, &app, &profile, Some(&sa)),
-        source.version(at, &app, &profile, Some(&sb)),
+        source.version(at, &target, Some(&sa)),
+        source.version(at, &target, Some(&sb)),
     );
     source.close()?;
     let (a, b) = (a?, b?);
@@ -86,7 +88,13 @@ pub(crate) fn diff(args: &DiffArgs) -> Outcome {
 
 /// The unified diff of two versions, when both are text.
 fn unified(stream: &str, a: &Version, b: &Version) -> Option<String> {
-    let text = is_text(a.meta.content_type.as_deref()) && is_text(b.meta.content_type.as_deref());
+    // A view's or template's content is JSON that the store encoded; it has no type.
+    let json = |v: &Version| {
+        v.meta.content_type.is_none()
+            && (v.meta.stream.starts_with("connect/") || v.meta.stream.starts_with("proton/"))
+    };
+    let text = |v: &Version| is_text(v.meta.content_type.as_deref()) || json(v);
+    let text = text(a) && text(b);
     let (Ok(ta), Ok(tb)) = (
         std::str::from_utf8(&a.content),
         std::str::from_utf8(&b.content),

@@ -20,7 +20,7 @@ mod verify;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use verso_domain::{ApplicationId, Position, ProfileId, Timestamp, VersionSelector};
+use verso_domain::{ApplicationId, Position, ProfileId, StreamId, Timestamp, VersionSelector};
 use verso_storage::{At, Error, ErrorKind, Refused, Snapshot, Store};
 
 /// Exit codes the audit commands promise (docs/audit.md).
@@ -214,14 +214,17 @@ impl Source {
         }
     }
 
-    /// One version as of `at`.
+    /// One version of `target` as of `at`.
     pub(crate) fn version(
         &self,
         at: At,
-        app: &str,
-        profile: &str,
+        target: &Target,
         selector: Option<&VersionSelector>,
     ) -> Result<Version, Failure> {
+        let (app, profile) = match target {
+            Target::Profile(app, profile) => (app, profile),
+            Target::Stream(stream) => return self.stream_version(at, stream, selector),
+        };
         match self {
             Self::Local(store) => {
                 let v = store
@@ -235,6 +238,42 @@ impl Source {
             }
             Self::Remote(r) => {
                 let meta = r.version(at, app, profile, selector)?;
+                let content = meta
+                    .content()
+                    .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", r.base())))?;
+                Ok(Version { meta, content })
+            }
+        }
+    }
+
+    fn stream_version(
+        &self,
+        at: At,
+        stream: &StreamId,
+        selector: Option<&VersionSelector>,
+    ) -> Result<Version, Failure> {
+        let number = match selector {
+            None => None,
+            Some(VersionSelector::Number(n)) => Some(*n),
+            Some(VersionSelector::Label(_)) => {
+                return Err(Failure::usage(format!(
+                    "{stream} has no labels: a label selects a configuration profile's version"
+                )));
+            }
+        };
+        match self {
+            Self::Local(store) => {
+                let v = store
+                    .stream_version_at(at, stream, number)
+                    .map_err(|e| storage_failure(store.path(), &e))??;
+                let meta = verso_server::admin::VersionBody::new(&v);
+                Ok(Version {
+                    meta,
+                    content: v.content,
+                })
+            }
+            Self::Remote(r) => {
+                let meta = r.stream_version(at, stream, number)?;
                 let content = meta
                     .content()
                     .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", r.base())))?;
@@ -371,6 +410,34 @@ fn split_offset(text: &str) -> Option<(&str, i64)> {
         return None;
     }
     Some((base, sign * (hours * 60 + minutes) * 60_000))
+}
+
+/// The stream `show` and `diff` address.
+pub(crate) enum Target {
+    /// `<app>/<profile>` (ids or names), resolved by the source as of the point asked.
+    Profile(String, String),
+    /// A Connect view's stream of versions, or a Proton template generation's majors or
+    /// a major's minors, as `verso log` shows them.
+    Stream(StreamId),
+}
+
+impl Target {
+    /// `<app>/<profile>`, `appconfig/<app>/<profile>`, `connect/<instance>/<view>`, or
+    /// `proton/<template>#<generation>[/<major>]`.
+    pub(crate) fn parse(text: &str) -> Result<Self, Failure> {
+        if text.starts_with("connect/") || text.starts_with("proton/") {
+            let stream = verso_storage::LogStream::parse(text).map_err(Failure::usage)?;
+            let id = stream.stream_id().ok_or_else(|| {
+                Failure::usage(format!(
+                    "bad stream {text:?}: a template's versions are numbered per generation: \
+                     expected proton/<template>#<generation>[/<major>]"
+                ))
+            })?;
+            return Ok(Self::Stream(id));
+        }
+        let (a, p) = parse_stream(text.strip_prefix("appconfig/").unwrap_or(text))?;
+        Ok(Self::Profile(a, p))
+    }
 }
 
 /// `<app>/<profile>`, each an id or a name.

@@ -298,6 +298,22 @@ impl Remote {
         self.json("version", &params, ANSWER_TIMEOUT)
     }
 
+    /// Version `number` (the newest live when `None`) of a view's or template's
+    /// `stream` as of `at`.
+    pub(crate) fn stream_version(
+        &self,
+        at: At,
+        stream: &verso_domain::StreamId,
+        number: Option<verso_domain::StreamVersion>,
+    ) -> Result<VersionBody, Failure> {
+        let mut params = vec![("stream", stream.to_string())];
+        if let Some(n) = number {
+            params.push(("version", n.get().to_string()));
+        }
+        params.extend(at_query(at));
+        self.json("version", &params, ANSWER_TIMEOUT)
+    }
+
     /// The server's `Store::verify`, as the admin API answers it.
     pub(crate) fn verify(&self) -> Result<Value, Failure> {
         self.json("verify", &[], VERIFY_TIMEOUT)

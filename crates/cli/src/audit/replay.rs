@@ -5,7 +5,7 @@ use verso_domain::VersionSelector;
 use verso_storage::{At, LogStream, Snapshot, StreamSnapshot, TemplateSnapshot, ViewSnapshot};
 
 use super::output::{Out, time};
-use super::{Code, Failure, Outcome, SourceArgs, Version, parse_at, parse_stream};
+use super::{Code, Failure, Outcome, SourceArgs, Target, Version, parse_at, parse_stream};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ReplayArgs {
@@ -30,9 +30,11 @@ pub(crate) struct ReplayArgs {
 pub(crate) struct ShowArgs {
     #[command(flatten)]
     source: SourceArgs,
-    /// `<app>/<profile>`, `<app>/<profile>@<version>` or `<app>/<profile>#<label>`; the
-    /// newest live version when neither is given.
-    #[arg(value_name = "APP/PROFILE[@VERSION|#LABEL]")]
+    /// `<app>/<profile>`, `<app>/<profile>@<version>` or `<app>/<profile>#<label>`; a
+    /// Connect view's `connect/<instance>/<view>[@<version>]`; a Proton template's
+    /// `proton/<template>#<generation>[/<major>][@<version>]` (versions as `verso log`
+    /// numbers them). The newest live version when none is given.
+    #[arg(value_name = "STREAM[@VERSION|#LABEL]")]
     target: String,
     /// As of this log position or RFC 3339 time. Default: now.
     #[arg(long, value_name = "POSITION|TIME")]
@@ -255,18 +257,24 @@ fn stream_lines(s: &StreamSnapshot) -> Vec<String> {
     lines
 }
 
-/// `<app>/<profile>[@version|#label]`.
-pub(crate) fn parse_target(
-    text: &str,
-) -> Result<(String, String, Option<VersionSelector>), Failure> {
+/// `<app>/<profile>[@version|#label]`, or a view's or template's stream `[@version]`.
+pub(crate) fn parse_target(text: &str) -> Result<(Target, Option<VersionSelector>), Failure> {
+    let number = |v: &str| {
+        v.parse::<u64>()
+            .map(|n| VersionSelector::Number(verso_domain::StreamVersion::new(n)))
+            .map_err(|_| {
+                Failure::usage(format!("bad version {v:?} in {text:?}: expected a number"))
+            })
+    };
+    if text.starts_with("connect/") || text.starts_with("proton/") {
+        // These streams have no labels, and '#' is part of a template's stream.
+        return match text.rsplit_once('@') {
+            Some((s, v)) => Ok((Target::parse(s)?, Some(number(v)?))),
+            None => Ok((Target::parse(text)?, None)),
+        };
+    }
     let (stream, selector) = if let Some((s, v)) = text.rsplit_once('@') {
-        let n = v.parse::<u64>().map_err(|_| {
-            Failure::usage(format!("bad version {v:?} in {text:?}: expected a number"))
-        })?;
-        (
-            s,
-            Some(VersionSelector::Number(verso_domain::StreamVersion::new(n))),
-        )
+        (s, Some(number(v)?))
     } else if let Some((s, l)) = text.rsplit_once('#') {
         if l.is_empty() {
             return Err(Failure::usage(format!("empty label in {text:?}")));
@@ -275,15 +283,14 @@ pub(crate) fn parse_target(
     } else {
         (text, None)
     };
-    let (a, p) = parse_stream(stream)?;
-    Ok((a, p, selector))
+    Ok((Target::parse(stream)?, selector))
 }
 
 pub(crate) fn show(args: &ShowArgs) -> Outcome {
     let at = at_arg(args.at.as_ref())?;
-    let (app, profile, selector) = parse_target(&args.target)?;
+    let (target, selector) = parse_target(&args.target)?;
     let source = args.source.open()?;
-    let found = source.version(at, &app, &profile, selector.as_ref());
+    let found = source.version(at, &target, selector.as_ref());
     source.close()?;
     let version = found?;
     let mut out = Out::new();
@@ -305,10 +312,15 @@ pub(crate) fn show(args: &ShowArgs) -> Outcome {
 
 fn version_header(v: &Version) -> Vec<String> {
     let r = &v.meta;
+    let names = if r.application_name.is_empty() && r.profile_name.is_empty() {
+        String::new()
+    } else {
+        format!(" ({}/{})", r.application_name, r.profile_name)
+    };
     vec![
         format!(
-            "{} ({}/{}) version {}, as of position {}",
-            r.stream, r.application_name, r.profile_name, r.version, r.as_of_position
+            "{}{names} version {}, as of position {}",
+            r.stream, r.version, r.as_of_position
         ),
         format!(
             "created: {} at position {} by {}",
@@ -338,10 +350,11 @@ fn version_json(v: &Version) -> serde_json::Value {
             ),
         ),
     };
+    let name = |n: &String| (!n.is_empty()).then(|| n.clone());
     json!({
         "stream": r.stream,
-        "application_name": r.application_name,
-        "profile_name": r.profile_name,
+        "application_name": name(&r.application_name),
+        "profile_name": name(&r.profile_name),
         "version": r.version,
         "as_of_position": r.as_of_position,
         "created": time(r.created_ms),

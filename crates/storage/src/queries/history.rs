@@ -15,7 +15,7 @@ use verso_domain::projection::{ReadModel, VersionRecord, apply};
 use verso_domain::proton::{TemplateName, TemplateVersion};
 use verso_domain::{
     ApplicationId, ContentHash, EnvironmentId, Event, MemState, Position, ProfileId, Recorded,
-    Rejection, StreamId, TaggedResource, Timestamp, VersionSelector,
+    Rejection, StreamId, StreamVersion, TaggedResource, Timestamp, VersionSelector,
 };
 use verso_domain::{ConnectInstanceId, ViewId};
 
@@ -194,6 +194,29 @@ impl LogStream {
              proton/<template>[#<generation>[/<major>]]"
                 .to_owned(),
         ))
+    }
+
+    /// The one stream of versions this names: `None` for a template without its
+    /// generation, whose versions are numbered per generation.
+    #[must_use]
+    pub fn stream_id(&self) -> Option<StreamId> {
+        match self {
+            Self::Profile(a, p) => Some(StreamId::hosted(a, p)),
+            Self::View(i, v) => Some(StreamId::view(i, v)),
+            Self::Template {
+                template,
+                generation: Some(g),
+                major: None,
+            } => Some(StreamId::template(template, *g)),
+            Self::Template {
+                template,
+                generation: Some(g),
+                major: Some(m),
+            } => Some(StreamId::template_major(template, *g, *m)),
+            Self::Template {
+                generation: None, ..
+            } => None,
+        }
     }
 
     fn admits(&self, event: &Event) -> bool {
@@ -589,9 +612,9 @@ pub struct EnvironmentSnapshot {
 pub struct VersionAt {
     /// The last position folded.
     pub position: u64,
-    /// The application's name then.
+    /// The application's name then (empty for streams other than a profile's).
     pub application_name: String,
-    /// The profile's name then.
+    /// The profile's name then (empty for streams other than a profile's).
     pub profile_name: String,
     /// The version's metadata then.
     pub record: VersionRecord,
@@ -855,6 +878,56 @@ impl Store {
             position: fold.position,
             application_name: names.0.unwrap_or_default(),
             profile_name: names.1.unwrap_or_default(),
+            record,
+            content,
+        }))
+    }
+
+    /// Version `version` of `stream` (the newest live one when `None`) as of `at`, with
+    /// its content: any stream `verso log` shows versions of (a profile, a Connect view,
+    /// a Proton template generation's majors or a major's minors). The names in the
+    /// answer are empty: streams other than a profile's have none of their own.
+    ///
+    /// # Errors
+    /// A storage error, or [`Error::Corrupted`] when the version's content is missing.
+    pub fn stream_version_at(
+        &self,
+        at: At,
+        stream: &StreamId,
+        version: Option<StreamVersion>,
+    ) -> Result<Outcome<VersionAt>> {
+        let fold = match self.fold_to(at)? {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(e)),
+        };
+        let number = version.or_else(|| fold.state.stream(stream).and_then(|h| h.latest_live));
+        let record = number
+            .and_then(|v| fold.state.version(stream, v))
+            .filter(|r| r.is_live())
+            .map(std::borrow::Cow::into_owned);
+        let Some(record) = record else {
+            let kind = match stream {
+                StreamId::HostedConfiguration { .. } => "HostedConfigurationVersion",
+                StreamId::ConnectView { .. } => "ViewVersion",
+                StreamId::EnvironmentTemplate { .. }
+                | StreamId::EnvironmentTemplateMajor { .. } => "EnvironmentTemplateVersion",
+            };
+            let what = match version {
+                Some(v) => format!("{v} of {stream}"),
+                None => format!("latest of {stream}"),
+            };
+            return Ok(Err(Rejection::not_found(kind, what).into()));
+        };
+        let content = content::read(&self.inner.db, record.content.hash)?.ok_or_else(|| {
+            Error::corrupted(
+                Some(record.position),
+                format!("content {} is not stored", record.content.hash),
+            )
+        })?;
+        Ok(Ok(VersionAt {
+            position: fold.position,
+            application_name: String::new(),
+            profile_name: String::new(),
             record,
             content,
         }))
