@@ -10,7 +10,7 @@
 //! `flush()` alone does not reach the disk. With `--durability flush` the baselines stop
 //! after the write (`write`, sled `flush()`), and with `buffered` after the in-memory
 //! step (a buffered write, a sled insert), as Verso does: the ratios then compare equal
-//! guarantees. sled is opened as Verso opens it (`flush_every_ms(500)`, a 256 MiB cache).
+//! guarantees. sled is opened as Verso opens it (`flush_every_ms(500)`, a 1 GiB cache).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write as _};
@@ -29,7 +29,7 @@ use super::workload::{Workload, content};
 /// The batched baseline's largest batch: Verso's default `max_batch`.
 pub(crate) const MAX_BATCH: usize = 256;
 /// sled's page cache, as Verso's default `cache_capacity`.
-const SLED_CACHE: u64 = 256 * 1024 * 1024;
+const SLED_CACHE: u64 = 1024 * 1024 * 1024;
 
 /// A baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
