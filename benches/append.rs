@@ -13,6 +13,12 @@
 //! - `sled_per_event/writers={1,16,64}`: the floor without group commit. Each thread
 //!   does `insert` of a unique big-endian key with a 1 KiB value, then `flush()`, then
 //!   `fdatasync` of sled's `db` file, per event.
+//! - `sled_group8/writers=1`: the floor of an atomic group like a lone Verso append's:
+//!   one `apply_batch` of the eight keys `create_hosted_version` writes when nothing
+//!   else is queued (log record, content header and chunk, content use, version, stream
+//!   head, hosted bytes, chain head), with about their sizes and in the same keyspaces,
+//!   then `flush()` and `fdatasync`, per event. Not a target of issue #2: it shows what
+//!   sled itself charges for the group, apart from what Verso adds.
 //! - `sled_batch256/writers=1`: the ceiling of one writer that batches perfectly: an
 //!   `apply_batch` of 256 inserts of 1 KiB into one tree, then `flush()` and `fdatasync`
 //!   of the `db` file, per batch; the elements are the inserts.
@@ -201,6 +207,35 @@ impl SledFixture {
         }
     }
 
+    /// `count` times: one `apply_batch` of the eight keys a lone Verso append writes,
+    /// with about their sizes and spread over the same keyspaces, made durable.
+    fn append_group8(&self, count: u64) {
+        for _ in 0..count {
+            let n = self.next.fetch_add(1, Ordering::Relaxed);
+            let hash = pseudo_hash(n);
+            let key = |prefix: u8, parts: &[&[u8]]| {
+                let mut k = vec![prefix];
+                for p in parts {
+                    k.extend_from_slice(p);
+                }
+                k
+            };
+            let stream: &[u8] = b"\x01\x00\x07app0001\x00\x07prf0001";
+            let version = n.to_be_bytes();
+            let mut batch = sled::Batch::default();
+            batch.insert(key(b'L', &[&version]), vec![7u8; 260]);
+            batch.insert(key(b'c', &[&hash]), VALUE_LEN.to_be_bytes().to_vec());
+            batch.insert(key(b'C', &[&hash, &[0, 0, 0, 0]]), payload(n));
+            batch.insert(key(b'h', &[&hash, stream, &version]), Vec::new());
+            batch.insert(key(b'v', &[stream, &version]), vec![7u8; 115]);
+            batch.insert(key(b's', &[stream]), vec![7u8; 25]);
+            batch.insert(b"b".to_vec(), n.to_be_bytes().to_vec());
+            batch.insert(b"\x00head".to_vec(), vec![7u8; 40]);
+            self.db.apply_batch(batch).expect("apply batch");
+            self.sync();
+        }
+    }
+
     /// `count` inserts in batches of [`BATCH`], each batch made durable.
     fn append_batched(&self, count: u64) {
         let mut left = count;
@@ -216,6 +251,21 @@ impl SledFixture {
             left -= size;
         }
     }
+}
+
+/// 32 bytes that look random and differ for every `n`, standing in for a content's
+/// sha256 (splitmix64).
+fn pseudo_hash(n: u64) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut x = n;
+    for chunk in out.chunks_mut(8) {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_be_bytes());
+    }
+    out
 }
 
 fn open_sled(dir: &Path) -> sled::Db {
@@ -256,6 +306,13 @@ fn bench_append(c: &mut Criterion) {
             },
         );
     }
+
+    let mut fixture = None;
+    group.bench_function(BenchmarkId::new("sled_group8", "writers=1"), |b| {
+        let f = fixture.get_or_insert_with(SledFixture::new);
+        b.iter_custom(|iters| run_writers(iters, 1, |n| f.append_group8(n)));
+    });
+    drop(fixture);
 
     let mut fixture = None;
     group.bench_function(BenchmarkId::new("sled_batch256", "writers=1"), |b| {
