@@ -84,11 +84,9 @@ fn id<T>(parse: fn(&str) -> Result<T, verso_domain::Rejection>, text: &str) -> T
     parse(text).unwrap()
 }
 
-/// A closed store of [`RECORDS`] events (fewer with `upto`): application `shop` with a
-/// JSON profile `limits` (three versions, labels, two deployments to `prod`, the second
-/// rolled back) and a binary profile `logo` (two versions). Every id is fixed and every
-/// record's time is set, so two builds are byte-identical.
-fn build_upto(upto: u64) -> TempDir {
+/// A new store in a new directory whose clock reads `now` (ms since the epoch), set to
+/// [`T0`].
+fn clocked_store() -> (TempDir, Store, Arc<AtomicI64>) {
     let dir = tempfile::tempdir().unwrap();
     let now = Arc::new(AtomicI64::new(T0));
     let clock = Arc::clone(&now);
@@ -98,6 +96,15 @@ fn build_upto(upto: u64) -> TempDir {
         }))
         .open(dir.path())
         .unwrap();
+    (dir, store, now)
+}
+
+/// A closed store of [`RECORDS`] events (fewer with `upto`): application `shop` with a
+/// JSON profile `limits` (three versions, labels, two deployments to `prod`, the second
+/// rolled back) and a binary profile `logo` (two versions). Every id is fixed and every
+/// record's time is set, so two builds are byte-identical.
+fn build_upto(upto: u64) -> TempDir {
+    let (dir, store, now) = clocked_store();
     let store = store.with_actor("AKIDAUDITOR");
     let app = id(ApplicationId::parse, "shop001");
     let limits = id(ProfileId::parse, "lim0001");
@@ -930,15 +937,7 @@ fn build_faces() -> TempDir {
     use verso_domain::{ConnectInstanceId, CreateView, ViewContent, ViewId, ViewStatus};
     use verso_storage::{NewTemplate, NewTemplateVersion};
 
-    let dir = tempfile::tempdir().unwrap();
-    let now = Arc::new(AtomicI64::new(T0));
-    let clock = Arc::clone(&now);
-    let store = StoreOptions::new()
-        .clock(Arc::new(move || {
-            Timestamp::from_millis(clock.load(Ordering::SeqCst))
-        }))
-        .open(dir.path())
-        .unwrap();
+    let (dir, store, now) = clocked_store();
     let at = |minutes: i64| now.store(T0 + minutes * MINUTE, Ordering::SeqCst);
     let instance = ConnectInstanceId::parse("inst-1").unwrap();
     let view = ViewId::parse("0b6e5d2c-1111-4222-8333-444455556666").unwrap();

@@ -176,6 +176,22 @@ pub(crate) struct Version {
     pub(crate) content: Vec<u8>,
 }
 
+impl Version {
+    fn local(v: verso_storage::VersionAt) -> Self {
+        Self {
+            meta: verso_server::admin::VersionBody::new(&v),
+            content: v.content,
+        }
+    }
+
+    fn remote(r: &remote::Remote, meta: verso_server::admin::VersionBody) -> Result<Self, Failure> {
+        let content = meta
+            .content()
+            .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", r.base())))?;
+        Ok(Self { meta, content })
+    }
+}
+
 impl Source {
     /// The ids of `app`/`profile` (ids or names) as of `at`; the refusal's message when
     /// they name nothing then.
@@ -226,23 +242,12 @@ impl Source {
             Target::Stream(stream) => return self.stream_version(at, stream, selector),
         };
         match self {
-            Self::Local(store) => {
-                let v = store
+            Self::Local(store) => Ok(Version::local(
+                store
                     .version_at(at, app, profile, selector)
-                    .map_err(|e| storage_failure(store.path(), &e))??;
-                let meta = verso_server::admin::VersionBody::new(&v);
-                Ok(Version {
-                    meta,
-                    content: v.content,
-                })
-            }
-            Self::Remote(r) => {
-                let meta = r.version(at, app, profile, selector)?;
-                let content = meta
-                    .content()
-                    .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", r.base())))?;
-                Ok(Version { meta, content })
-            }
+                    .map_err(|e| storage_failure(store.path(), &e))??,
+            )),
+            Self::Remote(r) => Version::remote(r, r.version(at, app, profile, selector)?),
         }
     }
 
@@ -262,23 +267,12 @@ impl Source {
             }
         };
         match self {
-            Self::Local(store) => {
-                let v = store
+            Self::Local(store) => Ok(Version::local(
+                store
                     .stream_version_at(at, stream, number)
-                    .map_err(|e| storage_failure(store.path(), &e))??;
-                let meta = verso_server::admin::VersionBody::new(&v);
-                Ok(Version {
-                    meta,
-                    content: v.content,
-                })
-            }
-            Self::Remote(r) => {
-                let meta = r.stream_version(at, stream, number)?;
-                let content = meta
-                    .content()
-                    .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", r.base())))?;
-                Ok(Version { meta, content })
-            }
+                    .map_err(|e| storage_failure(store.path(), &e))??,
+            )),
+            Self::Remote(r) => Version::remote(r, r.stream_version(at, stream, number)?),
         }
     }
 

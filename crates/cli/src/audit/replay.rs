@@ -142,38 +142,35 @@ pub(crate) fn render_snapshot(
             time(snapshot.evaluated_at_ms)
         ))?;
     }
-    let stamped = |value: serde_json::Result<serde_json::Value>| {
-        let mut value =
-            value.map_err(|e| Failure::new(Code::Failure, format!("encoding JSON: {e}")))?;
-        value["position"] = json!(snapshot.position);
-        value["evaluated_at"] = json!(time(snapshot.evaluated_at_ms));
-        Ok::<_, Failure>(value)
-    };
     for s in streams {
-        if json {
-            out.json(&stamped(serde_json::to_value(s))?)?;
-        } else {
-            for line in stream_lines(s) {
-                out.line(&line)?;
-            }
-        }
+        print(out, snapshot, json, s, stream_lines)?;
     }
     for v in snapshot.views.iter().filter(|v| view_is(v, only)) {
-        if json {
-            out.json(&stamped(serde_json::to_value(v))?)?;
-        } else {
-            for line in view_lines(v) {
-                out.line(&line)?;
-            }
-        }
+        print(out, snapshot, json, v, view_lines)?;
     }
     for t in snapshot.templates.iter().filter(|t| template_is(t, only)) {
-        if json {
-            out.json(&stamped(serde_json::to_value(t))?)?;
-        } else {
-            for line in template_lines(t) {
-                out.line(&line)?;
-            }
+        print(out, snapshot, json, t, template_lines)?;
+    }
+    Ok(())
+}
+
+/// One stream of a snapshot: a JSON object stamped with the snapshot's point, or lines.
+fn print<T: serde::Serialize>(
+    out: &mut Out,
+    snapshot: &Snapshot,
+    json: bool,
+    item: &T,
+    lines: fn(&T) -> Vec<String>,
+) -> Result<(), Failure> {
+    if json {
+        let mut value = serde_json::to_value(item)
+            .map_err(|e| Failure::new(Code::Failure, format!("encoding JSON: {e}")))?;
+        value["position"] = json!(snapshot.position);
+        value["evaluated_at"] = json!(time(snapshot.evaluated_at_ms));
+        out.json(&value)?;
+    } else {
+        for line in lines(item) {
+            out.line(&line)?;
         }
     }
     Ok(())
