@@ -62,6 +62,15 @@ async fn log_streams_every_record_as_a_json_line_and_filters() {
             .body,
     );
     assert_eq!(stream.len(), 3, "the profile and its two versions");
+    let by_stream = lines(
+        &h.get(&format!("/_verso/v1/log?stream=appconfig%2F{app}%2F{p}"))
+            .await
+            .body,
+    );
+    assert_eq!(
+        by_stream, stream,
+        "stream= selects as application= and profile="
+    );
     let none = h.get("/_verso/v1/log?since_ms=0&until_ms=1").await;
     none.assert_status(200);
     assert!(none.body.is_empty());
@@ -78,6 +87,13 @@ async fn bad_parameters_are_400_bad_request() {
         "/_verso/v1/version?application=shop".to_owned(),
         "/_verso/v1/version?application=shop&profile=limits&version=1&label=stable".to_owned(),
         "/_verso/v1/resolve?profile=limits".to_owned(),
+        // A stream as the log shows it: ids of their shape, one way to name it.
+        "/_verso/v1/log?stream=shop/limits".to_owned(),
+        "/_verso/v1/log?stream=connect/inst-1/not-a-uuid".to_owned(),
+        format!("/_verso/v1/log?stream=appconfig/{app}/abcd123&application={app}&profile=abcd123"),
+        "/_verso/v1/version?stream=proton/base".to_owned(),
+        "/_verso/v1/version?stream=proton/base%231&label=stable".to_owned(),
+        "/_verso/v1/version?stream=proton/base%231&application=shop&profile=limits".to_owned(),
     ] {
         assert_admin_error(&h.get(&uri).await, 400, "bad_request");
     }
