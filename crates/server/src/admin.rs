@@ -447,55 +447,57 @@ async fn version(
         async {
             let q = query(&uri)?;
             let at = at(&q)?;
-            if let Some(text) = q.get("stream") {
-                if q.get("application").is_some() || q.get("profile").is_some() {
-                    return Err(AdminError::bad_request(
-                        "give either stream, or application and profile",
-                    ));
+            let asked = match q.get("stream") {
+                Some(text) => {
+                    if q.get("application").is_some() || q.get("profile").is_some() {
+                        return Err(AdminError::bad_request(
+                            "give either stream, or application and profile",
+                        ));
+                    }
+                    if q.get("label").is_some() {
+                        return Err(AdminError::bad_request(
+                            "a label selects a profile's version only",
+                        ));
+                    }
+                    let stream = LogStream::parse(text)
+                        .map_err(AdminError::bad_request)?
+                        .stream_id()
+                        .ok_or_else(|| {
+                            AdminError::bad_request(
+                                "a template's versions are numbered per generation: \
+                                 give proton/<template>#<generation>[/<major>]",
+                            )
+                        })?;
+                    VersionAsked::Stream(stream, number(&q, "version")?.map(StreamVersion::new))
                 }
-                if q.get("label").is_some() {
-                    return Err(AdminError::bad_request(
-                        "a label selects a profile's version only",
-                    ));
+                None => {
+                    let (a, p) = (
+                        required(&q, "application")?.to_owned(),
+                        required(&q, "profile")?.to_owned(),
+                    );
+                    let selector = match (number(&q, "version")?, q.get("label")) {
+                        (Some(_), Some(_)) => {
+                            return Err(AdminError::bad_request("give version or label, not both"));
+                        }
+                        (Some(n), None) => Some(VersionSelector::Number(StreamVersion::new(n))),
+                        (None, Some("")) => return Err(AdminError::bad_request("empty label")),
+                        (None, Some(l)) => Some(VersionSelector::Label(l.to_owned())),
+                        (None, None) => None,
+                    };
+                    VersionAsked::Profile(a, p, selector)
                 }
-                let stream = LogStream::parse(text)
-                    .map_err(AdminError::bad_request)?
-                    .stream_id()
-                    .ok_or_else(|| {
-                        AdminError::bad_request(
-                            "a template's versions are numbered per generation: \
-                             give proton/<template>#<generation>[/<major>]",
-                        )
-                    })?;
-                let version = number(&q, "version")?.map(StreamVersion::new);
-                let store = state.store;
-                let found = blocking(move || {
-                    store
-                        .stream_version_at(at, &stream, version)
-                        .map_err(|e| AdminError::storage(&e))
-                })
-                .await?;
-                let v = found.map_err(|r| AdminError::refused(&r))?;
-                return Ok(json_body(StatusCode::OK, &VersionBody::new(&v)));
-            }
-            let (a, p) = (
-                required(&q, "application")?.to_owned(),
-                required(&q, "profile")?.to_owned(),
-            );
-            let selector = match (number(&q, "version")?, q.get("label")) {
-                (Some(_), Some(_)) => {
-                    return Err(AdminError::bad_request("give version or label, not both"));
-                }
-                (Some(n), None) => Some(VersionSelector::Number(StreamVersion::new(n))),
-                (None, Some("")) => return Err(AdminError::bad_request("empty label")),
-                (None, Some(l)) => Some(VersionSelector::Label(l.to_owned())),
-                (None, None) => None,
             };
             let store = state.store;
             let found = blocking(move || {
-                store
-                    .version_at(at, &a, &p, selector.as_ref())
-                    .map_err(|e| AdminError::storage(&e))
+                match &asked {
+                    VersionAsked::Profile(a, p, selector) => {
+                        store.version_at(at, a, p, selector.as_ref())
+                    }
+                    VersionAsked::Stream(stream, version) => {
+                        store.stream_version_at(at, stream, *version)
+                    }
+                }
+                .map_err(|e| AdminError::storage(&e))
             })
             .await?;
             let v = found.map_err(|r| AdminError::refused(&r))?;
@@ -503,6 +505,14 @@ async fn version(
         }
         .await,
     )
+}
+
+/// What `GET /_verso/v1/version` asks for.
+enum VersionAsked {
+    /// A profile by ids or names, and its version by number, label or neither.
+    Profile(String, String, Option<VersionSelector>),
+    /// A view's or template's stream and its version number, or the newest.
+    Stream(verso_domain::StreamId, Option<StreamVersion>),
 }
 
 /// `GET /_verso/v1/verify`: `Store::verify` on the writer. 200 with `"ok": true` and

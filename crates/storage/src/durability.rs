@@ -114,7 +114,10 @@ impl Barrier {
             .map_err(Error::io("fdatasync sled data file"))
     }
 
-    /// Syncs blob files that appeared since the last call, then their directory.
+    /// Syncs blob files that appeared since the last call, then their directory. The
+    /// watch's events are drained before the listing: if the listing or a sync then
+    /// fails, the barrier fails and the store is poisoned (C4), so no later barrier
+    /// relies on the events it drained.
     fn sync_blobs(&mut self) -> Result<()> {
         if self.watch.unchanged() {
             return Ok(());

@@ -6,7 +6,7 @@ use verso_domain::VersionSelector;
 use verso_storage::At;
 
 use super::output::Out;
-use super::{Code, Failure, Outcome, SourceArgs, Target, Version, parse_at};
+use super::{Code, Failure, Outcome, SourceArgs, Target, Version, is_view_or_template, parse_at};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct DiffArgs {
@@ -89,10 +89,7 @@ pub(crate) fn diff(args: &DiffArgs) -> Outcome {
 /// The unified diff of two versions, when both are text.
 fn unified(stream: &str, a: &Version, b: &Version) -> Option<String> {
     // A view's or template's content is JSON that the store encoded; it has no type.
-    let json = |v: &Version| {
-        v.meta.content_type.is_none()
-            && (v.meta.stream.starts_with("connect/") || v.meta.stream.starts_with("proton/"))
-    };
+    let json = |v: &Version| v.meta.content_type.is_none() && is_view_or_template(&v.meta.stream);
     let text = |v: &Version| is_text(v.meta.content_type.as_deref()) || json(v);
     let text = text(a) && text(b);
     let (Ok(ta), Ok(tb)) = (

@@ -5,7 +5,9 @@ use verso_domain::{ApplicationId, Position, ProfileId, Timestamp};
 use verso_storage::{LogEntry, LogFilter, LogStream};
 
 use super::output::{Out, time};
-use super::{Code, Failure, Outcome, Source, SourceArgs, parse_stream, parse_time};
+use super::{
+    Code, Failure, Outcome, Source, SourceArgs, is_view_or_template, parse_stream, parse_time,
+};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct LogArgs {
@@ -53,7 +55,7 @@ pub(crate) fn log(args: &LogArgs) -> Outcome {
         .times(since, until);
     let mut unresolved = None;
     if let Some(text) = &args.stream {
-        if text.starts_with("connect/") || text.starts_with("proton/") {
+        if is_view_or_template(text) {
             let stream = LogStream::parse(text).map_err(Failure::usage)?;
             // Nothing ever happened to a stream with no record at all: a typo, unless
             // bounds were given that may leave its records out.

@@ -419,7 +419,7 @@ impl Target {
     /// `<app>/<profile>`, `appconfig/<app>/<profile>`, `connect/<instance>/<view>`, or
     /// `proton/<template>#<generation>[/<major>]`.
     pub(crate) fn parse(text: &str) -> Result<Self, Failure> {
-        if text.starts_with("connect/") || text.starts_with("proton/") {
+        if is_view_or_template(text) {
             let stream = verso_storage::LogStream::parse(text).map_err(Failure::usage)?;
             let id = stream.stream_id().ok_or_else(|| {
                 Failure::usage(format!(
@@ -432,6 +432,12 @@ impl Target {
         let (a, p) = parse_stream(text.strip_prefix("appconfig/").unwrap_or(text))?;
         Ok(Self::Profile(a, p))
     }
+}
+
+/// Whether `text` names a Connect view's or a Proton template's stream (`connect/…`,
+/// `proton/…`, read by `LogStream::parse`) rather than a configuration profile.
+pub(crate) fn is_view_or_template(text: &str) -> bool {
+    text.starts_with("connect/") || text.starts_with("proton/")
 }
 
 /// `<app>/<profile>`, each an id or a name.

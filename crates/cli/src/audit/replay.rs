@@ -5,7 +5,10 @@ use verso_domain::VersionSelector;
 use verso_storage::{At, LogStream, Snapshot, StreamSnapshot, TemplateSnapshot, ViewSnapshot};
 
 use super::output::{Out, time};
-use super::{Code, Failure, Outcome, SourceArgs, Target, Version, parse_at, parse_stream};
+use super::{
+    Code, Failure, Outcome, SourceArgs, Target, Version, is_view_or_template, parse_at,
+    parse_stream,
+};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ReplayArgs {
@@ -50,34 +53,40 @@ fn at_arg(text: Option<&String>) -> Result<At, Failure> {
 
 pub(crate) fn replay(args: &ReplayArgs) -> Outcome {
     let at = at_arg(args.at.as_ref())?;
-    let other = match args.stream.as_deref() {
-        Some(text) if text.starts_with("connect/") || text.starts_with("proton/") => {
+    /// What `--stream` names.
+    enum Wanted {
+        /// A profile by ids or names, resolved as of `at`.
+        Profile(String, String),
+        /// A view or a template.
+        Other(LogStream),
+    }
+    let wanted = match args.stream.as_deref() {
+        None => None,
+        Some(text) if is_view_or_template(text) => {
             let stream = LogStream::parse(text).map_err(Failure::usage)?;
             if matches!(stream, LogStream::Template { major: Some(_), .. }) {
                 return Err(Failure::usage(format!(
                     "bad stream {text:?}: replay takes a template, proton/<template>[#<generation>]"
                 )));
             }
-            Some(stream)
+            Some(Wanted::Other(stream))
         }
-        _ => None,
-    };
-    let wanted = match (&other, args.stream.as_deref()) {
-        (None, Some(text)) => Some(parse_stream(
-            text.strip_prefix("appconfig/").unwrap_or(text),
-        )?),
-        _ => None,
+        Some(text) => {
+            let (a, p) = parse_stream(text.strip_prefix("appconfig/").unwrap_or(text))?;
+            Some(Wanted::Profile(a, p))
+        }
     };
     let source = args.source.open()?;
     let snapshot = source.snapshot(at)?;
-    let only = match (&wanted, other) {
-        (Some((a, p)), _) => {
+    let only = match wanted {
+        None => None,
+        Some(Wanted::Profile(a, p)) => {
             let (a, p) = source
-                .resolve(at, a, p)?
+                .resolve(at, &a, &p)?
                 .map_err(|r| Failure::usage(format!("unknown stream {a}/{p} as of then: {r}")))?;
             Some(LogStream::Profile(a, p))
         }
-        (None, Some(stream)) => {
+        Some(Wanted::Other(stream)) => {
             if !has(&snapshot, &stream) {
                 return Err(Failure::usage(format!(
                     "unknown stream {stream} as of then: no such live view or template"
@@ -85,7 +94,6 @@ pub(crate) fn replay(args: &ReplayArgs) -> Outcome {
             }
             Some(stream)
         }
-        (None, None) => None,
     };
     source.close()?;
     let mut out = Out::new();
@@ -263,7 +271,7 @@ pub(crate) fn parse_target(text: &str) -> Result<(Target, Option<VersionSelector
                 Failure::usage(format!("bad version {v:?} in {text:?}: expected a number"))
             })
     };
-    if text.starts_with("connect/") || text.starts_with("proton/") {
+    if is_view_or_template(text) {
         // These streams have no labels, and '#' is part of a template's stream.
         return match text.rsplit_once('@') {
             Some((s, v)) => Ok((Target::parse(s)?, Some(number(v)?))),

@@ -846,11 +846,7 @@ impl Store {
             Some(VersionSelector::Label(l)) => fold.state.version_by_label(&stream, l),
             None => fold.state.stream(&stream).and_then(|h| h.latest_live),
         };
-        let record = version
-            .and_then(|v| fold.state.version(&stream, v))
-            .filter(|r| r.is_live())
-            .map(std::borrow::Cow::into_owned);
-        let Some(record) = record else {
+        let Some(mut found) = self.live_version_in(&fold, &stream, version)? else {
             let what = match selector {
                 Some(VersionSelector::Number(v)) => format!("{v} of {application}/{profile}"),
                 Some(VersionSelector::Label(l)) => {
@@ -864,23 +860,13 @@ impl Store {
             )
             .into()));
         };
-        let content = content::read(&self.inner.db, record.content.hash)?.ok_or_else(|| {
-            Error::corrupted(
-                Some(record.position),
-                format!("content {} is not stored", record.content.hash),
-            )
-        })?;
-        let names = (
-            fold.state.application(&app).map(|a| a.name.clone()),
-            fold.state.profile(&app, &prof).map(|p| p.name.clone()),
-        );
-        Ok(Ok(VersionAt {
-            position: fold.position,
-            application_name: names.0.unwrap_or_default(),
-            profile_name: names.1.unwrap_or_default(),
-            record,
-            content,
-        }))
+        if let Some(a) = fold.state.application(&app) {
+            found.application_name.clone_from(&a.name);
+        }
+        if let Some(p) = fold.state.profile(&app, &prof) {
+            found.profile_name.clone_from(&p.name);
+        }
+        Ok(Ok(found))
     }
 
     /// Version `version` of `stream` (the newest live one when `None`) as of `at`, with
@@ -901,11 +887,7 @@ impl Store {
             Err(e) => return Ok(Err(e)),
         };
         let number = version.or_else(|| fold.state.stream(stream).and_then(|h| h.latest_live));
-        let record = number
-            .and_then(|v| fold.state.version(stream, v))
-            .filter(|r| r.is_live())
-            .map(std::borrow::Cow::into_owned);
-        let Some(record) = record else {
+        let Some(found) = self.live_version_in(&fold, stream, number)? else {
             let kind = match stream {
                 StreamId::HostedConfiguration { .. } => "HostedConfigurationVersion",
                 StreamId::ConnectView { .. } => "ViewVersion",
@@ -918,13 +900,31 @@ impl Store {
             };
             return Ok(Err(Rejection::not_found(kind, what).into()));
         };
+        Ok(Ok(found))
+    }
+
+    /// Version `number` of `stream` in `fold` if it is live, with its verified content
+    /// and no names.
+    fn live_version_in(
+        &self,
+        fold: &Fold,
+        stream: &StreamId,
+        number: Option<StreamVersion>,
+    ) -> Result<Option<VersionAt>> {
+        let record = number
+            .and_then(|v| fold.state.version(stream, v))
+            .filter(|r| r.is_live())
+            .map(std::borrow::Cow::into_owned);
+        let Some(record) = record else {
+            return Ok(None);
+        };
         let content = content::read(&self.inner.db, record.content.hash)?.ok_or_else(|| {
             Error::corrupted(
                 Some(record.position),
                 format!("content {} is not stored", record.content.hash),
             )
         })?;
-        Ok(Ok(VersionAt {
+        Ok(Some(VersionAt {
             position: fold.position,
             application_name: String::new(),
             profile_name: String::new(),
