@@ -189,15 +189,11 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                     major,
                 } => {
                     existing_generation(state, template, *generation)?;
-                    let minor = version.get().saturating_sub(1);
                     delete_allowed(
                         state,
                         template,
                         *generation,
-                        TemplateVersion {
-                            major: *major,
-                            minor,
-                        },
+                        TemplateVersion::in_major(*major, *version),
                     )?;
                 }
             }

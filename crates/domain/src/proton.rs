@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::content::Content;
+use crate::id::StreamVersion;
 use crate::rejection::Rejection;
 
 /// A Proton environment template's name: 1 to 100 characters matching
@@ -201,6 +202,25 @@ pub struct TemplateVersion {
     pub minor: u64,
 }
 
+impl TemplateVersion {
+    /// The version of `major` that is version `number` of the major's minors stream:
+    /// minors start at 0, stream versions at 1, so minor m is stream version m + 1.
+    #[must_use]
+    pub const fn in_major(major: u64, number: StreamVersion) -> Self {
+        Self {
+            major,
+            minor: number.get().saturating_sub(1),
+        }
+    }
+
+    /// This version's number in its major's minors stream (the inverse of
+    /// [`in_major`](Self::in_major)).
+    #[must_use]
+    pub const fn minor_stream_version(self) -> StreamVersion {
+        StreamVersion::new(self.minor.saturating_add(1))
+    }
+}
+
 impl fmt::Display for TemplateVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)
@@ -368,6 +388,19 @@ mod tests {
         for bad in ["", "01", "1.0", "-1", "x", "123456789012345678901"] {
             assert!(version_part("m", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn minor_m_is_version_m_plus_one_of_its_majors_stream() {
+        let v = TemplateVersion::in_major(3, StreamVersion::new(1));
+        assert_eq!(v, TemplateVersion { major: 3, minor: 0 });
+        assert_eq!(v.minor_stream_version(), StreamVersion::new(1));
+        let v = TemplateVersion {
+            major: 1,
+            minor: 41,
+        };
+        assert_eq!(v.minor_stream_version(), StreamVersion::new(42));
+        assert_eq!(TemplateVersion::in_major(1, v.minor_stream_version()), v);
     }
 
     #[test]

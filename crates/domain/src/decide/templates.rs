@@ -126,10 +126,7 @@ pub(super) fn create_version<R: ReadModel + ?Sized>(
     events.push(Event::EnvironmentTemplateVersionRegistered {
         template: c.template.clone(),
         generation,
-        version: TemplateVersion {
-            major,
-            minor: number.get() - 1,
-        },
+        version: TemplateVersion::in_major(major, number),
         status: TemplateVersionStatus::Draft,
         status_message: None,
         tags: c.tags.clone(),
@@ -190,7 +187,7 @@ pub(super) fn delete_version<R: ReadModel + ?Sized>(
     let minors = StreamId::template_major(name, generation, version.major);
     let mut events = vec![Event::VersionDeleted {
         stream: minors,
-        version: StreamVersion::new(version.minor + 1),
+        version: version.minor_stream_version(),
     }];
     if !has_other_minor(state, name, generation, version) {
         events.push(Event::VersionDeleted {
@@ -293,7 +290,7 @@ fn has_other_minor<R: ReadModel + ?Sized>(
     version: TemplateVersion,
 ) -> bool {
     let minors = StreamId::template_major(name, generation, version.major);
-    has_other_live(state, &minors, version.minor + 1)
+    has_other_live(state, &minors, version.minor_stream_version().get())
 }
 
 /// Whether the template generation has a live major other than `major`.

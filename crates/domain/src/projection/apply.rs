@@ -146,10 +146,7 @@ pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recor
                 state.put_template_version(TemplateVersionRecord {
                     template: template.clone(),
                     generation: *generation,
-                    version: TemplateVersion {
-                        major: *major,
-                        minor: version.get().saturating_sub(1),
-                    },
+                    version: TemplateVersion::in_major(*major, *version),
                     status: TemplateVersionStatus::RegistrationInProgress,
                     status_message: None,
                     description: description.clone(),
@@ -188,10 +185,7 @@ pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recor
                 major,
             } = stream
             {
-                let v = TemplateVersion {
-                    major: *major,
-                    minor: version.get().saturating_sub(1),
-                };
+                let v = TemplateVersion::in_major(*major, *version);
                 if state
                     .template_version(template, *generation, v)
                     .is_some_and(|r| r.status == TemplateVersionStatus::Published)

@@ -356,11 +356,7 @@ fn created_template_version(
                     .get(),
             };
             let minors = StreamId::template_major(&c.template, generation, major);
-            let latest = view.stream(&minors)?.latest_live?.get();
-            TemplateVersion {
-                major,
-                minor: latest.saturating_sub(1),
-            }
+            TemplateVersion::in_major(major, view.stream(&minors)?.latest_live?)
         }
     };
     view.template_version(&c.template, generation, version)

@@ -679,10 +679,9 @@ fn template_snapshots(fold: &Fold) -> Vec<TemplateSnapshot> {
         let mut versions = Vec::new();
         for major in 1..=last_major {
             let minors = StreamId::template_major(name, generation, major);
-            // Minor m is the minors stream's version m + 1.
-            let last_minor = fold.state.stream(&minors).map_or(0, |h| h.last_assigned);
-            for minor in 0..last_minor {
-                let version = TemplateVersion { major, minor };
+            let last_assigned = fold.state.stream(&minors).map_or(0, |h| h.last_assigned);
+            for number in 1..=last_assigned {
+                let version = TemplateVersion::in_major(major, StreamVersion::new(number));
                 if let Some(v) = fold.state.template_version(name, generation, version) {
                     versions.push(TemplateVersionSnapshot {
                         version: version.to_string(),
