@@ -60,8 +60,14 @@ impl Barrier {
     ) -> Result<Self> {
         let db_file = File::open(dir.join("db")).map_err(Error::io("open sled data file"))?;
         // The watch is set before the first listing, so no file created between the two
-        // goes unseen.
-        let watch = BlobWatch::new(&dir.join("blobs"));
+        // goes unseen. Only `Sync` barriers read it: in the other modes the kernel's queue
+        // would fill between the rare `Sync` barriers (open, rebuild, close) until it
+        // overflowed, so those modes keep no watch and list `blobs/` each time.
+        let watch = if mode == Durability::Sync {
+            BlobWatch::new(&dir.join("blobs"))
+        } else {
+            BlobWatch::none()
+        };
         let mut barrier = Self {
             mode,
             dir: dir.to_path_buf(),
@@ -199,7 +205,15 @@ impl BlobWatch {
 
     #[cfg(not(target_os = "linux"))]
     fn new(_blobs: &Path) -> Self {
-        Self {}
+        Self::none()
+    }
+
+    /// No watch: every barrier lists the directory.
+    fn none() -> Self {
+        Self {
+            #[cfg(target_os = "linux")]
+            inotify: None,
+        }
     }
 
     /// True only if nothing can have been created in `blobs/` since the last call.
@@ -259,9 +273,13 @@ mod tests {
     use super::*;
 
     fn barrier(dir: &Path) -> Barrier {
+        barrier_in(dir, Durability::Sync)
+    }
+
+    fn barrier_in(dir: &Path, mode: Durability) -> Barrier {
         Barrier::new(
             dir,
-            Durability::Sync,
+            mode,
             #[cfg(feature = "failpoints")]
             Arc::default(),
         )
@@ -301,6 +319,30 @@ mod tests {
         assert_eq!(barrier.listings, at_open + 1);
         barrier.sync(&db).unwrap();
         assert_eq!(barrier.listings, at_open + 1);
+    }
+
+    #[test]
+    fn without_sync_barriers_no_watch_is_kept_and_each_sync_barrier_lists_blobs() {
+        for mode in [Durability::Flush, Durability::Buffered] {
+            let dir = tempfile::tempdir().unwrap();
+            let db = sled::open(dir.path()).unwrap();
+            let mut barrier = barrier_in(dir.path(), mode);
+            #[cfg(target_os = "linux")]
+            assert!(barrier.watch.inotify.is_none(), "{mode:?}");
+            let at_open = barrier.listings;
+            std::fs::write(dir.path().join("blobs").join("1"), b"blob").unwrap();
+            barrier.sync(&db).unwrap();
+            assert_eq!(barrier.listings, at_open, "{mode:?} barriers never list");
+            barrier.sync_as(&db, Durability::Sync).unwrap();
+            assert_eq!(barrier.listings, at_open + 1);
+            assert!(barrier.synced_blobs.contains(&OsString::from("1")));
+            barrier.sync_as(&db, Durability::Sync).unwrap();
+            assert_eq!(
+                barrier.listings,
+                at_open + 2,
+                "{mode:?}: no watch, so it lists"
+            );
+        }
     }
 
     #[test]
