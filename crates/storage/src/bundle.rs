@@ -17,7 +17,7 @@ use verso_domain::{ContentHash, MemState, Position};
 use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{self, ChainHash, Head, codec, keys, schema};
-use crate::replay::Violation;
+use crate::replay::{PROGRESS_EVERY, Violation};
 use crate::store::Store;
 
 /// The file's first bytes.
@@ -164,7 +164,34 @@ pub fn verify_bundle(
     input: &mut dyn Read,
     expected: Option<Head>,
 ) -> Result<std::result::Result<BundleReport, Violation>> {
-    walk(input, expected, &mut |_| Ok(()))
+    verify_bundle_with_progress(input, expected, &mut |_, _| {})
+}
+
+/// [`verify_bundle`], calling `progress(records checked, records the header announces)`
+/// as it goes.
+///
+/// # Errors
+/// As [`verify_bundle`].
+pub fn verify_bundle_with_progress(
+    input: &mut dyn Read,
+    expected: Option<Head>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<std::result::Result<BundleReport, Violation>> {
+    walk(input, expected, &mut |_| Ok(()), progress)
+}
+
+/// The steps of an import, in order, as [`import_bundle_with_progress`] reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportStep {
+    /// Checking the whole bundle; nothing is written yet.
+    Verifying,
+    /// Checking it again while writing its records and contents.
+    Writing,
+    /// Replaying the imported log to build its projections (every rule re-checked).
+    Rebuilding,
+    /// Writing the projections built; counted in projection entries, not records.
+    WritingProjections,
 }
 
 /// Imports the bundle at `bundle` into `dir`, which must be missing or empty: verifies
@@ -177,6 +204,20 @@ pub fn verify_bundle(
 pub fn import_bundle(
     bundle: &Path,
     dir: &Path,
+) -> Result<std::result::Result<BundleReport, Violation>> {
+    import_bundle_with_progress(bundle, dir, &mut |_, _, _| {})
+}
+
+/// [`import_bundle`], calling `progress(step, done, in all)` as it goes through each
+/// [`ImportStep`]: records checked; records and contents written; records replayed;
+/// projection entries written.
+///
+/// # Errors
+/// As [`import_bundle`].
+pub fn import_bundle_with_progress(
+    bundle: &Path,
+    dir: &Path,
+    progress: &mut dyn FnMut(ImportStep, u64, u64),
 ) -> Result<std::result::Result<BundleReport, Violation>> {
     let not_empty = || Error::Io {
         context: "import",
@@ -198,7 +239,12 @@ pub fn import_bundle(
     }
     let open = || std::fs::File::open(bundle).map_err(Error::io("open bundle"));
     // First pass: verify everything, write nothing.
-    let report = match walk(&mut io::BufReader::new(open()?), None, &mut |_| Ok(()))? {
+    let report = match walk(
+        &mut io::BufReader::new(open()?),
+        None,
+        &mut |_| Ok(()),
+        &mut |done, total| progress(ImportStep::Verifying, done, total),
+    )? {
         Ok(r) => r,
         Err(v) => return Ok(Err(v)),
     };
@@ -213,6 +259,9 @@ pub fn import_bundle(
     // directory that `open` refuses (L2).
     let mut batch = sled::Batch::default();
     let mut pending = 0usize;
+    // Progress counts records and contents alike, against the first pass's totals.
+    let items = report.records + report.blobs;
+    let mut written = 0u64;
     let mut write = |item: Item<'_>| -> Result<()> {
         match item {
             Item::Record(position, value) => batch.insert(keys::log(position).to_vec(), value),
@@ -229,6 +278,10 @@ pub fn import_bundle(
             }
         }
         pending += 1;
+        written += 1;
+        if written.is_multiple_of(PROGRESS_EVERY) {
+            progress(ImportStep::Writing, written, items);
+        }
         if pending >= IMPORT_BATCH {
             db.apply_batch(std::mem::take(&mut batch))
                 .map_err(Error::sled("import"))?;
@@ -240,10 +293,12 @@ pub fn import_bundle(
         &mut io::BufReader::new(open()?),
         Some(report.head),
         &mut write,
+        &mut |_, _| {},
     )?;
     if let Err(v) = second {
         return Ok(Err(v));
     }
+    progress(ImportStep::Writing, items, items);
     let mut last = std::mem::take(&mut batch);
     let head = codec::encode_value(&report.head)
         .map_err(|e| Error::corrupted(None, format!("encode head: {e}")))?;
@@ -257,7 +312,7 @@ pub fn import_bundle(
     drop(db);
     // Open rebuilds the projections from the log (the `rebuilding` marker), re-checking
     // every invariant, and its barrier makes the whole import durable; close syncs again.
-    let store = Store::open(dir)?;
+    let store = Store::open_after_import(dir, progress)?;
     if store.head() != report.head {
         return Err(Error::corrupted(
             None,
@@ -332,10 +387,14 @@ fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
 }
 
 /// Walks a bundle, checking B1–B6 and handing each checked item to `sink`.
+/// Walks a bundle, checking B1–B6, handing each record and content to `sink`, and
+/// calling `progress(records walked, records the header announces)` every
+/// [`PROGRESS_EVERY`] records and once at the end of the records.
 fn walk(
     input: &mut dyn Read,
     expected: Option<Head>,
     sink: &mut dyn FnMut(Item<'_>) -> Result<()>,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<std::result::Result<BundleReport, Violation>> {
     let file = |p: String| Violation::store(format!("bundle: {p}"));
     let mut r = Hashed {
@@ -408,6 +467,9 @@ fn walk(
                             position: expected_position.get(),
                             hash,
                         };
+                        if chain.position.is_multiple_of(PROGRESS_EVERY) {
+                            progress(chain.position, count);
+                        }
                     }
                     Err(problem) => return Ok(Err(Violation::at(expected_position, problem))),
                 }
@@ -415,10 +477,11 @@ fn walk(
             }
             BLOB => {
                 // B4 once the records end.
-                if blobs == 0
-                    && let Err(v) = check_head(chain, claimed, expected)
-                {
-                    return Ok(Err(v));
+                if blobs == 0 {
+                    progress(chain.position, count);
+                    if let Err(v) = check_head(chain, claimed, expected) {
+                        return Ok(Err(v));
+                    }
                 }
                 let (Some(hash), Some(bytes)) = (
                     payload.get(..32).and_then(|h| <[u8; 32]>::try_from(h).ok()),
@@ -457,10 +520,11 @@ fn walk(
             other => return Ok(Err(file(format!("unknown frame type {other:#04x}")))),
         }
     }
-    if blobs == 0
-        && let Err(v) = check_head(chain, claimed, expected)
-    {
-        return Ok(Err(v));
+    if blobs == 0 {
+        progress(chain.position, count);
+        if let Err(v) = check_head(chain, claimed, expected) {
+            return Ok(Err(v));
+        }
     }
     if count != chain.position {
         return Ok(Err(file(format!(

@@ -46,7 +46,10 @@ pub use api::{
     NewDeploymentStrategy, NewEnvironment, NewHostedVersion, NewProfile, NewTemplate,
     NewTemplateVersion, NewView, Pending, ProfileChanges,
 };
-pub use bundle::{BundleReport, import_bundle, verify_bundle};
+pub use bundle::{
+    BundleReport, ImportStep, import_bundle, import_bundle_with_progress, verify_bundle,
+    verify_bundle_with_progress,
+};
 pub use commit::{Committed, Mapped, Subject, Ticket};
 pub use error::{Conflict, Error, ErrorKind, Outcome, Refused, Result};
 pub use log::{ChainHash, Head};

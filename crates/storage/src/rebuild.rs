@@ -29,12 +29,15 @@ pub struct RebuildReport {
 /// Entries per sled batch while rebuilding.
 const CHUNK: usize = 10_000;
 
-/// Rebuilds the projections of `tree`. `sync` makes writes durable. On a violation the
-/// projections are left as they were.
+/// Rebuilds the projections of `tree`. `sync` makes writes durable. `progress` is told
+/// the events replayed, then `written` the entries written so far and in all (nothing
+/// when the projections were right). On a violation the projections are left as they
+/// were.
 pub(crate) fn rebuild(
     tree: &sled::Tree,
     sync: &mut dyn FnMut() -> Result<()>,
     progress: &mut dyn FnMut(u64),
+    written: &mut dyn FnMut(u64, u64),
 ) -> Result<std::result::Result<RebuildReport, Violation>> {
     let started = Instant::now();
     // Only what differs is written: sled 0.34 copies a node per insert, so rewriting
@@ -50,11 +53,12 @@ pub(crate) fn rebuild(
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };
-    let written = changes.len() as u64;
+    let written_total = changes.len() as u64;
     tree.insert(schema::META_REBUILDING, &[1u8])
         .map_err(Error::sled("mark rebuild"))?;
     sync()?;
     let mut items = changes.into_iter();
+    let mut done = 0;
     loop {
         let mut batch = sled::Batch::default();
         let mut n = 0;
@@ -73,6 +77,8 @@ pub(crate) fn rebuild(
         }
         tree.apply_batch(batch)
             .map_err(Error::sled("write projections"))?;
+        done += n as u64;
+        written(done, written_total);
         if last {
             break;
         }
@@ -81,7 +87,7 @@ pub(crate) fn rebuild(
     Ok(Ok(RebuildReport {
         events: head.position,
         entries: count,
-        written,
+        written: written_total,
         elapsed: started.elapsed(),
     }))
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 use verso_domain::{Command, Limits, Position, Timestamp};
 
+use crate::bundle::ImportStep;
 use crate::commit::{Checked, Committed, Message, Progress, Request, Ticket, Writer, ticket};
 #[cfg(feature = "failpoints")]
 use crate::durability::Failpoints;
@@ -152,6 +153,23 @@ impl Store {
     }
 
     pub(crate) fn open_with(path: &Path, options: StoreOptions) -> Result<Self> {
+        Self::open_recovering(path, options, OnRebuild::Unexpected)
+    }
+
+    /// Opens a store an import has just written: its projections are built from the
+    /// log, as expected, and `progress` is told how far that got.
+    pub(crate) fn open_after_import(
+        path: &Path,
+        progress: &mut dyn FnMut(ImportStep, u64, u64),
+    ) -> Result<Self> {
+        Self::open_recovering(path, StoreOptions::default(), OnRebuild::Expected(progress))
+    }
+
+    fn open_recovering(
+        path: &Path,
+        options: StoreOptions,
+        on_rebuild: OnRebuild<'_>,
+    ) -> Result<Self> {
         options.validate()?;
         let db = open_sled(path, &options)?;
         check_format(path, &db, IfEmpty::Create)?;
@@ -169,7 +187,7 @@ impl Store {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             sync_dir(parent)?;
         }
-        let head = recover(&db, &mut barrier)?;
+        let head = recover(&db, &mut barrier, on_rebuild)?;
         let last_timestamp = last_timestamp(&db, head)?;
         let shared = Arc::new(Shared {
             path: path.to_path_buf(),
@@ -458,7 +476,7 @@ fn describe_marker(marker: &[u8]) -> String {
 
 /// The open path's checks: the head entry agrees with the last record (cheap: no
 /// replay), and projections are complete and of this build's format, else rebuilt.
-fn recover(db: &sled::Db, barrier: &mut Barrier) -> Result<Head> {
+fn recover(db: &sled::Db, barrier: &mut Barrier, on_rebuild: OnRebuild<'_>) -> Result<Head> {
     let head = log::read_head(db)?;
     let last = log::last_position(db)?.map_or(0, Position::get);
     if last != head.position {
@@ -478,20 +496,57 @@ fn recover(db: &sled::Db, barrier: &mut Barrier) -> Result<Head> {
         .map_err(Error::sled("read meta"))?;
     let current = format.as_deref() == Some(&[schema::PROJECTION_FORMAT][..]);
     if rebuilding || !current {
-        tracing::warn!(
-            rebuilding,
-            "projections are incomplete or of another format; rebuilding them from the log"
-        );
+        let total = head.position;
+        let report: Box<dyn FnMut(ImportStep, u64, u64)> = match on_rebuild {
+            OnRebuild::Expected(progress) => Box::new(progress),
+            OnRebuild::Unexpected => {
+                tracing::warn!(
+                    rebuilding,
+                    records = total,
+                    "projections are incomplete or of another format; rebuilding them from the log"
+                );
+                // That can take minutes on a large store: log every tenth of the way.
+                let mut logged = None;
+                Box::new(move |step, done, all| {
+                    let tenth = (step, done.saturating_mul(10) / all.max(1));
+                    if logged != Some(tenth) {
+                        logged = Some(tenth);
+                        tracing::info!(done, total = all, "{}", rebuild_step(step));
+                    }
+                })
+            }
+        };
+        // Both steps report through the one callback, never at the same time.
+        let report = std::cell::RefCell::new(report);
         let checked = crate::rebuild::rebuild(
             db,
             &mut || barrier.sync_as(db, Durability::Sync),
-            &mut |_| {},
+            &mut |done| report.borrow_mut()(ImportStep::Rebuilding, done, total),
+            &mut |done, all| report.borrow_mut()(ImportStep::WritingProjections, done, all),
         )?;
         if let Err(v) = checked {
             return Err(Error::corrupted(v.position, v.problem));
         }
     }
     Ok(head)
+}
+
+/// What opening a store whose projections must be rebuilt should make of it.
+enum OnRebuild<'a> {
+    /// Nobody expected it (a crash during a rebuild, projections of an older format): a
+    /// warning, and progress in the log.
+    Unexpected,
+    /// An import just wrote the log without projections: progress goes here.
+    Expected(&'a mut dyn FnMut(ImportStep, u64, u64)),
+}
+
+/// How the log names a step of a rebuild at open.
+fn rebuild_step(step: ImportStep) -> &'static str {
+    if step == ImportStep::WritingProjections {
+        "writing rebuilt projections"
+    } else {
+        "replaying the log to rebuild projections"
+    }
 }
 
 fn last_timestamp(db: &sled::Db, head: Head) -> Result<Timestamp> {

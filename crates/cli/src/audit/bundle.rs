@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use verso_storage::{Head, Violation};
+use verso_storage::{Head, ImportStep, Violation};
 
 use super::output::Out;
+use super::progress::Progress;
 use super::verify::{ExpectedHead, report};
 use super::{Code, Failure, Outcome, Source, SourceArgs, StoreArgs, storage_failure};
 
@@ -128,8 +129,13 @@ pub(crate) fn import(args: &ImportArgs) -> Outcome {
             ),
         ));
     }
+    let mut progress = StepProgress::default();
     let checked =
-        verso_storage::import_bundle(&args.file, &dir).map_err(|e| storage_failure(&dir, &e))?;
+        verso_storage::import_bundle_with_progress(&args.file, &dir, &mut |step, done, total| {
+            progress.update(step, done, total);
+        });
+    progress.finish();
+    let checked = checked.map_err(|e| storage_failure(&dir, &e))?;
     let verdict = checked.map(|r| report_json(&r)).map_err(|v| Violation {
         position: v.position,
         problem: format!("{}; nothing was imported", v.problem),
@@ -146,12 +152,51 @@ pub(crate) fn import(args: &ImportArgs) -> Outcome {
     })
 }
 
+/// A progress line for each step of an import, in turn.
+#[derive(Default)]
+struct StepProgress {
+    current: Option<(ImportStep, Progress)>,
+    done: u64,
+}
+
+impl StepProgress {
+    fn update(&mut self, step: ImportStep, done: u64, total: u64) {
+        if self.current.as_ref().is_none_or(|(s, _)| *s != step) {
+            self.finish();
+            let (name, unit) = match step {
+                ImportStep::Verifying => ("verifying", "records"),
+                ImportStep::Writing => ("writing", "records and contents"),
+                ImportStep::Rebuilding => ("replaying", "records"),
+                _ => ("writing projections", "entries"),
+            };
+            self.current = Some((step, Progress::counting(name, unit, Some(total))));
+        }
+        if let Some((_, line)) = &mut self.current {
+            line.update(done);
+        }
+        self.done = done;
+    }
+
+    fn finish(&mut self) {
+        if let Some((_, mut line)) = self.current.take() {
+            line.finish(self.done);
+        }
+    }
+}
+
 pub(crate) fn verify_bundle(file: &Path, expected: Option<&ExpectedHead>, json: bool) -> Outcome {
     let expected = expected.map(to_head).transpose()?;
     let f = std::fs::File::open(file)
         .map_err(|e| Failure::usage(format!("opening {}: {e}", file.display())))?;
-    let checked = verso_storage::verify_bundle(&mut std::io::BufReader::new(f), expected)
-        .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", file.display())))?;
+    let mut progress = StepProgress::default();
+    let checked = verso_storage::verify_bundle_with_progress(
+        &mut std::io::BufReader::new(f),
+        expected,
+        &mut |done, total| progress.update(ImportStep::Verifying, done, total),
+    );
+    progress.finish();
+    let checked =
+        checked.map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", file.display())))?;
     report(json, checked.map(|r| report_json(&r)), |v| {
         format!(
             "ok: bundle verified: {} records, {} contents, head {}:{}",

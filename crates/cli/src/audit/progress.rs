@@ -1,5 +1,5 @@
-//! Progress on stderr for long walks (verify, rebuild, export), only when stderr is a
-//! terminal, so scripts and tests see none of it.
+//! Progress on stderr for long walks (verify, rebuild, import, verify --bundle), only
+//! when stderr is a terminal, so scripts and tests see none of it.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 /// A progress line, redrawn at most every 100 ms.
 pub(crate) struct Progress {
     what: &'static str,
+    /// What is counted, plural: "events" unless told otherwise.
+    unit: &'static str,
     total: Option<u64>,
     started: Instant,
     last_draw: Option<Instant>,
@@ -15,8 +17,14 @@ pub(crate) struct Progress {
 
 impl Progress {
     pub(crate) fn new(what: &'static str, total: Option<u64>) -> Self {
+        Self::counting(what, "events", total)
+    }
+
+    /// A progress line counting `unit` (plural) rather than events.
+    pub(crate) fn counting(what: &'static str, unit: &'static str, total: Option<u64>) -> Self {
         Self {
             what,
+            unit,
             total,
             started: Instant::now(),
             last_draw: None,
@@ -51,14 +59,19 @@ impl Progress {
                 let share = (done.min(total) as f64 / total as f64).clamp(0.0, 1.0);
                 let filled = (share * 30.0).round() as usize;
                 format!(
-                    "\r{} [{}{}] {done}/{total} events {:>3.0}% {rate:.0} events/s ",
+                    "\r{} [{}{}] {done}/{total} {unit} {:>3.0}% {rate:.0}/s ",
                     self.what,
                     "#".repeat(filled),
                     "-".repeat(30 - filled.min(30)),
-                    share * 100.0
+                    share * 100.0,
+                    unit = self.unit,
                 )
             }
-            None => format!("\r{} {done} events {rate:.0} events/s ", self.what),
+            None => format!(
+                "\r{} {done} {unit} {rate:.0}/s ",
+                self.what,
+                unit = self.unit
+            ),
         };
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(line.as_bytes());

@@ -125,6 +125,7 @@ impl Writer {
             &db,
             &mut || barrier.sync_as(&db, Durability::Sync),
             progress,
+            &mut |_, _| {},
         );
         if result.is_err() {
             // The projections may be half written; refuse to decide against them.
