@@ -90,6 +90,20 @@ impl Store {
     /// I/O errors writing `out`; fail-stop errors reading the store, including a record
     /// that does not decode or a content that does not verify.
     pub fn export_bundle(&self, out: &mut dyn Write) -> Result<BundleReport> {
+        self.export_bundle_with_progress(out, &mut |_, _| {})
+    }
+
+    /// [`Store::export_bundle`], calling `progress(done, in all)` as it goes: records
+    /// written out of the head's position, then records and contents written out of
+    /// both (the contents are counted once the records are written).
+    ///
+    /// # Errors
+    /// As [`Store::export_bundle`].
+    pub fn export_bundle_with_progress(
+        &self,
+        out: &mut dyn Write,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<BundleReport> {
         let head = self.head();
         let db = &self.inner.db;
         let mut w = Hashing {
@@ -124,7 +138,11 @@ impl Store {
             }
             w.frame(RECORD, &[&value])?;
             records += 1;
+            if records.is_multiple_of(PROGRESS_EVERY) {
+                progress(records, head.position);
+            }
         }
+        progress(records, head.position);
         if records != head.position {
             return Err(Error::corrupted(
                 Some(Position::new(records + 1)),
@@ -134,11 +152,16 @@ impl Store {
                 ),
             ));
         }
-        for hash in &contents {
+        let items = records + contents.len() as u64;
+        for (done, hash) in (records + 1..).zip(&contents) {
             let bytes = content::read(db, *hash)?
                 .ok_or_else(|| Error::corrupted(None, format!("content {hash} is not stored")))?;
             w.frame(BLOB, &[hash.as_bytes(), &bytes])?;
+            if done.is_multiple_of(PROGRESS_EVERY) {
+                progress(done, items);
+            }
         }
+        progress(items, items);
         let digest: [u8; 32] = w.digest.clone().finalize().into();
         let blobs = contents.len() as u64;
         w.frame(

@@ -112,3 +112,34 @@ fn verifying_a_bundle_reports_the_records_checked() {
     .unwrap();
     assert_eq!(totals(&calls, &[ImportStep::Verifying]), [report.records]);
 }
+
+#[test]
+fn an_export_reports_the_records_then_the_records_and_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (app, profile) = support::app_with_hosted_profile(&store);
+    for n in 0..3 {
+        store
+            .create_hosted_version(
+                &app,
+                &profile,
+                NewHostedVersion {
+                    content: vec![n; 10],
+                    content_type: "application/octet-stream".into(),
+                    ..Default::default()
+                },
+            )
+            .wait()
+            .unwrap()
+            .unwrap();
+    }
+    let mut calls = Vec::new();
+    let report = store
+        .export_bundle_with_progress(&mut Vec::new(), &mut |done, total| {
+            calls.push((done, total));
+        })
+        .unwrap();
+    store.close().unwrap();
+    assert_eq!((report.records, report.blobs), (5, 3));
+    assert_eq!(calls, [(5, 5), (8, 8)]);
+}

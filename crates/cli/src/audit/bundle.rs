@@ -47,9 +47,16 @@ pub(crate) fn export(args: &ExportArgs) -> Outcome {
             )
         })?;
         let report = match &source {
-            Source::Local(store) => store
-                .export_bundle(&mut file)
-                .map_err(|e| storage_failure(store.path(), &e))?,
+            Source::Local(store) => {
+                let mut progress = Progress::counting("exporting", "records and contents", None);
+                let mut last = 0;
+                let exported = store.export_bundle_with_progress(&mut file, &mut |done, all| {
+                    progress.update_of(done, all);
+                    last = done;
+                });
+                progress.finish(last);
+                exported.map_err(|e| storage_failure(store.path(), &e))?
+            }
             Source::Remote(remote) => {
                 let mut buffered = std::io::BufWriter::new(&mut file);
                 remote.export(&mut buffered)?;

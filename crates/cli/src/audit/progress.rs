@@ -1,5 +1,5 @@
-//! Progress on stderr for long walks (verify, rebuild, import, verify --bundle), only
-//! when stderr is a terminal, so scripts and tests see none of it.
+//! Progress on stderr for long walks (verify, rebuild, export, import, verify --bundle),
+//! only when stderr is a terminal, so scripts and tests see none of it.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
@@ -36,6 +36,15 @@ impl Progress {
     pub(crate) fn rate(&self, done: u64) -> f64 {
         let secs = self.started.elapsed().as_secs_f64();
         if secs > 0.0 { done as f64 / secs } else { 0.0 }
+    }
+
+    /// Reports `done` out of a total that has changed to `total`.
+    pub(crate) fn update_of(&mut self, done: u64, total: u64) {
+        if self.total != Some(total) {
+            self.total = Some(total);
+            self.last_draw = None;
+        }
+        self.update(done);
     }
 
     /// Reports `done` events.
