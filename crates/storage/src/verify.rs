@@ -4,14 +4,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sled::IVec;
 use verso_domain::projection::{CanonicalKind, Part};
 use verso_domain::proton::TemplateSource;
 use verso_domain::{ContentHash, ContentRef, Position, ViewContent};
 
 use crate::content;
 use crate::error::{Error, Result};
-use crate::log::{Head, schema};
+use crate::log::{self, Head, schema};
 use crate::replay::{self, Folded, Violation};
 use crate::view::{Entries, SortedEntries};
 
@@ -116,10 +115,12 @@ pub(crate) fn fold_and_compare(
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<Compared, Violation>> {
     let stop = AtomicBool::new(false);
+    // Only to size the reader's buffer: the fold checks the head itself.
+    let records = log::read_head(tree).map_or(0, |h| h.position);
     std::thread::scope(|scope| {
         let stored = std::thread::Builder::new()
             .name("verso-projections".into())
-            .spawn_scoped(scope, || stored_projections(tree, &stop))
+            .spawn_scoped(scope, || stored_projections(tree, &stop, records))
             .map_err(Error::io("start the projection reader"))?;
         let stopped = |stored: std::thread::ScopedJoinHandle<'_, _>| {
             stop.store(true, Ordering::Relaxed);
@@ -145,12 +146,13 @@ pub(crate) fn fold_and_compare(
         let wanted = encode_projections(&state, head.position)?;
         let entries = wanted.iter().map(SortedEntries::len).sum::<usize>() as u64;
         let canonical = state.canonical_contents().collect();
-        // Freeing a large fold takes a while: it overlaps the comparison.
-        scope.spawn(move || drop(state));
+        // Freeing a large fold takes a while: a thread of its own does it, which the
+        // answer does not wait for (a scoped one would hold up the scope's end).
+        drop_elsewhere(state);
         let stored = stored
             .join()
             .map_err(|_| Error::Engine("the projection reader panicked".into()))??;
-        let differences = merge(stored, in_key_order(&wanted));
+        let differences = merge(stored.iter(), in_key_order(&wanted));
         Ok(Ok(Compared {
             head,
             contents,
@@ -161,6 +163,22 @@ pub(crate) fn fold_and_compare(
     })
 }
 
+/// How many records' worth of room to make up front in a buffer of projection entries:
+/// the log's records, up to a bound (4 million, about 800 MiB of entries). Room never
+/// touched costs nothing, but an allocation far beyond the machine's memory can be
+/// refused outright; past the bound, buffers grow as they fill.
+fn room_for(records: u64) -> usize {
+    usize::try_from(records.min(4 << 20)).unwrap_or(0)
+}
+
+/// Drops `value` on a detached thread, or here if no thread can be started (a spawn
+/// that fails drops its closure, and `value` with it).
+fn drop_elsewhere<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("verso-drop".into())
+        .spawn(move || drop(value));
+}
+
 /// The stored form of a fold: every projection key and value, as the writer stores
 /// them, in two parts of disjoint key prefixes, each in key order. The version records
 /// are encoded on a second thread beside the rest. Room is made up front for a log of
@@ -168,7 +186,7 @@ pub(crate) fn fold_and_compare(
 /// costs nothing): a hosted version, the commonest record, makes a version entry of
 /// about 130 bytes and a content use of about 60.
 fn encode_projections(state: &verso_domain::MemState, records: u64) -> Result<[SortedEntries; 2]> {
-    let records = usize::try_from(records).unwrap_or(usize::MAX);
+    let records = room_for(records);
     let encode = |parts: &[Part], bytes_each: usize| {
         let mut entries = Entries::with_capacity(records.saturating_mul(bytes_each), records);
         for part in parts {
@@ -205,18 +223,25 @@ fn in_key_order(parts: &[SortedEntries; 2]) -> impl Iterator<Item = (&[u8], &[u8
     })
 }
 
-/// Every stored projection entry, in key order (empty once `stop` is set).
-fn stored_projections(tree: &sled::Tree, stop: &AtomicBool) -> Result<Vec<(IVec, IVec)>> {
+/// Every stored projection entry, in key order (empty once `stop` is set), copied into
+/// one buffer: sled hands out each key and value in an allocation of its own, and
+/// keeping millions of them until the merge (which runs on another thread) cost more
+/// than the copy.
+fn stored_projections(tree: &sled::Tree, stop: &AtomicBool, records: u64) -> Result<SortedEntries> {
     // The prefixes are disjoint, so their scans in ascending prefix order are one sorted
     // sequence.
     let mut prefixes = schema::PROJECTION_PREFIXES;
     prefixes.sort_unstable();
-    let mut out = Vec::new();
+    // Room as in `encode_projections`: about 200 bytes in two entries per record.
+    let records = room_for(records);
+    let mut out =
+        SortedEntries::with_capacity(records.saturating_mul(208), records.saturating_mul(2));
     for prefix in prefixes {
         for item in tree.scan_prefix([prefix]) {
-            out.push(item.map_err(Error::sled("scan projections"))?);
+            let (key, value) = item.map_err(Error::sled("scan projections"))?;
+            out.push_in_order(&key, &value);
             if out.len().is_multiple_of(4096) && stop.load(Ordering::Relaxed) {
-                return Ok(Vec::new());
+                return Ok(SortedEntries::with_capacity(0, 0));
             }
         }
     }
@@ -254,19 +279,19 @@ impl Difference {
 /// Every way the `stored` projections differ from `wanted` (the fold's encoding), both
 /// in key order: one merge, with no lookups. Verification reports the first; rebuild
 /// writes them all.
-fn merge<'w>(
-    stored: Vec<(IVec, IVec)>,
+fn merge<'s, 'w>(
+    stored: impl Iterator<Item = (&'s [u8], &'s [u8])>,
     wanted: impl Iterator<Item = (&'w [u8], &'w [u8])>,
 ) -> Vec<Difference> {
     let mut out = Vec::new();
-    let mut stored = stored.into_iter().peekable();
+    let mut stored = stored.peekable();
     for (key, value) in wanted {
         // Everything stored below this key is not in the fold.
-        while let Some((k, _)) = stored.next_if(|(k, _)| k.as_ref() < key) {
+        while let Some((k, _)) = stored.next_if(|(k, _)| *k < key) {
             out.push(Difference::Extra(k.to_vec()));
         }
-        match stored.next_if(|(k, _)| k.as_ref() == key) {
-            Some((_, v)) if v.as_ref() == value => {}
+        match stored.next_if(|(k, _)| *k == key) {
+            Some((_, v)) if v == value => {}
             Some(_) => out.push(Difference::Differs(key.to_vec(), value.to_vec())),
             None => out.push(Difference::Missing(key.to_vec(), value.to_vec())),
         }
@@ -291,11 +316,8 @@ fn show_key(key: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn stored(pairs: &[(&str, &str)]) -> Vec<(IVec, IVec)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (IVec::from(k.as_bytes()), IVec::from(v.as_bytes())))
-            .collect()
+    fn stored<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+        pairs.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes()))
     }
 
     fn wanted<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {

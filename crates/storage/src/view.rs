@@ -758,6 +758,24 @@ pub(crate) struct SortedEntries {
 }
 
 impl SortedEntries {
+    /// Empty, with room for `bytes` of keys and values in `count` entries.
+    pub(crate) fn with_capacity(bytes: usize, count: usize) -> Self {
+        Self {
+            bytes: Vec::with_capacity(bytes),
+            spans: Vec::with_capacity(count),
+        }
+    }
+
+    /// Appends an entry whose key is above every key already held (as a scan of sled
+    /// yields them).
+    pub(crate) fn push_in_order(&mut self, key: &[u8], value: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(key);
+        let key_end = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.spans.push((start, key_end, self.bytes.len()));
+    }
+
     /// How many entries there are.
     pub(crate) fn len(&self) -> usize {
         self.spans.len()
