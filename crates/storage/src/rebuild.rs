@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::log::schema;
-use crate::replay::Violation;
+use crate::replay::{Contents, Violation};
 use crate::verify::{Compared, Difference, fold_and_compare};
 
 /// What a rebuild did.
@@ -49,7 +49,7 @@ pub(crate) fn rebuild(
         entries: count,
         differences: changes,
         ..
-    } = match fold_and_compare(tree, progress)? {
+    } = match fold_and_compare(tree, Contents::Skip, progress)? {
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };

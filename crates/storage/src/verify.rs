@@ -11,7 +11,7 @@ use verso_domain::{ContentHash, ContentRef, Position, ViewContent};
 use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{self, Head, schema};
-use crate::replay::{self, Folded, Violation};
+use crate::replay::{self, Contents, Folded, Violation};
 use crate::view::{Entries, SortedEntries};
 
 /// What a successful verification walked.
@@ -37,7 +37,7 @@ pub(crate) fn verify(
         canonical,
         entries,
         differences,
-    } = match fold_and_compare(tree, progress)? {
+    } = match fold_and_compare(tree, Contents::Collect, progress)? {
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };
@@ -93,7 +93,8 @@ pub(crate) fn verify(
 pub(crate) struct Compared {
     /// The head the log ends at.
     pub(crate) head: Head,
-    /// Each content referenced by the log, with the first position referring to it.
+    /// Each content referenced by the log, with the first position referring to it
+    /// (when asked for).
     pub(crate) contents: HashMap<ContentHash, Position>,
     /// The contents the fold holds in a canonical form, with which form (V7).
     pub(crate) canonical: Vec<(CanonicalKind, ContentRef)>,
@@ -112,6 +113,7 @@ pub(crate) struct Compared {
 /// thread is told to stop.
 pub(crate) fn fold_and_compare(
     tree: &sled::Tree,
+    contents: Contents,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<Compared, Violation>> {
     let stop = AtomicBool::new(false);
@@ -131,7 +133,7 @@ pub(crate) fn fold_and_compare(
             state,
             head,
             contents,
-        } = match replay::fold(tree, progress) {
+        } = match replay::fold(tree, contents, progress) {
             Ok(Ok(f)) => f,
             Ok(Err(v)) => {
                 stopped(stored);
