@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use verso_domain::projection::apply;
+use verso_domain::projection::{apply, apply_owned};
 use verso_domain::{ContentHash, MemState, Position, Recorded, check};
 
 use crate::error::{Error, Result};
@@ -129,9 +129,12 @@ fn fold_reads(
                 Read::Bad(violation) => return Ok(Err(violation)),
                 Read::Failed(e) => return Err(e),
             };
-            if let Err(problem) = fold_recorded(&mut state, &recorded) {
-                return Ok(Err(Violation::at(position, problem)));
+            // Checked borrowed, then folded owned: a version's record keeps the decoded
+            // strings.
+            if let Err(v) = check(&state, &recorded) {
+                return Ok(Err(Violation::at(position, v.message())));
             }
+            apply_owned(&mut state, recorded);
             head = Head {
                 position: position.get(),
                 hash,

@@ -10,9 +10,107 @@ use super::{
 };
 use crate::connect::ViewStatus;
 use crate::deployment::{DeploymentRecord, DeploymentState, Stop};
-use crate::event::{EnvironmentState, Event, Recorded, TaggedResource};
+use crate::event::{EnvironmentState, Event, IdempotencyKey, Recorded, TaggedResource};
 use crate::id::StreamId;
 use crate::proton::{TemplateVersion, TemplateVersionStatus};
+
+/// [`apply`], taking the recorded event: a created version's record keeps the event's
+/// strings instead of copies of them. A replay folds every version of a log through
+/// here.
+pub fn apply_owned<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: Recorded) {
+    if !matches!(recorded.event, Event::VersionCreated { .. }) {
+        apply(state, &recorded);
+        return;
+    }
+    let Recorded {
+        position,
+        timestamp,
+        actor,
+        event,
+    } = recorded;
+    if let Event::VersionCreated {
+        stream,
+        version,
+        content,
+        content_type,
+        description,
+        label,
+        idempotency,
+        ..
+    } = event
+    {
+        version_created(
+            state,
+            VersionRecord {
+                stream,
+                version,
+                position,
+                created_at: timestamp,
+                actor,
+                content,
+                content_type,
+                description,
+                label,
+                deleted: None,
+            },
+            idempotency.as_ref(),
+        );
+    }
+}
+
+/// A created version (`record`): its stream's head, label, content use, idempotency key
+/// and hosted bytes, a Proton minor's registration, and the version record itself.
+fn version_created<W: ReadModel + WriteModel + ?Sized>(
+    state: &mut W,
+    record: VersionRecord,
+    idempotency: Option<&IdempotencyKey>,
+) {
+    let stream = &record.stream;
+    let version = record.version;
+    let mut head = state.stream(stream).unwrap_or_default();
+    head.last_assigned = head.last_assigned.max(version.get());
+    head.latest_live = head.latest_live.max(Some(version));
+    state.put_stream(stream, head);
+    if let Some(label) = &record.label {
+        state.put_label(stream, label, version);
+    }
+    state.put_content_use(record.content.hash, stream, version);
+    if let Some(key) = idempotency {
+        state.put_idempotency(
+            stream,
+            &key.token,
+            IdempotencyRecord {
+                digest: key.digest,
+                version,
+            },
+        );
+    }
+    if counts_as_hosted(stream) {
+        let total = state.hosted_bytes().saturating_add(record.content.len);
+        state.set_hosted_bytes(total);
+    }
+    if let StreamId::EnvironmentTemplateMajor {
+        template,
+        generation,
+        major,
+    } = stream
+    {
+        // Registered at the end of the group (EnvironmentTemplateVersionRegistered).
+        state.put_template_version(TemplateVersionRecord {
+            template: template.clone(),
+            generation: *generation,
+            version: TemplateVersion::in_major(*major, version),
+            status: TemplateVersionStatus::RegistrationInProgress,
+            status_message: None,
+            description: record.description.clone(),
+            tags: BTreeMap::new(),
+            created: record.position,
+            created_at: record.created_at,
+            modified_at: record.created_at,
+        });
+    }
+    state.put_version(Cow::Owned(record));
+}
 
 /// Folds `recorded` into `state`.
 ///
@@ -101,12 +199,9 @@ pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recor
             label,
             idempotency,
             ..
-        } => {
-            let mut head = state.stream(stream).unwrap_or_default();
-            head.last_assigned = head.last_assigned.max(version.get());
-            head.latest_live = head.latest_live.max(Some(*version));
-            state.put_stream(stream, head);
-            state.put_version(Cow::Owned(VersionRecord {
+        } => version_created(
+            state,
+            VersionRecord {
                 stream: stream.clone(),
                 version: *version,
                 position,
@@ -117,46 +212,9 @@ pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recor
                 description: description.clone(),
                 label: label.clone(),
                 deleted: None,
-            }));
-            if let Some(label) = label {
-                state.put_label(stream, label, *version);
-            }
-            state.put_content_use(content.hash, stream, *version);
-            if let Some(key) = idempotency {
-                state.put_idempotency(
-                    stream,
-                    &key.token,
-                    IdempotencyRecord {
-                        digest: key.digest,
-                        version: *version,
-                    },
-                );
-            }
-            if counts_as_hosted(stream) {
-                let total = state.hosted_bytes().saturating_add(content.len);
-                state.set_hosted_bytes(total);
-            }
-            if let StreamId::EnvironmentTemplateMajor {
-                template,
-                generation,
-                major,
-            } = stream
-            {
-                // Registered at the end of the group (EnvironmentTemplateVersionRegistered).
-                state.put_template_version(TemplateVersionRecord {
-                    template: template.clone(),
-                    generation: *generation,
-                    version: TemplateVersion::in_major(*major, *version),
-                    status: TemplateVersionStatus::RegistrationInProgress,
-                    status_message: None,
-                    description: description.clone(),
-                    tags: BTreeMap::new(),
-                    created: position,
-                    created_at: recorded.timestamp,
-                    modified_at: recorded.timestamp,
-                });
-            }
-        }
+            },
+            idempotency.as_ref(),
+        ),
         Event::VersionDeleted { stream, version } => {
             let Some(mut record) = state.version(stream, *version).map(Cow::into_owned) else {
                 return;

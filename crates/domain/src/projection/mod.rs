@@ -9,7 +9,7 @@ mod apply;
 mod mem;
 mod records;
 
-pub use apply::apply;
+pub use apply::{apply, apply_owned};
 pub use mem::{CanonicalKind, MemState, Part};
 pub use records::{
     ApplicationRecord, DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord,
