@@ -166,7 +166,7 @@ pub(crate) fn fold_and_compare(
 }
 
 /// How many records' worth of room to make up front in a buffer of projection entries:
-/// the log's records, up to a bound (4 million, about 800 MiB of entries). Room never
+/// the log's records, up to a bound (4 million, about 900 MiB of entries). Room never
 /// touched costs nothing, but an allocation far beyond the machine's memory can be
 /// refused outright; past the bound, buffers grow as they fill.
 fn room_for(records: u64) -> usize {
@@ -186,7 +186,7 @@ fn drop_elsewhere<T: Send + 'static>(value: T) {
 /// are encoded on a second thread beside the rest. Room is made up front for a log of
 /// `records` (growing a buffer of hundreds of megabytes copies it; room never touched
 /// costs nothing): a hosted version, the commonest record, makes a version entry of
-/// about 130 bytes and a content use of about 60.
+/// about 160 bytes (key and value) and a content use of about 60.
 fn encode_projections(state: &verso_domain::MemState, records: u64) -> Result<[SortedEntries; 2]> {
     let records = room_for(records);
     let encode = |parts: &[Part], bytes_each: usize| {
@@ -202,7 +202,7 @@ fn encode_projections(state: &verso_domain::MemState, records: u64) -> Result<[S
     std::thread::scope(|scope| {
         let versions = std::thread::Builder::new()
             .name("verso-encode".into())
-            .spawn_scoped(scope, || encode(&versions, 144))
+            .spawn_scoped(scope, || encode(&versions, 160))
             .map_err(Error::io("start the projection encoder"))?;
         let rest = encode(&rest, 64);
         let versions = versions
@@ -234,10 +234,10 @@ fn stored_projections(tree: &sled::Tree, stop: &AtomicBool, records: u64) -> Res
     // sequence.
     let mut prefixes = schema::PROJECTION_PREFIXES;
     prefixes.sort_unstable();
-    // Room as in `encode_projections`: about 200 bytes in two entries per record.
+    // Room as in `encode_projections`: about 220 bytes in two entries per record.
     let records = room_for(records);
     let mut out =
-        SortedEntries::with_capacity(records.saturating_mul(208), records.saturating_mul(2));
+        SortedEntries::with_capacity(records.saturating_mul(224), records.saturating_mul(2));
     for prefix in prefixes {
         for item in tree.scan_prefix([prefix]) {
             let (key, value) = item.map_err(Error::sled("scan projections"))?;

@@ -115,6 +115,20 @@ impl<'t> View<'t> {
         }
     }
 
+    /// [`put`](Self::put) with the key written by `key`.
+    fn put_keyed<T: Serialize>(&mut self, key: impl FnOnce(&mut Vec<u8>), value: &T) {
+        let mut k = Vec::new();
+        key(&mut k);
+        self.put(k, value);
+    }
+
+    /// [`put_raw`](Self::put_raw) with the key written by `key`.
+    fn put_raw_keyed(&mut self, key: impl FnOnce(&mut Vec<u8>), value: &[u8]) {
+        let mut k = Vec::new();
+        key(&mut k);
+        self.put_raw(k, value.to_vec());
+    }
+
     /// Entries whose keys start with `prefix`, merged with pending writes, in key order
     /// (or reverse), starting after `after` when given (forward) or below it (reverse).
     pub(crate) fn scan(&self, prefix: &[u8], reverse: bool) -> Merged<'_> {
@@ -522,7 +536,10 @@ macro_rules! write_model {
             }
 
             fn put_version(&mut self, record: Cow<'_, VersionRecord>) {
-                self.put(keys::version(&record.stream, record.version), &record);
+                self.put_keyed(
+                    |key| keys::version_into(key, &record.stream, record.version),
+                    &record,
+                );
             }
 
             fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
@@ -539,7 +556,10 @@ macro_rules! write_model {
                 stream: &StreamId,
                 version: StreamVersion,
             ) {
-                self.put_raw(keys::content_use(hash, stream, version), Vec::new());
+                self.put_raw_keyed(
+                    |key| keys::content_use_into(key, hash, stream, version),
+                    &[],
+                );
             }
 
             fn remove_content_use(
@@ -703,7 +723,15 @@ impl Entries {
     }
 
     fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
-        let (start, key_end) = self.push_key(&key);
+        self.put_keyed(|out| out.extend_from_slice(&key), value);
+    }
+
+    /// [`put`](Self::put) with the key written by `key` straight into the buffer: no
+    /// allocation per entry.
+    fn put_keyed<T: Serialize>(&mut self, key: impl FnOnce(&mut Vec<u8>), value: &T) {
+        let start = self.bytes.len();
+        key(&mut self.bytes);
+        let key_end = self.bytes.len();
         match codec::append_value(value, &mut self.bytes) {
             Ok(()) => self.spans.push((start, key_end, Some(self.bytes.len()))),
             Err(e) => {
@@ -713,6 +741,15 @@ impl Entries {
                 }
             }
         }
+    }
+
+    /// [`put_raw`](Self::put_raw) with the key written by `key` straight into the buffer.
+    fn put_raw_keyed(&mut self, key: impl FnOnce(&mut Vec<u8>), value: &[u8]) {
+        let start = self.bytes.len();
+        key(&mut self.bytes);
+        let key_end = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.spans.push((start, key_end, Some(self.bytes.len())));
     }
 
     pub(crate) fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {

@@ -302,9 +302,17 @@ pub(crate) fn version_prefix(stream: &StreamId) -> Vec<u8> {
 
 /// `v` + stream + version.
 pub(crate) fn version(stream: &StreamId, version: StreamVersion) -> Vec<u8> {
-    let mut key = with_stream(schema::VERSION, stream, 8);
-    key.extend_from_slice(&version.get().to_be_bytes());
+    let mut key = Vec::with_capacity(1 + stream_len(stream) + 8);
+    version_into(&mut key, stream, version);
     key
+}
+
+/// Appends [`version`]'s key to `out` (a fold of a large log writes millions of keys into
+/// one buffer).
+pub(crate) fn version_into(out: &mut Vec<u8>, stream: &StreamId, version: StreamVersion) {
+    out.push(schema::VERSION);
+    push_stream(out, stream);
+    out.extend_from_slice(&version.get().to_be_bytes());
 }
 
 /// The version number at the end of a `v`, `l` or `h` key.
@@ -341,11 +349,21 @@ pub(crate) fn content_use_prefix(hash: ContentHash) -> Vec<u8> {
 /// `h` + hash + stream + version.
 pub(crate) fn content_use(hash: ContentHash, stream: &StreamId, version: StreamVersion) -> Vec<u8> {
     let mut key = Vec::with_capacity(33 + stream_len(stream) + 8);
-    key.push(schema::CONTENT_USE);
-    key.extend_from_slice(hash.as_bytes());
-    push_stream(&mut key, stream);
-    key.extend_from_slice(&version.get().to_be_bytes());
+    content_use_into(&mut key, hash, stream, version);
     key
+}
+
+/// Appends [`content_use`]'s key to `out`.
+pub(crate) fn content_use_into(
+    out: &mut Vec<u8>,
+    hash: ContentHash,
+    stream: &StreamId,
+    version: StreamVersion,
+) {
+    out.push(schema::CONTENT_USE);
+    out.extend_from_slice(hash.as_bytes());
+    push_stream(out, stream);
+    out.extend_from_slice(&version.get().to_be_bytes());
 }
 
 /// `i` + stream + token.
