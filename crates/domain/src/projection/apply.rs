@@ -190,31 +190,9 @@ pub fn apply<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: &Recor
             application,
             profile,
         } => state.remove_profile(application, profile),
-        Event::VersionCreated {
-            stream,
-            version,
-            content,
-            content_type,
-            description,
-            label,
-            idempotency,
-            ..
-        } => version_created(
-            state,
-            VersionRecord {
-                stream: stream.clone(),
-                version: *version,
-                position,
-                created_at: recorded.timestamp,
-                actor: recorded.actor.clone(),
-                content: *content,
-                content_type: content_type.clone(),
-                description: description.clone(),
-                label: label.clone(),
-                deleted: None,
-            },
-            idempotency.as_ref(),
-        ),
+        // One place folds a created version: the owned path, on a copy (the record
+        // would copy each of the event's strings anyway).
+        Event::VersionCreated { .. } => apply_owned(state, recorded.clone()),
         Event::VersionDeleted { stream, version } => {
             let Some(mut record) = state.version(stream, *version).map(Cow::into_owned) else {
                 return;
