@@ -29,15 +29,22 @@ pub struct RebuildReport {
 /// Entries per sled batch while rebuilding.
 const CHUNK: usize = 10_000;
 
-/// Rebuilds the projections of `tree`. `sync` makes writes durable. `progress` is told
-/// the events replayed, then `written` the entries written so far and in all (nothing
-/// when the projections were right). On a violation the projections are left as they
-/// were.
+/// How far a rebuild got, as [`rebuild`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Events replayed so far.
+    Replayed(u64),
+    /// Projection entries written so far, out of `total` (none when the projections were
+    /// right).
+    Written { done: u64, total: u64 },
+}
+
+/// Rebuilds the projections of `tree`. `sync` makes writes durable; `progress` is told
+/// each [`Step`]. On a violation the projections are left as they were.
 pub(crate) fn rebuild(
     tree: &sled::Tree,
     sync: &mut dyn FnMut() -> Result<()>,
-    progress: &mut dyn FnMut(u64),
-    written: &mut dyn FnMut(u64, u64),
+    progress: &mut dyn FnMut(Step),
 ) -> Result<std::result::Result<RebuildReport, Violation>> {
     let started = Instant::now();
     // Only what differs is written: sled 0.34 copies a node per insert, so rewriting
@@ -49,11 +56,11 @@ pub(crate) fn rebuild(
         entries: count,
         differences: changes,
         ..
-    } = match fold_and_compare(tree, Contents::Skip, progress)? {
+    } = match fold_and_compare(tree, Contents::Skip, &mut |n| progress(Step::Replayed(n)))? {
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };
-    let written_total = changes.len() as u64;
+    let written = changes.len() as u64;
     tree.insert(schema::META_REBUILDING, &[1u8])
         .map_err(Error::sled("mark rebuild"))?;
     sync()?;
@@ -78,7 +85,10 @@ pub(crate) fn rebuild(
         tree.apply_batch(batch)
             .map_err(Error::sled("write projections"))?;
         done += n as u64;
-        written(done, written_total);
+        progress(Step::Written {
+            done,
+            total: written,
+        });
         if last {
             break;
         }
@@ -87,7 +97,7 @@ pub(crate) fn rebuild(
     Ok(Ok(RebuildReport {
         events: head.position,
         entries: count,
-        written: written_total,
+        written,
         elapsed: started.elapsed(),
     }))
 }

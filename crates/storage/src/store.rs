@@ -18,7 +18,7 @@ use crate::durability::{Barrier, sync_dir};
 use crate::error::{Error, Outcome, Result};
 use crate::log::{self, Head, codec, schema};
 use crate::options::{Durability, StoreOptions};
-use crate::rebuild::RebuildReport;
+use crate::rebuild::{self, RebuildReport};
 use crate::verify::VerifyReport;
 
 /// State shared by the handles and the writer thread.
@@ -153,7 +153,7 @@ impl Store {
     }
 
     pub(crate) fn open_with(path: &Path, options: StoreOptions) -> Result<Self> {
-        Self::open_recovering(path, options, OnRebuild::Unexpected)
+        Self::open_recovering(path, options, OnRebuild::Unexpected { logged: None })
     }
 
     /// Opens a store an import has just written: its projections are built from the
@@ -476,7 +476,7 @@ fn describe_marker(marker: &[u8]) -> String {
 
 /// The open path's checks: the head entry agrees with the last record (cheap: no
 /// replay), and projections are complete and of this build's format, else rebuilt.
-fn recover(db: &sled::Db, barrier: &mut Barrier, on_rebuild: OnRebuild<'_>) -> Result<Head> {
+fn recover(db: &sled::Db, barrier: &mut Barrier, mut on_rebuild: OnRebuild<'_>) -> Result<Head> {
     let head = log::read_head(db)?;
     let last = log::last_position(db)?.map_or(0, Position::get);
     if last != head.position {
@@ -497,32 +497,35 @@ fn recover(db: &sled::Db, barrier: &mut Barrier, on_rebuild: OnRebuild<'_>) -> R
     let current = format.as_deref() == Some(&[schema::PROJECTION_FORMAT][..]);
     if rebuilding || !current {
         let total = head.position;
-        let report: Box<dyn FnMut(ImportStep, u64, u64)> = match on_rebuild {
-            OnRebuild::Expected(progress) => Box::new(progress),
-            OnRebuild::Unexpected => {
-                tracing::warn!(
-                    rebuilding,
-                    records = total,
-                    "projections are incomplete or of another format; rebuilding them from the log"
-                );
-                // That can take minutes on a large store: log every tenth of the way.
-                let mut logged = None;
-                Box::new(move |step, done, all| {
-                    let tenth = (step, done.saturating_mul(10) / all.max(1));
-                    if logged != Some(tenth) {
-                        logged = Some(tenth);
-                        tracing::info!(done, total = all, "{}", rebuild_step(step));
-                    }
-                })
-            }
-        };
-        // Both steps report through the one callback, never at the same time.
-        let report = std::cell::RefCell::new(report);
+        if matches!(on_rebuild, OnRebuild::Unexpected { .. }) {
+            tracing::warn!(
+                rebuilding,
+                records = total,
+                "projections are incomplete or of another format; rebuilding them from the log"
+            );
+        }
         let checked = crate::rebuild::rebuild(
             db,
             &mut || barrier.sync_as(db, Durability::Sync),
-            &mut |done| report.borrow_mut()(ImportStep::Rebuilding, done, total),
-            &mut |done, all| report.borrow_mut()(ImportStep::WritingProjections, done, all),
+            &mut |step| {
+                let (step, done, all) = match step {
+                    rebuild::Step::Replayed(done) => (ImportStep::Rebuilding, done, total),
+                    rebuild::Step::Written { done, total } => {
+                        (ImportStep::WritingProjections, done, total)
+                    }
+                };
+                match &mut on_rebuild {
+                    OnRebuild::Expected(progress) => progress(step, done, all),
+                    // That can take minutes on a large store: log every tenth of the way.
+                    OnRebuild::Unexpected { logged } => {
+                        let tenth = (step, done.saturating_mul(10) / all.max(1));
+                        if *logged != Some(tenth) {
+                            *logged = Some(tenth);
+                            tracing::info!(done, total = all, "{}", rebuild_step(step));
+                        }
+                    }
+                }
+            },
         )?;
         if let Err(v) = checked {
             return Err(Error::corrupted(v.position, v.problem));
@@ -534,8 +537,8 @@ fn recover(db: &sled::Db, barrier: &mut Barrier, on_rebuild: OnRebuild<'_>) -> R
 /// What opening a store whose projections must be rebuilt should make of it.
 enum OnRebuild<'a> {
     /// Nobody expected it (a crash during a rebuild, projections of an older format): a
-    /// warning, and progress in the log.
-    Unexpected,
+    /// warning, and progress in the log (`logged`: the last step and tenth logged).
+    Unexpected { logged: Option<(ImportStep, u64)> },
     /// An import just wrote the log without projections: progress goes here.
     Expected(&'a mut dyn FnMut(ImportStep, u64, u64)),
 }

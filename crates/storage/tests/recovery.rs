@@ -2,6 +2,8 @@
 //! version numbers never reused, no unsynced sled blobs, and the buffered mode.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/logs.rs"]
+mod logs;
 mod support;
 
 use std::path::Path;
@@ -330,7 +332,17 @@ fn an_interrupted_rebuild_is_finished_at_open() {
         db.insert(b"\x00rebuilding", &[1u8]).unwrap();
         drop_version_and_label_entries(db);
     });
-    let store = reopen(dir.path());
+    // Nobody asked for this rebuild: open warns, and logs how far it got.
+    let (store, log) = logs::logged(|| reopen(dir.path()));
+    assert!(
+        log.contains("WARN") && log.contains("rebuilding them from the log"),
+        "{log}"
+    );
+    assert!(
+        log.contains("replaying the log to rebuild projections"),
+        "{log}"
+    );
+    assert!(log.contains("writing rebuilt projections"), "{log}");
     assert_eq!(live_versions(&store, &app, &profile), vec![1, 2]);
     let green = store
         .hosted_version_by_label(&app, &profile, "green")

@@ -18,7 +18,7 @@ use crate::durability::Barrier;
 use crate::error::{Error, Outcome, Refused, Result};
 use crate::log::{Head, codec, keys, schema};
 use crate::options::{Durability, StoreOptions};
-use crate::rebuild::RebuildReport;
+use crate::rebuild::{RebuildReport, Step};
 use crate::replay::Violation;
 use crate::store::Shared;
 use crate::verify::VerifyReport;
@@ -124,8 +124,11 @@ impl Writer {
         let result = crate::rebuild::rebuild(
             &db,
             &mut || barrier.sync_as(&db, Durability::Sync),
-            progress,
-            &mut |_, _| {},
+            &mut |step| {
+                if let Step::Replayed(n) = step {
+                    progress(n);
+                }
+            },
         );
         if result.is_err() {
             // The projections may be half written; refuse to decide against them.
