@@ -409,7 +409,6 @@ fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_be_bytes(raw))
 }
 
-/// Walks a bundle, checking B1–B6 and handing each checked item to `sink`.
 /// Walks a bundle, checking B1–B6, handing each record and content to `sink`, and
 /// calling `progress(records walked, records the header announces)` every
 /// [`PROGRESS_EVERY`] records and once at the end of the records.

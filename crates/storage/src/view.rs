@@ -34,6 +34,17 @@ pub(crate) type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 type PendingIter<'a> = Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a>;
 
+/// Room for a version or content-use key of a hosted stream (at most 58 bytes) or of
+/// most others; a longer one grows once.
+const KEY_ROOM: usize = 128;
+
+/// The key `key` writes, in one allocation for the common sizes.
+fn key_of(key: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut k = Vec::with_capacity(KEY_ROOM);
+    key(&mut k);
+    k
+}
+
 /// Projections over sled plus pending writes.
 pub(crate) struct View<'t> {
     /// The stored projections.
@@ -115,18 +126,14 @@ impl<'t> View<'t> {
         }
     }
 
-    /// [`put`](Self::put) with the key written by `key`.
+    /// [`put`](Self::put) with the key written by `key` into one allocation.
     fn put_keyed<T: Serialize>(&mut self, key: impl FnOnce(&mut Vec<u8>), value: &T) {
-        let mut k = Vec::new();
-        key(&mut k);
-        self.put(k, value);
+        self.put(key_of(key), value);
     }
 
-    /// [`put_raw`](Self::put_raw) with the key written by `key`.
+    /// [`put_raw`](Self::put_raw) with the key written by `key` into one allocation.
     fn put_raw_keyed(&mut self, key: impl FnOnce(&mut Vec<u8>), value: &[u8]) {
-        let mut k = Vec::new();
-        key(&mut k);
-        self.put_raw(k, value.to_vec());
+        self.put_raw(key_of(key), value.to_vec());
     }
 
     /// Entries whose keys start with `prefix`, merged with pending writes, in key order
@@ -715,13 +722,6 @@ impl Entries {
         }
     }
 
-    /// Appends `key` to the buffer: where it starts and where it ends.
-    fn push_key(&mut self, key: &[u8]) -> (usize, usize) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(key);
-        (start, self.bytes.len())
-    }
-
     fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
         self.put_keyed(|out| out.extend_from_slice(&key), value);
     }
@@ -753,14 +753,13 @@ impl Entries {
     }
 
     pub(crate) fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        let (start, key_end) = self.push_key(&key);
-        self.bytes.extend_from_slice(&value);
-        self.spans.push((start, key_end, Some(self.bytes.len())));
+        self.put_raw_keyed(|out| out.extend_from_slice(&key), &value);
     }
 
     fn delete_raw(&mut self, key: Vec<u8>) {
-        let (start, key_end) = self.push_key(&key);
-        self.spans.push((start, key_end, None));
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(&key);
+        self.spans.push((start, self.bytes.len(), None));
     }
 
     /// The entries in key order, the last write of a key winning, or the first error.

@@ -18,28 +18,23 @@ use crate::proton::{TemplateVersion, TemplateVersionStatus};
 /// strings instead of copies of them. A replay folds every version of a log through
 /// here.
 pub fn apply_owned<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: Recorded) {
-    if !matches!(recorded.event, Event::VersionCreated { .. }) {
-        apply(state, &recorded);
-        return;
-    }
     let Recorded {
         position,
         timestamp,
         actor,
         event,
     } = recorded;
-    if let Event::VersionCreated {
-        stream,
-        version,
-        content,
-        content_type,
-        description,
-        label,
-        idempotency,
-        ..
-    } = event
-    {
-        version_created(
+    match event {
+        Event::VersionCreated {
+            stream,
+            version,
+            content,
+            content_type,
+            description,
+            label,
+            idempotency,
+            ..
+        } => version_created(
             state,
             VersionRecord {
                 stream,
@@ -54,7 +49,16 @@ pub fn apply_owned<W: ReadModel + WriteModel + ?Sized>(state: &mut W, recorded: 
                 deleted: None,
             },
             idempotency.as_ref(),
-        );
+        ),
+        event => apply(
+            state,
+            &Recorded {
+                position,
+                timestamp,
+                actor,
+                event,
+            },
+        ),
     }
 }
 
