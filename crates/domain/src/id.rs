@@ -12,12 +12,50 @@ use crate::connect::{ConnectInstanceId, ViewId};
 use crate::proton::TemplateName;
 use crate::rejection::Rejection;
 
+/// The text of a resource id held inline: AppConfig's ids are at most seven ASCII
+/// characters, so an id needs no allocation of its own. A fold of a large log keeps a
+/// stream id (an application and a profile) in every version record, and millions of
+/// small strings cost more to allocate, chase and free than everything else it keeps.
+///
+/// Ordered as the text is, like the `String` it stands for: the zero padding sorts below
+/// every character an id may hold, and the length settles the rest.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct ShortId {
+    /// The text, then zeros.
+    bytes: [u8; ShortId::MAX],
+    len: u8,
+}
+
+impl ShortId {
+    const MAX: usize = 7;
+
+    /// `text`, if it fits.
+    fn new(text: &str) -> Option<Self> {
+        let mut bytes = [0; Self::MAX];
+        bytes
+            .get_mut(..text.len())?
+            .copy_from_slice(text.as_bytes());
+        Some(Self {
+            bytes,
+            len: u8::try_from(text.len()).ok()?,
+        })
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ever built from a `&str` that fits, so both always succeed.
+        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
 macro_rules! resource_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        ///
+        /// Serialized as its text; decoding checks the shape as [`parse`](Self::parse)
+        /// does.
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(ShortId);
 
         impl $name {
             /// Parses an id, which must match `[a-z0-9]{4,7}` (AppConfig's `Id` shape).
@@ -26,26 +64,57 @@ macro_rules! resource_id {
             /// A [`Rejection`] of kind `Invalid` naming the field when the text has the
             /// wrong shape.
             pub fn parse(text: &str) -> Result<Self, Rejection> {
-                if is_resource_id(text) {
-                    Ok(Self(text.to_owned()))
-                } else {
-                    Err(Rejection::invalid(
+                match ShortId::new(text) {
+                    Some(id) if is_resource_id(text) => Ok(Self(id)),
+                    _ => Err(Rejection::invalid(
                         $what,
                         format!("{text:?} must be 4 to 7 characters from [a-z0-9]"),
-                    ))
+                    )),
                 }
             }
 
             /// The id as text.
             #[must_use]
             pub fn as_str(&self) -> &str {
-                &self.0
+                self.0.as_str()
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.as_str()).finish()
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Text;
+                impl serde::de::Visitor<'_> for Text {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(concat!("an ", $what, ": 4 to 7 characters from [a-z0-9]"))
+                    }
+
+                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<$name, E> {
+                        $name::parse(text).map_err(|_| {
+                            E::invalid_value(serde::de::Unexpected::Str(text), &self)
+                        })
+                    }
+                }
+                deserializer.deserialize_str(Text)
             }
         }
     };
@@ -412,6 +481,49 @@ mod tests {
         for bad in ["abc", "abcdefgh", "ABCD", "ab-d", "", "abc\u{e9}"] {
             assert!(ApplicationId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn resource_ids_order_compare_and_serialize_as_their_text() {
+        // Held inline, an id still behaves as the `String` it replaced: the order of the
+        // text (shorter prefixes first), the text in every serialized form, the same
+        // `Debug`.
+        let ids = [
+            "abcd", "abcde", "abcz", "abd0", "0000", "zzzzzzz", "a1b2c3d", "abcd1",
+        ];
+        let mut by_id: Vec<_> = ids
+            .iter()
+            .map(|t| ApplicationId::parse(t).unwrap())
+            .collect();
+        by_id.sort();
+        let mut by_text = ids.to_vec();
+        by_text.sort_unstable();
+        assert_eq!(
+            by_id.iter().map(ApplicationId::as_str).collect::<Vec<_>>(),
+            by_text
+        );
+        let id = ProfileId::parse("339ohji").unwrap();
+        assert_eq!(id, ProfileId::parse("339ohji").unwrap());
+        assert_ne!(id, ProfileId::parse("339ohj").unwrap());
+        assert_eq!(format!("{id:?}"), format!("ProfileId({:?})", "339ohji"));
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"339ohji\"");
+        assert_eq!(
+            serde_json::from_str::<ProfileId>("\"339ohji\"").unwrap(),
+            id
+        );
+    }
+
+    #[test]
+    fn decoding_a_resource_id_checks_its_shape() {
+        for bad in ["abc", "abcdefgh", "ABCD", "", "a\u{0}cd"] {
+            let json = serde_json::to_string(bad).unwrap();
+            let err = serde_json::from_str::<EnvironmentId>(&json).unwrap_err();
+            assert!(
+                err.to_string().contains("4 to 7 characters"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(serde_json::from_str::<EnvironmentId>("7").is_err());
     }
 
     #[test]

@@ -182,46 +182,58 @@ fn drop_elsewhere<T: Send + 'static>(value: T) {
 }
 
 /// The stored form of a fold: every projection key and value, as the writer stores
-/// them, in two parts of disjoint key prefixes, each in key order. The version records
-/// are encoded on a second thread beside the rest. Room is made up front for a log of
-/// `records` (growing a buffer of hundreds of megabytes copies it; room never touched
-/// costs nothing): a hosted version, the commonest record, makes a version entry of
-/// about 160 bytes (key and value) and a content use of about 60.
-fn encode_projections(state: &verso_domain::MemState, records: u64) -> Result<[SortedEntries; 2]> {
+/// them, in three sequences of disjoint keys, each in key order. Two threads share the
+/// work: a helper encodes most of the version records, and this thread the content uses,
+/// the rest, and the last versions. Room is made up front for a log of `records`
+/// (growing a buffer of hundreds of megabytes copies it; room never touched costs
+/// nothing): a hosted version, the commonest record, makes a version entry of about 160
+/// bytes (key and value) and a content use of about 60.
+fn encode_projections(state: &verso_domain::MemState, records: u64) -> Result<[SortedEntries; 3]> {
     let records = room_for(records);
-    let encode = |parts: &[Part], bytes_each: usize| {
+    let encode = |bytes_each: usize, write: &dyn Fn(&mut Entries)| {
         let mut entries = Entries::with_capacity(records.saturating_mul(bytes_each), records);
-        for part in parts {
-            state.write_part_into(*part, &mut entries);
-        }
+        write(&mut entries);
         entries.into_sorted()
     };
-    // Every part is written: the versions on the helper, whatever else on this thread.
-    let (versions, rest): (Vec<Part>, Vec<Part>) =
-        Part::ALL.into_iter().partition(|p| *p == Part::Versions);
+    // Encoding a version record costs about one and a half times what a content use does
+    // (measured at a million records, docs/performance.md), and nearly every version has
+    // one: with four fifths of the versions the helper's share is about half the work.
+    let versions = state.version_count();
+    let split = versions - versions / 5;
     std::thread::scope(|scope| {
-        let versions = std::thread::Builder::new()
+        let first = std::thread::Builder::new()
             .name("verso-encode".into())
-            .spawn_scoped(scope, || encode(&versions, 160))
+            .spawn_scoped(scope, || {
+                encode(160, &|e| state.write_versions_into(0..split, e))
+            })
             .map_err(Error::io("start the projection encoder"))?;
-        let rest = encode(&rest, 64);
-        let versions = versions
+        let rest = encode(64, &|e| {
+            state.write_part_into(Part::ContentUses, e);
+            state.write_part_into(Part::Rest, e);
+        });
+        let last = encode(160 / 5, &|e| state.write_versions_into(split..versions, e));
+        let first = first
             .join()
             .map_err(|_| Error::Engine("the projection encoder panicked".into()))?;
-        Ok([versions?, rest?])
+        Ok([first?, rest?, last?])
     })
 }
 
 /// The entries of `parts` (of disjoint keys, each in key order) as one sequence in key
 /// order.
-fn in_key_order(parts: &[SortedEntries; 2]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    let [a, b] = parts;
-    let mut a = a.iter().peekable();
-    let mut b = b.iter().peekable();
-    std::iter::from_fn(move || match (a.peek(), b.peek()) {
-        (Some((ka, _)), Some((kb, _))) if kb < ka => b.next(),
-        (Some(_), _) => a.next(),
-        (None, _) => b.next(),
+fn in_key_order(parts: &[SortedEntries]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let mut parts: Vec<_> = parts.iter().map(|p| p.iter().peekable()).collect();
+    std::iter::from_fn(move || {
+        // The part whose next key is the lowest.
+        let mut lowest: Option<(usize, &[u8])> = None;
+        for (i, part) in parts.iter_mut().enumerate() {
+            if let Some(&(key, _)) = part.peek()
+                && lowest.is_none_or(|(_, low)| key < low)
+            {
+                lowest = Some((i, key));
+            }
+        }
+        parts.get_mut(lowest?.0)?.next()
     })
 }
 
@@ -316,6 +328,11 @@ fn show_key(key: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
+    use verso_domain::projection::{VersionRecord, WriteModel};
+    use verso_domain::{ApplicationId, MemState, ProfileId, StreamId, StreamVersion, Timestamp};
+
     use super::*;
 
     fn stored<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
@@ -335,18 +352,82 @@ mod tests {
     }
 
     #[test]
-    fn two_parts_are_read_as_one_sequence_in_key_order() {
+    fn parts_are_read_as_one_sequence_in_key_order() {
         let parts = [
             sorted(&[("h2", "x"), ("a", "1"), ("v1", "y")]),
             sorted(&[("s", "2"), ("b", "3"), ("z", "4")]),
+            sorted(&[("v0", "5"), ("c", "6")]),
         ];
         let keys: Vec<_> = in_key_order(&parts).map(|(k, _)| k).collect();
-        let want: [&[u8]; 6] = [b"a", b"b", b"h2", b"s", b"v1", b"z"];
+        let want: [&[u8]; 8] = [b"a", b"b", b"c", b"h2", b"s", b"v0", b"v1", b"z"];
         assert_eq!(keys, want);
         assert_eq!(
             in_key_order(&[sorted(&[]), sorted(&[("k", "v")])]).count(),
             1
         );
+    }
+
+    /// A fold of streams of 0 to 13 versions each, some deleted.
+    fn state_of_versions() -> MemState {
+        let mut state = MemState::new();
+        for (s, count) in [3u64, 0, 13, 1, 7, 2].into_iter().enumerate() {
+            let stream = StreamId::HostedConfiguration {
+                application: ApplicationId::parse("app1").unwrap(),
+                profile: ProfileId::parse(&format!("prf{s}")).unwrap(),
+            };
+            for v in 1..=count {
+                state.put_version(Cow::Owned(VersionRecord {
+                    stream: stream.clone(),
+                    version: StreamVersion::new(v),
+                    position: Position::new(v),
+                    created_at: Timestamp::from_millis(1_700_000_000_000),
+                    actor: None,
+                    content: ContentRef {
+                        hash: ContentHash::of(format!("{s}/{v}").as_bytes()),
+                        len: v,
+                    },
+                    content_type: Some("text/plain".into()),
+                    description: None,
+                    label: None,
+                    deleted: (v % 4 == 0).then(|| Position::new(v + 100)),
+                }));
+            }
+        }
+        state
+    }
+
+    fn all_of(parts: &[SortedEntries]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        in_key_order(parts)
+            .map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn the_fold_encoded_in_shares_is_the_fold_encoded_whole() {
+        let state = state_of_versions();
+        let mut whole = Entries::default();
+        for part in Part::ALL {
+            state.write_part_into(part, &mut whole);
+        }
+        let whole = all_of(&[whole.into_sorted().unwrap()]);
+        assert_eq!(state.version_count(), 26);
+        assert_eq!(all_of(&encode_projections(&state, 26).unwrap()), whole);
+        // Every split of the versions into two shares covers each version once.
+        let mut versions = Entries::default();
+        state.write_part_into(Part::Versions, &mut versions);
+        let versions = all_of(&[versions.into_sorted().unwrap()]);
+        for split in [0, 1, 3, 4, 16, 25, 26, 40] {
+            let [mut first, mut second] = [Entries::default(), Entries::default()];
+            state.write_versions_into(0..split, &mut first);
+            state.write_versions_into(split..26, &mut second);
+            let shares = [first.into_sorted().unwrap(), second.into_sorted().unwrap()];
+            assert_eq!(shares[0].len(), split.min(26), "split at {split}");
+            assert_eq!(all_of(&shares), versions, "split at {split}");
+        }
+        let mut none = Entries::default();
+        let (start, end) = (20, 10);
+        state.write_versions_into(start..end, &mut none);
+        assert_eq!(none.into_sorted().unwrap().len(), 0);
     }
 
     #[test]

@@ -159,15 +159,20 @@ impl MemState {
     /// turn a fold of the log into stored entries.
     pub fn write_part_into<W: WriteModel + ?Sized>(&self, part: Part, target: &mut W) {
         match part {
-            Part::Versions => {
-                for record in self.all_versions() {
-                    target.put_version(Cow::Borrowed(record));
-                }
-            }
+            Part::Versions => self.write_versions_into(0..usize::MAX, target),
             Part::ContentUses => {
+                // Each use names its stream by the map's key, not the version's own
+                // copy: after the sort by hash the versions are visited in random order,
+                // and reading each one's stream cost more than all the rest.
                 let mut uses: Vec<_> = self
-                    .live_versions()
-                    .map(|r| (r.content.hash, &r.stream, r.version))
+                    .streams
+                    .iter()
+                    .flat_map(|(stream, s)| {
+                        s.versions
+                            .values()
+                            .filter(|r| r.is_live())
+                            .map(move |r| (r.content.hash, stream, r.version))
+                    })
                     .collect();
                 uses.sort_unstable();
                 for (hash, stream, version) in uses {
@@ -175,6 +180,37 @@ impl MemState {
                 }
             }
             Part::Rest => self.write_rest_into(target),
+        }
+    }
+
+    /// How many version records there are, deleted ones included.
+    #[must_use]
+    pub fn version_count(&self) -> usize {
+        self.streams.values().map(|s| s.versions.len()).sum()
+    }
+
+    /// Writes the version records numbered `range` in (stream, version) order into
+    /// `target`: a share of [`Part::Versions`], so that two threads can write one part.
+    pub fn write_versions_into<W: WriteModel + ?Sized>(
+        &self,
+        range: std::ops::Range<usize>,
+        target: &mut W,
+    ) {
+        // Streams before the range are passed over whole.
+        let mut first = 0;
+        for state in self.streams.values() {
+            if first >= range.end {
+                break;
+            }
+            let len = state.versions.len();
+            if first + len > range.start {
+                let skip = range.start.saturating_sub(first);
+                let take = (range.end - first).min(len).saturating_sub(skip);
+                for record in state.versions.values().skip(skip).take(take) {
+                    target.put_version(Cow::Borrowed(record));
+                }
+            }
+            first += len;
         }
     }
 
