@@ -58,12 +58,17 @@ pub(crate) fn export(args: &ExportArgs) -> Outcome {
                 exported.map_err(|e| storage_failure(store.path(), &e))?
             }
             Source::Remote(remote) => {
-                let mut buffered = std::io::BufWriter::new(&mut file);
-                remote.export(&mut buffered)?;
-                std::io::Write::flush(&mut buffered).map_err(|e| {
+                let mut received = Counted {
+                    inner: std::io::BufWriter::new(&mut file),
+                    bytes: 0,
+                    progress: Progress::counting("receiving", "bytes", None),
+                };
+                remote.export(&mut received)?;
+                std::io::Write::flush(&mut received).map_err(|e| {
                     Failure::new(Code::Failure, format!("writing {}: {e}", partial.display()))
                 })?;
-                drop(buffered);
+                received.progress.finish(received.bytes);
+                drop(received);
                 // The report comes from the bytes received: what is renamed into place
                 // is a bundle that verifies, not merely what the server meant to send.
                 received_report(&partial, remote.base())?
@@ -102,11 +107,39 @@ pub(crate) fn export(args: &ExportArgs) -> Outcome {
     Ok(Code::Ok)
 }
 
+/// A writer that counts what passes through it and shows the count: a remote export
+/// is a stream of unknown length.
+struct Counted<W> {
+    inner: W,
+    bytes: u64,
+    progress: Progress,
+}
+
+impl<W: std::io::Write> std::io::Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        self.progress.update(self.bytes);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Verifies a bundle received from `base` and returns its report.
 fn received_report(file: &Path, base: &str) -> Result<verso_storage::BundleReport, Failure> {
     let f = std::fs::File::open(file)
         .map_err(|e| Failure::new(Code::Failure, format!("reading {}: {e}", file.display())))?;
-    verso_storage::verify_bundle(&mut std::io::BufReader::new(f), None)
+    let mut progress = StepProgress::default();
+    let checked = verso_storage::verify_bundle_with_progress(
+        &mut std::io::BufReader::new(f),
+        None,
+        &mut |done, total| progress.update(ImportStep::Verifying, done, total),
+    );
+    progress.finish();
+    checked
         .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", file.display())))?
         .map_err(|v| {
             Failure::new(
@@ -228,4 +261,26 @@ fn to_head(e: &ExpectedHead) -> Result<Head, Failure> {
         position: e.position,
         hash,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    #[test]
+    fn a_counted_writer_passes_every_byte_through_and_counts_it() {
+        let mut counted = Counted {
+            inner: Vec::new(),
+            bytes: 0,
+            progress: Progress::counting("receiving", "bytes", None),
+        };
+        counted.write_all(b"verso").unwrap();
+        counted.write_all(&[7; 10_000]).unwrap();
+        counted.flush().unwrap();
+        assert_eq!(counted.bytes, 10_005);
+        assert_eq!(counted.inner.len(), 10_005);
+        assert!(counted.inner.starts_with(b"verso"));
+    }
 }
