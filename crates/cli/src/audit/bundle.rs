@@ -132,14 +132,7 @@ impl<W: std::io::Write> std::io::Write for Counted<W> {
 fn received_report(file: &Path, base: &str) -> Result<verso_storage::BundleReport, Failure> {
     let f = std::fs::File::open(file)
         .map_err(|e| Failure::new(Code::Failure, format!("reading {}: {e}", file.display())))?;
-    let mut progress = StepProgress::default();
-    let checked = verso_storage::verify_bundle_with_progress(
-        &mut std::io::BufReader::new(f),
-        None,
-        &mut |done, total| progress.update(ImportStep::Verifying, done, total),
-    );
-    progress.finish();
-    checked
+    verify_showing_progress(f, None)
         .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", file.display())))?
         .map_err(|v| {
             Failure::new(
@@ -224,19 +217,27 @@ impl StepProgress {
     }
 }
 
-pub(crate) fn verify_bundle(file: &Path, expected: Option<&ExpectedHead>, json: bool) -> Outcome {
-    let expected = expected.map(to_head).transpose()?;
-    let f = std::fs::File::open(file)
-        .map_err(|e| Failure::usage(format!("opening {}: {e}", file.display())))?;
+/// Verifies the bundle in `file` against `expected` (if given), with a progress line.
+fn verify_showing_progress(
+    file: std::fs::File,
+    expected: Option<Head>,
+) -> verso_storage::Result<Result<verso_storage::BundleReport, Violation>> {
     let mut progress = StepProgress::default();
     let checked = verso_storage::verify_bundle_with_progress(
-        &mut std::io::BufReader::new(f),
+        &mut std::io::BufReader::new(file),
         expected,
         &mut |done, total| progress.update(ImportStep::Verifying, done, total),
     );
     progress.finish();
-    let checked =
-        checked.map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", file.display())))?;
+    checked
+}
+
+pub(crate) fn verify_bundle(file: &Path, expected: Option<&ExpectedHead>, json: bool) -> Outcome {
+    let expected = expected.map(to_head).transpose()?;
+    let f = std::fs::File::open(file)
+        .map_err(|e| Failure::usage(format!("opening {}: {e}", file.display())))?;
+    let checked = verify_showing_progress(f, expected)
+        .map_err(|e| Failure::new(Code::Failure, format!("{}: {e}", file.display())))?;
     report(json, checked.map(|r| report_json(&r)), |v| {
         format!(
             "ok: bundle verified: {} records, {} contents, head {}:{}",
