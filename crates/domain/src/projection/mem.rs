@@ -25,9 +25,9 @@ pub enum CanonicalKind {
     TemplateSource,
 }
 
-/// Every projection, in ordered maps. Two `MemState`s are equal exactly when the
-/// projections they hold are equal, which is how verification compares the stored
-/// projections with a fresh fold of the log.
+/// Every projection, in ordered maps (a stream's versions in a sorted `Vec`). Two
+/// `MemState`s are equal exactly when the projections they hold are equal, which is how
+/// verification compares the stored projections with a fresh fold of the log.
 ///
 /// What a stream holds (its head, versions, labels and tokens) is nested under the
 /// stream, and profiles under their application, so that a lookup or an append builds
@@ -64,9 +64,76 @@ pub struct MemState {
 struct StreamState {
     /// `None` until its head is first written (apply writes it with the first version).
     head: Option<StreamHead>,
-    versions: BTreeMap<StreamVersion, VersionRecord>,
+    versions: Versions,
     labels: BTreeSet<(String, StreamVersion)>,
     idempotency: BTreeMap<String, IdempotencyRecord>,
+}
+
+/// A stream's versions, deleted ones included, in version order, each number once.
+///
+/// A `Vec` kept sorted rather than a map: a new version is numbered above every version
+/// of its stream before it (E4), so a fold only ever appends or replaces. A map built by
+/// appending splits a node every few records and leaves each half empty, and inserting
+/// into it took about 40% of a large replay's fold (`perf`, docs/performance.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Versions(Vec<VersionRecord>);
+
+impl Versions {
+    /// Where `version` is, or where it would go.
+    fn index_of(&self, version: StreamVersion) -> Result<usize, usize> {
+        // Numbers are usually consecutive, so a version is usually at its offset from
+        // the first: one look, where a binary search over a large stream misses the
+        // cache at nearly every step.
+        let first = self.0.first().map_or(0, |r| r.version.get());
+        let guess = version
+            .get()
+            .checked_sub(first)
+            .and_then(|d| usize::try_from(d).ok());
+        if let Some(at) = guess
+            && self.0.get(at).is_some_and(|r| r.version == version)
+        {
+            return Ok(at);
+        }
+        self.0.binary_search_by_key(&version, |r| r.version)
+    }
+
+    fn get(&self, version: StreamVersion) -> Option<&VersionRecord> {
+        self.0.get(self.index_of(version).ok()?)
+    }
+
+    /// Inserts `record`, or replaces the version of its number.
+    fn put(&mut self, record: VersionRecord) {
+        if self
+            .0
+            .last()
+            .is_none_or(|last| last.version < record.version)
+        {
+            self.0.push(record);
+            return;
+        }
+        match self.index_of(record.version) {
+            Ok(at) => {
+                if let Some(slot) = self.0.get_mut(at) {
+                    *slot = record;
+                }
+            }
+            Err(at) => self.0.insert(at, record),
+        }
+    }
+
+    /// The versions numbered below `below`, in version order.
+    fn below(&self, below: StreamVersion) -> &[VersionRecord] {
+        let end = self.index_of(below).unwrap_or_else(|at| at);
+        self.0.get(..end).unwrap_or_default()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn values(&self) -> std::slice::Iter<'_, VersionRecord> {
+        self.0.iter()
+    }
 }
 
 impl MemState {
@@ -304,7 +371,7 @@ impl ReadModel for MemState {
         self.streams
             .get(stream)?
             .versions
-            .get(&version)
+            .get(version)
             .map(Cow::Borrowed)
     }
 
@@ -312,10 +379,11 @@ impl ReadModel for MemState {
         self.streams
             .get(stream)?
             .versions
-            .range(..below)
+            .below(below)
+            .iter()
             .rev()
-            .find(|(_, r)| r.is_live())
-            .map(|(v, _)| *v)
+            .find(|r| r.is_live())
+            .map(|r| r.version)
     }
 
     fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord> {
@@ -512,9 +580,7 @@ impl WriteModel for MemState {
 
     fn put_version(&mut self, record: Cow<'_, VersionRecord>) {
         let record = record.into_owned();
-        self.stream_mut(&record.stream)
-            .versions
-            .insert(record.version, record);
+        self.stream_mut(&record.stream).versions.put(record);
     }
 
     fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion) {
@@ -641,5 +707,71 @@ impl WriteModel for MemState {
     ) {
         self.template_tokens
             .insert((name.clone(), generation, token.to_owned()), record);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::{Position, Timestamp};
+
+    fn record(version: u64, deleted: bool) -> VersionRecord {
+        VersionRecord {
+            stream: StreamId::HostedConfiguration {
+                application: ApplicationId::parse("app1").unwrap(),
+                profile: ProfileId::parse("prf1").unwrap(),
+            },
+            version: StreamVersion::new(version),
+            position: Position::new(version),
+            created_at: Timestamp::from_millis(0),
+            actor: None,
+            content: ContentRef {
+                hash: ContentHash::of(&version.to_be_bytes()),
+                len: 1,
+            },
+            content_type: None,
+            description: None,
+            label: None,
+            deleted: deleted.then(|| Position::new(version + 100)),
+        }
+    }
+
+    fn numbers(versions: &Versions) -> Vec<u64> {
+        versions.values().map(|r| r.version.get()).collect()
+    }
+
+    #[test]
+    fn versions_stay_sorted_and_are_found_with_or_without_gaps() {
+        let mut versions = Versions::default();
+        assert!(versions.get(StreamVersion::new(1)).is_none());
+        // Appended with gaps, then one below the last and one replaced.
+        for v in [2, 3, 5, 9] {
+            versions.put(record(v, false));
+        }
+        versions.put(record(4, false));
+        versions.put(record(3, true));
+        assert_eq!(numbers(&versions), [2, 3, 4, 5, 9]);
+        for v in [2, 3, 4, 5, 9] {
+            assert_eq!(
+                versions.get(StreamVersion::new(v)).map(|r| r.version.get()),
+                Some(v)
+            );
+        }
+        for v in [0, 1, 6, 8, 10, u64::MAX] {
+            assert!(versions.get(StreamVersion::new(v)).is_none(), "{v}");
+        }
+        assert!(!versions.get(StreamVersion::new(3)).unwrap().is_live());
+        let below = |v: u64| -> Vec<u64> {
+            versions
+                .below(StreamVersion::new(v))
+                .iter()
+                .map(|r| r.version.get())
+                .collect()
+        };
+        assert_eq!(below(5), [2, 3, 4]);
+        assert_eq!(below(7), [2, 3, 4, 5]);
+        assert_eq!(below(2), Vec::<u64>::new());
+        assert_eq!(below(100), [2, 3, 4, 5, 9]);
+        assert_eq!(versions.len(), 5);
     }
 }
