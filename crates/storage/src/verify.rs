@@ -211,6 +211,7 @@ fn encode_projections(state: &verso_domain::MemState, records: u64) -> Result<[S
             state.write_part_into(Part::ContentUses, e);
             state.write_part_into(Part::Rest, e);
         });
+        // Room for a fifth of the versions.
         let last = encode(160 / 5, &|e| state.write_versions_into(split..versions, e));
         let first = first
             .join()

@@ -110,20 +110,9 @@ pub(crate) fn encode_value<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
 
 /// [`encode_value`], appended to `out`. On an error `out` may hold part of the value.
 pub(crate) fn append_value<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
-    bincode::serde::encode_into_writer(value, Appender(out), config()).map_err(|e| e.to_string())
-}
-
-/// A bincode writer that appends to a `Vec`: what `encode_to_vec` writes through, without
-/// the `std::io` layer of `encode_into_std_write`, which a fold's millions of small
-/// writes would pay for.
-struct Appender<'a>(&'a mut Vec<u8>);
-
-impl bincode::enc::write::Writer for Appender<'_> {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
-        self.0.extend_from_slice(bytes);
-        Ok(())
-    }
+    bincode::serde::encode_into_std_write(value, out, config())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Frames a record for storage: its bytes followed by its own chain hash. The trailer
