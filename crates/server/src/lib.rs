@@ -110,7 +110,9 @@ fn router(state: AppState) -> Router {
 fn state(store: Store, options: ServerOptions) -> io::Result<AppState> {
     let data = DataPlane::open(store.path(), options.enforce_poll_interval)?;
     Ok(AppState {
-        store,
+        // A burst beyond the writer's queue is refused with ThrottlingException rather
+        // than held in memory.
+        store: store.refusing_when_busy(),
         data: Arc::new(data),
     })
 }

@@ -33,6 +33,17 @@ use crate::options::Durability;
 pub(crate) struct Failpoints {
     /// How many of the next syncs fail.
     pub(crate) fail_syncs: AtomicU32,
+    /// How many of the next checkpoint writes fail.
+    pub(crate) fail_checkpoints: AtomicU32,
+}
+
+impl Failpoints {
+    /// Whether this checkpoint write is to fail (counting it down).
+    pub(crate) fn take_checkpoint_failure(&self) -> bool {
+        self.fail_checkpoints
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
 }
 
 /// Makes groups durable; owned by the writer thread.

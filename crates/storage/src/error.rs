@@ -123,6 +123,11 @@ pub enum Error {
     /// The store was closed.
     #[error("store is closed")]
     Closed,
+    /// The writer's queue is full ([`StoreOptions::queue`](crate::StoreOptions::queue)):
+    /// [`Store::try_submit`](crate::Store::try_submit) refused the command without
+    /// queueing it. Try again later.
+    #[error("the store's write queue is full; try again later")]
+    Busy,
     /// The options are invalid.
     #[error("invalid option: {0}")]
     Config(String),
@@ -146,6 +151,8 @@ pub enum ErrorKind {
     Poisoned,
     /// [`Error::Closed`].
     Closed,
+    /// [`Error::Busy`].
+    Busy,
     /// [`Error::Config`].
     Config,
 }
@@ -162,6 +169,7 @@ impl Error {
             Self::Locked { .. } => ErrorKind::Locked,
             Self::Poisoned => ErrorKind::Poisoned,
             Self::Closed => ErrorKind::Closed,
+            Self::Busy => ErrorKind::Busy,
             Self::Config(_) => ErrorKind::Config,
         }
     }
@@ -208,6 +216,7 @@ impl Error {
             },
             Self::Locked { path } => Self::Locked { path: path.clone() },
             Self::Poisoned => Self::Poisoned,
+            Self::Busy => Self::Busy,
             Self::Closed => Self::Closed,
             Self::Config(m) => Self::Config(m.clone()),
         }

@@ -1,5 +1,6 @@
 //! Verso's storage: the event log in sled, the single writer with group commit, the
-//! projections kept in the same atomic batches, recovery, verification and rebuild.
+//! projections in memory with snapshots for readers and checkpoints on disk, recovery,
+//! verification and rebuild.
 //!
 //! # What is durable when
 //!
@@ -18,7 +19,8 @@
 //! | `commit` | the writer thread and the [`Ticket`]s callers wait on |
 //! | `durability` | the durable barrier |
 //! | `log` | keys, the frozen record codec, the hash chain |
-//! | `view` | the projections in sled, with the writer's pending overlay |
+//! | `projections` | the projections in memory: published snapshots, checkpoints, loading at open |
+//! | `view` | the projections' stored form read through the writer's pending overlay |
 //! | `content` | content stored once per sha256, in chunks |
 //! | `replay`, `verify`, `rebuild` | the fold of the log and what uses it |
 //!
@@ -34,6 +36,7 @@ mod durability;
 mod error;
 mod log;
 mod options;
+mod projections;
 mod queries;
 mod rebuild;
 mod replay;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use verso_domain::{Limits, Timestamp};
 
@@ -43,6 +43,9 @@ pub struct StoreOptions {
     pub(crate) max_batch: usize,
     pub(crate) cache_capacity: u64,
     pub(crate) clock: Clock,
+    pub(crate) checkpoint_groups: u64,
+    pub(crate) checkpoint_interval: Duration,
+    pub(crate) queue: usize,
 }
 
 impl fmt::Debug for StoreOptions {
@@ -52,6 +55,9 @@ impl fmt::Debug for StoreOptions {
             .field("limits", &self.limits)
             .field("max_batch", &self.max_batch)
             .field("cache_capacity", &self.cache_capacity)
+            .field("checkpoint_groups", &self.checkpoint_groups)
+            .field("checkpoint_interval", &self.checkpoint_interval)
+            .field("queue", &self.queue)
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +70,9 @@ impl Default for StoreOptions {
             max_batch: 256,
             cache_capacity: 1024 * 1024 * 1024,
             clock: Arc::new(system_clock),
+            checkpoint_groups: 1000,
+            checkpoint_interval: Duration::from_secs(30),
+            queue: 4096,
         }
     }
 }
@@ -125,6 +134,35 @@ impl StoreOptions {
         self
     }
 
+    /// How many acknowledged groups may pass before the projections are checkpointed to
+    /// disk. Default 1000; at least 1. A checkpoint is written off the acknowledgement
+    /// path; open folds the log after the last one (docs/design/durability.md, K1–K3),
+    /// so fewer groups between checkpoints mean a shorter open and more checkpoint
+    /// writes.
+    #[must_use]
+    pub const fn checkpoint_groups(mut self, groups: u64) -> Self {
+        self.checkpoint_groups = groups;
+        self
+    }
+
+    /// How long after the first group not yet checkpointed a checkpoint is written,
+    /// whatever the number of groups. Default 30 s; at least 1 ms.
+    #[must_use]
+    pub const fn checkpoint_interval(mut self, interval: Duration) -> Self {
+        self.checkpoint_interval = interval;
+        self
+    }
+
+    /// How many submitted commands may wait for the writer. Default 4096; 1 to 1,048,576.
+    /// A [`Store::submit`] that finds the queue full waits for room;
+    /// [`Store::try_submit`], and every write of a [`Store::refusing_when_busy`] handle,
+    /// is refused instead ([`Error::Busy`](crate::Error::Busy)).
+    #[must_use]
+    pub const fn queue(mut self, commands: usize) -> Self {
+        self.queue = commands;
+        self
+    }
+
     /// Checks the options.
     ///
     /// # Errors
@@ -134,6 +172,22 @@ impl StoreOptions {
             return Err(Error::Config(format!(
                 "max_batch {} is outside 1..=65536",
                 self.max_batch
+            )));
+        }
+        if self.checkpoint_groups == 0 {
+            return Err(Error::Config(
+                "checkpoint_groups must be at least 1".to_owned(),
+            ));
+        }
+        if self.checkpoint_interval < Duration::from_millis(1) {
+            return Err(Error::Config(
+                "checkpoint_interval must be at least 1 ms".to_owned(),
+            ));
+        }
+        if !(1..=1 << 20).contains(&self.queue) {
+            return Err(Error::Config(format!(
+                "queue {} is outside 1..=1048576",
+                self.queue
             )));
         }
         if self.cache_capacity < 1024 * 1024 {

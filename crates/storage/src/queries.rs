@@ -1,8 +1,9 @@
-//! Reads on [`Store`]. They go straight to sled and never wait for the writer (D4).
+//! Reads on [`Store`]. They read the snapshot the writer last published and never wait
+//! for the writer (D4).
 //!
-//! A read sees every acknowledged write. It may also see a group that the writer has
-//! written to sled but not yet made durable; such a group is not acknowledged to anyone,
-//! and a crash can still take it away (docs/design/durability.md, R1).
+//! A read sees exactly the groups whose barrier succeeded: projections from the
+//! snapshot, log records up to its head, content (immutable, by sha256) from sled
+//! (docs/design/durability.md, R1).
 //!
 //! Environments, deployment strategies and tags are read in the submodule.
 
@@ -113,8 +114,9 @@ pub fn label_matches(filter: &str, label: Option<&str>) -> bool {
 }
 
 impl Store {
-    pub(crate) fn view(&self) -> View<'_> {
-        View::new(&self.inner.db)
+    /// A view of the last published snapshot.
+    pub(crate) fn view(&self) -> View<'static> {
+        View::of(self.inner.shared.snapshot())
     }
 
     /// An application.
@@ -349,19 +351,24 @@ impl Store {
     /// The recorded events from `from` on, oldest first, each decoded and checked against
     /// its key. Stops with an error at the first record that does not decode.
     pub fn events(&self, from: Position) -> impl Iterator<Item = Result<Recorded>> + '_ {
-        log::raw_from(&self.inner.db, from.max(Position::FIRST)).map(|item| {
-            let (position, value) = item?;
-            let (bytes, _) =
-                codec::unframe(&value).map_err(|e| Error::corrupted(Some(position), e))?;
-            let record = codec::decode(bytes).map_err(|e| Error::corrupted(Some(position), e))?;
-            if record.recorded.position != position {
-                return Err(Error::corrupted(
-                    Some(position),
-                    format!("holds the record of position {}", record.recorded.position),
-                ));
-            }
-            Ok(record.recorded)
-        })
+        // R1: nothing past the published head.
+        let head = self.head().position;
+        log::raw_from(&self.inner.db, from.max(Position::FIRST))
+            .take_while(move |item| item.as_ref().map_or(true, |(p, _)| p.get() <= head))
+            .map(|item| {
+                let (position, value) = item?;
+                let (bytes, _) =
+                    codec::unframe(&value).map_err(|e| Error::corrupted(Some(position), e))?;
+                let record =
+                    codec::decode(bytes).map_err(|e| Error::corrupted(Some(position), e))?;
+                if record.recorded.position != position {
+                    return Err(Error::corrupted(
+                        Some(position),
+                        format!("holds the record of position {}", record.recorded.position),
+                    ));
+                }
+                Ok(record.recorded)
+            })
     }
 }
 

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::log::schema;
+use crate::log::{codec, schema};
 use crate::replay::{Contents, Violation};
 use crate::verify::{Compared, Difference, fold_and_compare};
 
@@ -56,7 +56,9 @@ pub(crate) fn rebuild(
         entries: count,
         differences: changes,
         ..
-    } = match fold_and_compare(tree, Contents::Skip, &mut |n| progress(Step::Replayed(n)))? {
+    } = match fold_and_compare(tree, Contents::Skip, None, &mut |n| {
+        progress(Step::Replayed(n));
+    })? {
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };
@@ -78,7 +80,11 @@ pub(crate) fn rebuild(
         }
         let last = n < CHUNK;
         if last {
-            // The last changes and the end of the rebuild are one batch.
+            // The last changes and the end of the rebuild are one batch, with the
+            // checkpoint marker: the projections are now the fold at the head (K1).
+            let marker = codec::encode_value(&head)
+                .map_err(|e| Error::corrupted(None, format!("encode checkpoint marker: {e}")))?;
+            batch.insert(schema::META_APPLIED, marker);
             batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
             batch.remove(schema::META_REBUILDING);
         }

@@ -240,7 +240,7 @@ pub(crate) fn fold_record(
 
 /// The chain checks of one stored record value as the record at `position` after
 /// `chain` (E1's own position, E2): its chain hash and its decoded event.
-fn read_record(
+pub(crate) fn read_record(
     chain: &Head,
     position: Position,
     value: &[u8],

@@ -1,5 +1,6 @@
-//! [`Store`]: the handle. Opening runs recovery (format check, head check, projection
-//! catch-up); writes go to the single writer; reads go straight to sled.
+//! [`Store`]: the handle. Opening runs recovery (format check, head check, the checkpoint
+//! and the log after it); writes go to the single writer; reads take the writer's last
+//! published snapshot.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -7,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Sender, TrySendError};
 use verso_domain::{Command, Limits, Position, Timestamp};
 
 use crate::bundle::ImportStep;
@@ -18,6 +19,9 @@ use crate::durability::{Barrier, sync_dir};
 use crate::error::{Error, Outcome, Result};
 use crate::log::{self, Head, codec, schema};
 use crate::options::{Durability, StoreOptions};
+use crate::projections::checkpoint::{self, Checkpointer};
+use crate::projections::load;
+use crate::projections::snapshot::{Copies, Published};
 use crate::rebuild::{self, RebuildReport};
 use crate::verify::VerifyReport;
 
@@ -28,9 +32,10 @@ pub(crate) struct Shared {
     /// Set by the writer when a write or the durable barrier fails (invariant C4);
     /// never cleared: a poisoned store must be reopened.
     pub(crate) poisoned: AtomicBool,
-    /// The last durable head, published by the writer after each group. A `Mutex` and
-    /// not the writer's own state, so readers never wait for a group in progress.
-    head: Mutex<Head>,
+    /// The last snapshot of the projections and its head, published by the writer after
+    /// each group's barrier (R1). Readers clone the `Arc` and let go of the lock at once;
+    /// the writer takes it only to swap the pointer, so no reader waits for a group.
+    snapshot: Mutex<Arc<Published>>,
     /// What the writer acknowledged, counted after each group's barrier; read by
     /// [`Store::stats`]. Plain counters: no other state depends on them.
     stats: WriteCounters,
@@ -72,12 +77,18 @@ impl WriteStats {
 }
 
 impl Shared {
-    pub(crate) fn set_head(&self, head: Head) {
-        *self.head.lock().unwrap_or_else(PoisonError::into_inner) = head;
+    /// Makes `snapshot` the one readers take (R1: only after its group's barrier).
+    pub(crate) fn publish(&self, snapshot: Arc<Published>) {
+        *self.snapshot.lock().unwrap_or_else(PoisonError::into_inner) = snapshot;
+    }
+
+    /// The last published snapshot.
+    pub(crate) fn snapshot(&self) -> Arc<Published> {
+        Arc::clone(&self.snapshot.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn head(&self) -> Head {
-        *self.head.lock().unwrap_or_else(PoisonError::into_inner)
+        self.snapshot().head
     }
 
     /// Counts one acknowledged group of `commands` commands that appended `records`
@@ -129,6 +140,9 @@ pub(crate) struct Inner {
 pub struct Store {
     pub(crate) inner: Arc<Inner>,
     actor: Option<Arc<str>>,
+    /// Whether this handle's writes are refused ([`Error::Busy`]) rather than wait when
+    /// the writer's queue is full ([`Store::refusing_when_busy`]).
+    refuse_when_busy: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -136,6 +150,7 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("path", &self.inner.shared.path)
             .field("actor", &self.actor)
+            .field("refuse_when_busy", &self.refuse_when_busy)
             .finish_non_exhaustive()
     }
 }
@@ -189,15 +204,37 @@ impl Store {
         }
         let head = recover(&db, &mut barrier, on_rebuild)?;
         let last_timestamp = last_timestamp(&db, head)?;
+        let applied = load::applied(&db)?;
+        let mut map = load::load(&db)?;
+        let tail = match load::catch_up(&db, &mut map, applied, head)? {
+            Ok(tail) => tail,
+            Err(v) => return Err(Error::corrupted(v.position, v.problem)),
+        };
         let shared = Arc::new(Shared {
             path: path.to_path_buf(),
             poisoned: AtomicBool::new(false),
-            head: Mutex::new(head),
+            snapshot: Mutex::new(Arc::new(Published { head, map })),
             stats: WriteCounters::default(),
             #[cfg(feature = "failpoints")]
             failpoints,
         });
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let checkpointer = Checkpointer::start(
+            db.clone(),
+            applied,
+            checkpoint::Every {
+                groups: options.checkpoint_groups,
+                interval: options.checkpoint_interval,
+            },
+            Arc::clone(&shared),
+        )?;
+        if head != applied {
+            // K2: the next open starts from here rather than fold this tail again.
+            checkpointer.group(Arc::new(tail), head);
+            checkpointer.flush()?;
+            barrier.sync_as(&db, Durability::Sync)?;
+        }
+        let copies = Copies::new(shared.snapshot());
+        let (tx, rx) = crossbeam_channel::bounded(options.queue);
         let writer = Writer {
             db: db.clone(),
             rx,
@@ -206,6 +243,8 @@ impl Store {
             last_timestamp,
             options: options.clone(),
             shared: Arc::clone(&shared),
+            copies,
+            checkpointer,
         };
         let handle = std::thread::Builder::new()
             .name("verso-writer".to_owned())
@@ -222,6 +261,7 @@ impl Store {
                 clock: Arc::clone(&options.clock),
             }),
             actor: None,
+            refuse_when_busy: false,
         })
     }
 
@@ -231,6 +271,19 @@ impl Store {
         Self {
             inner: Arc::clone(&self.inner),
             actor: Some(actor.into()),
+            refuse_when_busy: self.refuse_when_busy,
+        }
+    }
+
+    /// A handle whose writes (and those of handles made from it) are refused with
+    /// [`Error::Busy`] when the writer's queue is full, instead of waiting for room: what
+    /// a server wants, so that a burst is shed rather than held in memory.
+    #[must_use]
+    pub fn refusing_when_busy(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            actor: self.actor.clone(),
+            refuse_when_busy: true,
         }
     }
 
@@ -276,8 +329,13 @@ impl Store {
     }
 
     /// Submits a command to the writer. The ticket completes when the command was
-    /// refused, or appended and made durable as the store's [`Durability`] says.
+    /// refused, or appended and made durable as the store's [`Durability`] says. When
+    /// the writer's queue is full this waits for room, or, on a handle from
+    /// [`Store::refusing_when_busy`], completes the ticket with [`Error::Busy`].
     pub fn submit(&self, command: Command) -> Ticket<Outcome<Committed>> {
+        if self.refuse_when_busy {
+            return self.try_submit(command);
+        }
         if self.inner.closed.load(Ordering::SeqCst) {
             return Ticket::ready(Err(Error::Closed));
         }
@@ -290,10 +348,38 @@ impl Store {
             actor: self.actor.clone(),
             reply,
         };
-        // If the writer is gone the message (and its completer) is dropped, which
-        // completes the ticket with `Closed`.
+        // A full queue makes this wait for room (backpressure). If the writer is gone
+        // the message (and its completer) is dropped, which completes the ticket with
+        // `Closed`.
         let _ = self.inner.tx.send(Message::Command(Box::new(request)));
         waiting
+    }
+
+    /// [`Store::submit`], except that a full write queue refuses the command at once
+    /// with [`Error::Busy`] (nothing is queued) instead of waiting for room: for servers,
+    /// which should shed load rather than hold requests in memory.
+    pub fn try_submit(&self, command: Command) -> Ticket<Outcome<Committed>> {
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Ticket::ready(Err(Error::Closed));
+        }
+        if self.is_poisoned() {
+            return Ticket::ready(Err(Error::Poisoned));
+        }
+        let (reply, waiting) = ticket();
+        let request = Request {
+            command,
+            actor: self.actor.clone(),
+            reply,
+        };
+        match self.inner.tx.try_send(Message::Command(Box::new(request))) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => waiting,
+            Err(TrySendError::Full(message)) => {
+                if let Message::Command(request) = message {
+                    request.reply.complete(Err(Error::Busy));
+                }
+                waiting
+            }
+        }
     }
 
     /// Verifies the whole store: the hash chain, every content's sha256, and the
@@ -353,6 +439,16 @@ impl Store {
     /// [`Error::Poisoned`] if an earlier barrier failed; I/O errors from the final sync.
     pub fn close(self) -> Result<Head> {
         self.inner.close()
+    }
+
+    /// Makes the next `times` checkpoint writes fail (feature `failpoints`).
+    #[cfg(feature = "failpoints")]
+    pub fn fail_next_checkpoints(&self, times: u32) {
+        self.inner
+            .shared
+            .failpoints
+            .fail_checkpoints
+            .store(times, Ordering::SeqCst);
     }
 
     /// Makes the next `times` syncs of the durable barrier fail (feature `failpoints`).
@@ -580,5 +676,21 @@ pub fn verify_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Checked
     }
     let db = open_sled(path, &StoreOptions::default())?;
     check_format(path, &db, IfEmpty::Refuse)?;
-    crate::verify::verify(&db, progress)
+    let head = log::read_head(&db)?;
+    let applied = load::applied(&db)?;
+    let format = db
+        .get(schema::META_PROJECTION_FORMAT)
+        .map_err(Error::sled("read meta"))?;
+    // A store of projection format 1 (before ADR 0007) keeps its projections at the head.
+    let current = format.as_deref() == Some(&[schema::PROJECTION_FORMAT][..]);
+    if applied == head || !current {
+        return crate::verify::verify(&db, progress);
+    }
+    // K2: the checkpoint is behind the head; what open would make of it, checkpoint
+    // plus the log after it, must equal the fold of the whole log.
+    let mut map = load::load(&db)?;
+    if let Err(v) = load::catch_up(&db, &mut map, applied, head)? {
+        return Ok(Err(v));
+    }
+    crate::verify::verify_against(&db, Some(&map), progress)
 }

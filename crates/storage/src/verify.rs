@@ -11,6 +11,7 @@ use verso_domain::{ContentHash, ContentRef, Position, ViewContent};
 use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{self, Head, schema};
+use crate::projections::{Map, is_projection};
 use crate::replay::{self, Contents, Folded, Violation};
 use crate::view::{Entries, SortedEntries};
 
@@ -26,18 +27,30 @@ pub struct VerifyReport {
     pub projection_entries: u64,
 }
 
-/// Verifies everything stored in `tree`.
+/// Verifies everything stored in `tree`, whose stored projections are at the head.
 pub(crate) fn verify(
     tree: &sled::Tree,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<VerifyReport, Violation>> {
+    verify_against(tree, None, progress)
+}
+
+/// Verifies `tree` with `projections` (when given) standing for its stored projections:
+/// a store not open, whose checkpoint is behind the head, is verified with the
+/// checkpoint plus the fold of the log after it (K2).
+pub(crate) fn verify_against(
+    tree: &sled::Tree,
+    projections: Option<&Map>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<std::result::Result<VerifyReport, Violation>> {
+    let given = projections.map(projection_entries);
     let Compared {
         head,
         contents,
         canonical,
         entries,
         differences,
-    } = match fold_and_compare(tree, Contents::Collect, progress)? {
+    } = match fold_and_compare(tree, Contents::Collect, given, progress)? {
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };
@@ -114,6 +127,7 @@ pub(crate) struct Compared {
 pub(crate) fn fold_and_compare(
     tree: &sled::Tree,
     contents: Contents,
+    given: Option<SortedEntries>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<Compared, Violation>> {
     let stop = AtomicBool::new(false);
@@ -122,7 +136,10 @@ pub(crate) fn fold_and_compare(
     std::thread::scope(|scope| {
         let stored = std::thread::Builder::new()
             .name("verso-projections".into())
-            .spawn_scoped(scope, || stored_projections(tree, &stop, records))
+            .spawn_scoped(scope, || match given {
+                Some(entries) => Ok(entries),
+                None => stored_projections(tree, &stop, records),
+            })
             .map_err(Error::io("start the projection reader"))?;
         let stopped = |stored: std::thread::ScopedJoinHandle<'_, _>| {
             stop.store(true, Ordering::Relaxed);
@@ -163,6 +180,26 @@ pub(crate) fn fold_and_compare(
             differences,
         }))
     })
+}
+
+/// The projection entries of `map` (not its content headers), in key order.
+fn projection_entries(map: &Map) -> SortedEntries {
+    let mut out = SortedEntries::with_capacity(0, 0);
+    for (key, value) in map.iter().filter(|(k, _)| is_projection(k)) {
+        out.push_in_order(key, value);
+    }
+    out
+}
+
+/// E6 in memory: how the writer's projections (`memory`) differ from the stored ones
+/// just checkpointed at the head and verified (`stored`), if they do.
+pub(crate) fn memory_differs(stored: &Map, memory: &Map) -> Option<String> {
+    fn entries(map: &Map) -> impl Iterator<Item = (&[u8], &[u8])> {
+        map.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+    merge(entries(stored), entries(memory))
+        .first()
+        .map(|d| format!("in the writer's memory: {}", d.describe()))
 }
 
 /// How many records' worth of room to make up front in a buffer of projection entries:

@@ -1,19 +1,22 @@
-//! The projections as stored in sled, seen through an overlay of pending writes.
+//! The projections in memory, in their stored form, seen through an overlay of pending
+//! writes.
 //!
-//! The writer decides each command of a group against a [`View`] whose overlay holds the
-//! writes of the commands before it in the same group, then turns the overlay into one
-//! sled batch. Readers use a `View` with an empty overlay: sled reads never take the
-//! writer's lock (D4). A read failure inside the kernel's infallible [`ReadModel`] is
-//! kept in the view and reported by [`View::take_error`], never swallowed.
+//! The writer decides each command of a group against a [`View`] of the published
+//! snapshot whose overlay holds the writes of the commands before it in the same group;
+//! the overlay's log records, content and head become one sled batch, and its
+//! projection writes the next snapshot (ADR 0007). Readers use a `View` of a snapshot
+//! with an empty overlay: they never wait for the writer (R1). A decoding failure inside
+//! the kernel's infallible [`ReadModel`] is kept in the view and reported by
+//! [`View::take_error`], never swallowed.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sled::IVec;
 use verso_domain::projection::{
     ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
     IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, TemplateRecord, TemplateTokenRecord,
@@ -28,6 +31,8 @@ use verso_domain::{ConnectInstanceId, ViewId};
 
 use crate::error::{Error, Result};
 use crate::log::{codec, keys, schema};
+use crate::projections::Map;
+use crate::projections::snapshot::Published;
 
 /// Writes not yet in sled, in key order; `None` is a delete.
 pub(crate) type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -45,10 +50,18 @@ fn key_of(key: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     k
 }
 
-/// Projections over sled plus pending writes.
+/// What a [`View`] reads under its overlay.
+enum Base<'t> {
+    /// A map the caller owns (the writer's snapshot, or a map being loaded).
+    Borrowed(&'t Map),
+    /// A published snapshot, held for as long as the view lives.
+    Shared(Arc<Published>),
+}
+
+/// Projections in memory plus pending writes.
 pub(crate) struct View<'t> {
-    /// The stored projections.
-    tree: &'t sled::Tree,
+    /// The projections under the overlay.
+    base: Base<'t>,
     /// Writes not yet in sled; `None` is a delete. Only the writer's views have any.
     pending: Writes,
     /// The first failure met by a `ReadModel` or `WriteModel` method.
@@ -56,11 +69,28 @@ pub(crate) struct View<'t> {
 }
 
 impl<'t> View<'t> {
-    pub(crate) fn new(tree: &'t sled::Tree) -> Self {
+    /// A view of `map`, with an empty overlay.
+    pub(crate) fn over(map: &'t Map) -> Self {
         Self {
-            tree,
+            base: Base::Borrowed(map),
             pending: BTreeMap::new(),
             error: RefCell::new(None),
+        }
+    }
+
+    /// A view of a published snapshot, with an empty overlay: what readers use.
+    pub(crate) fn of(snapshot: Arc<Published>) -> View<'static> {
+        View {
+            base: Base::Shared(snapshot),
+            pending: BTreeMap::new(),
+            error: RefCell::new(None),
+        }
+    }
+
+    fn map(&self) -> &Map {
+        match &self.base {
+            Base::Borrowed(map) => map,
+            Base::Shared(snapshot) => &snapshot.map,
         }
     }
 
@@ -86,20 +116,14 @@ impl<'t> View<'t> {
         if let Some(v) = self.pending.get(key) {
             return Ok(v.clone());
         }
-        Ok(self
-            .tree
-            .get(key)
-            .map_err(Error::sled("read projection"))?
-            .map(|v| v.to_vec()))
+        Ok(self.map().get(key).cloned())
     }
 
     pub(crate) fn contains(&self, key: &[u8]) -> Result<bool> {
         if let Some(v) = self.pending.get(key) {
             return Ok(v.is_some());
         }
-        self.tree
-            .contains_key(key)
-            .map_err(Error::sled("read projection"))
+        Ok(self.map().contains_key(key))
     }
 
     pub(crate) fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
@@ -159,10 +183,10 @@ impl<'t> View<'t> {
         reverse: bool,
     ) -> Merged<'_> {
         let range = (start, end);
-        let tree: Box<dyn Iterator<Item = sled::Result<(IVec, IVec)>>> = if reverse {
-            Box::new(self.tree.range(range.clone()).rev())
+        let tree: MapIter<'_> = if reverse {
+            Box::new(self.map().range(range.clone()).rev())
         } else {
-            Box::new(self.tree.range(range.clone()))
+            Box::new(self.map().range(range.clone()))
         };
         let pending: PendingIter<'_> = if reverse {
             Box::new(self.pending.range(range).rev())
@@ -175,7 +199,6 @@ impl<'t> View<'t> {
             pending,
             pending_next: None,
             reverse,
-            view_error: &self.error,
         }
     }
 
@@ -248,14 +271,15 @@ impl<'t> View<'t> {
     }
 }
 
-/// A merge of a sled range and the pending writes over it; pending entries win.
+type MapIter<'a> = Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Vec<u8>)> + 'a>;
+
+/// A merge of a range of the map and the pending writes over it; pending entries win.
 pub(crate) struct Merged<'a> {
-    tree: Box<dyn Iterator<Item = sled::Result<(IVec, IVec)>> + 'a>,
-    tree_next: Option<(IVec, IVec)>,
+    tree: MapIter<'a>,
+    tree_next: Option<(&'a Vec<u8>, &'a Vec<u8>)>,
     pending: PendingIter<'a>,
     pending_next: Option<(&'a Vec<u8>, &'a Option<Vec<u8>>)>,
     reverse: bool,
-    view_error: &'a RefCell<Option<Error>>,
 }
 
 impl Iterator for Merged<'_> {
@@ -264,18 +288,7 @@ impl Iterator for Merged<'_> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if self.tree_next.is_none() {
-                match self.tree.next() {
-                    Some(Ok(kv)) => self.tree_next = Some(kv),
-                    Some(Err(e)) => {
-                        let e = Error::sled("scan projection")(e);
-                        let mut slot = self.view_error.borrow_mut();
-                        if slot.is_none() {
-                            *slot = Some(e.duplicate());
-                        }
-                        return Some(Err(e));
-                    }
-                    None => {}
-                }
+                self.tree_next = self.tree.next();
             }
             if self.pending_next.is_none() {
                 self.pending_next = self.pending.next();
@@ -285,7 +298,7 @@ impl Iterator for Merged<'_> {
                 (Some(_), None) => false,
                 (None, Some(_)) => true,
                 (Some((tk, _)), Some((pk, _))) => {
-                    let (tk, pk) = (tk.as_ref(), pk.as_slice());
+                    let (tk, pk) = (tk.as_slice(), pk.as_slice());
                     if tk == pk {
                         // The pending write shadows the stored value.
                         self.tree_next = None;
@@ -303,7 +316,7 @@ impl Iterator for Merged<'_> {
                     }
                 }
             } else if let Some((k, v)) = self.tree_next.take() {
-                return Some(Ok((k.to_vec(), v.to_vec())));
+                return Some(Ok((k.clone(), v.clone())));
             }
         }
     }

@@ -105,3 +105,99 @@ fn a_failed_sync_acknowledges_nothing_poisons_the_store_and_reopens_consistent()
     store.verify().unwrap().unwrap();
     store.close().unwrap();
 }
+
+#[test]
+fn a_failed_group_is_never_visible_and_acknowledged_reads_keep_working() {
+    // Invariants R1 and C4: readers see only groups whose barrier succeeded; after a
+    // failed one the store is poisoned, nothing of that group is ever visible, reads of
+    // acknowledged data go on working, and verify says the store is poisoned.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (app, profile) = support::app_with_hosted_profile(&store);
+    store
+        .create_hosted_version(&app, &profile, version(b"acknowledged".to_vec()))
+        .wait()
+        .unwrap()
+        .unwrap();
+    let head = store.head();
+
+    store.fail_next_syncs(1);
+    let failed = store
+        .create_hosted_version(&app, &profile, version(b"never stored".to_vec()))
+        .wait();
+    assert_eq!(failed.unwrap_err().kind(), ErrorKind::Io);
+    assert!(store.is_poisoned());
+
+    // Nothing of the failed group: not in the head, the projections or the log.
+    assert_eq!(store.head(), head);
+    let page = PageRequest::default();
+    let listed = store
+        .hosted_versions(&app, &profile, None, &page)
+        .unwrap()
+        .unwrap();
+    let versions: Vec<u64> = listed.items.iter().map(|r| r.version.get()).collect();
+    assert_eq!(versions, vec![1]);
+    let missing = store.hosted_version(&app, &profile, 2).unwrap();
+    assert!(
+        missing.is_err(),
+        "the failed version is visible: {missing:?}"
+    );
+    let positions: Vec<u64> = store
+        .events(verso_domain::Position::FIRST)
+        .map(|r| r.unwrap().position.get())
+        .collect();
+    assert_eq!(positions.last().copied(), Some(head.position));
+
+    // Acknowledged data still reads, with its bytes.
+    let latest = store
+        .latest_hosted_version(&app, &profile)
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.content, b"acknowledged");
+
+    // Whole-store checks answer plainly that the store is poisoned.
+    assert_eq!(store.verify().unwrap_err().kind(), ErrorKind::Poisoned);
+    assert_eq!(store.rebuild().unwrap_err().kind(), ErrorKind::Poisoned);
+}
+
+#[test]
+fn a_failed_checkpoint_poisons_the_store_and_loses_no_acknowledged_write() {
+    // Invariants K1 and C4: a checkpoint that cannot be written poisons the store (sled's
+    // state is unknown after a failed write); every write acknowledged before it is
+    // there after a reopen, from the log.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (app, profile) = support::app_with_hosted_profile(&store);
+    store.close().unwrap();
+    // Now every group is checkpointed, and the first checkpoint is the one after v1.
+    let store = verso_storage::StoreOptions::new()
+        .checkpoint_groups(1)
+        .open(dir.path())
+        .unwrap();
+    store.fail_next_checkpoints(1);
+    let acknowledged = store
+        .create_hosted_version(&app, &profile, version(b"v1".to_vec()))
+        .wait()
+        .unwrap()
+        .unwrap();
+    // The checkpoint runs after the acknowledgement, on its own thread.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !store.is_poisoned() {
+        assert!(std::time::Instant::now() < deadline, "never poisoned");
+        thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let refused = store
+        .create_hosted_version(&app, &profile, version(b"v2".to_vec()))
+        .wait();
+    assert_eq!(refused.unwrap_err().kind(), ErrorKind::Poisoned);
+    drop(store);
+
+    let store = reopen(dir.path());
+    let got = store
+        .hosted_version(&app, &profile, acknowledged.version.get())
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.content, b"v1");
+    store.verify().unwrap().unwrap();
+    store.close().unwrap();
+}

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use verso_domain::Detail;
 use verso_domain::RejectionKind;
-use verso_storage::{Error, Refused};
+use verso_storage::{Error, ErrorKind, Refused};
 
 use super::operation::{Operation, Service};
 
@@ -50,6 +50,9 @@ pub enum ErrorType {
     /// Proton 400: the request breaks a constraint, or a `clientToken` or create was
     /// reused with another request.
     Validation,
+    /// 429: the store's write queue is full; the client retries (AWS's common error,
+    /// which botocore and the SDKs retry with backoff).
+    Throttling,
 }
 
 impl ErrorType {
@@ -70,6 +73,7 @@ impl ErrorType {
             Self::ResourceInUse => "ResourceInUseException",
             Self::InternalService => "InternalServiceException",
             Self::Validation => "ValidationException",
+            Self::Throttling => "ThrottlingException",
         }
     }
 
@@ -87,6 +91,7 @@ impl ErrorType {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ServiceQuotaExceeded => StatusCode::PAYMENT_REQUIRED,
             Self::InternalServer => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Throttling => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -166,7 +171,18 @@ impl ApiError {
 
     /// A fail-stop store error: logged here, once, with detail; the client gets a
     /// generic message.
+    ///
+    /// Two store errors say more, because the client can act on them: a full write
+    /// queue is a `ThrottlingException` (429, retried by the SDKs), and a poisoned store
+    /// says so, since only a restart of the server clears it.
     pub fn internal(op: Operation, error: &Error) -> Self {
+        if error.kind() == ErrorKind::Busy {
+            return Self::new(
+                ErrorType::Throttling,
+                "the store's write queue is full; retry later",
+            )
+            .for_operation(op);
+        }
         tracing::error!(operation = op.name(), error = %error, "request failed");
         let kind = match op.service() {
             Service::Connect => ErrorType::InternalService,
@@ -174,11 +190,13 @@ impl ApiError {
                 ErrorType::InternalServer
             }
         };
-        Self::new(
-            kind,
-            "the server could not complete the request; see its log",
-        )
-        .for_operation(op)
+        let message = if error.kind() == ErrorKind::Poisoned {
+            "the store is poisoned by a failed disk write or sync and accepts no more \
+             writes; restart the server to reopen it (acknowledged data is safe)"
+        } else {
+            "the server could not complete the request; see its log"
+        };
+        Self::new(kind, message).for_operation(op)
     }
 
     /// The error type.
@@ -356,6 +374,33 @@ mod tests {
         assert_eq!(e.kind(), ErrorType::BadRequest);
         let e = ApiError::refused(Operation::DeleteConfigurationProfile, not_empty);
         assert_eq!(e.kind(), ErrorType::Conflict);
+    }
+
+    #[test]
+    fn a_full_write_queue_is_throttling_in_every_service_and_poison_is_named() {
+        // Backpressure: a refusal the client retries, with the service's error shape.
+        for op in [
+            Operation::CreateHostedConfigurationVersion,
+            Operation::CreateViewVersion,
+            Operation::CreateEnvironmentTemplateVersion,
+        ] {
+            let e = ApiError::internal(op, &Error::Busy);
+            assert_eq!(e.kind(), ErrorType::Throttling, "{op:?}");
+            assert_eq!(e.kind().status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(e.kind().code(), "ThrottlingException");
+        }
+        let proton = ApiError::internal(Operation::CreateEnvironmentTemplateVersion, &Error::Busy);
+        assert_eq!(proton.protocol, Protocol::AwsJson);
+        // C4: a poisoned store says so, in the 5xx of its service.
+        let e = ApiError::internal(
+            Operation::CreateHostedConfigurationVersion,
+            &Error::Poisoned,
+        );
+        assert_eq!(e.kind(), ErrorType::InternalServer);
+        assert!(e.message().contains("poisoned"), "{}", e.message());
+        let e = ApiError::internal(Operation::CreateViewVersion, &Error::Poisoned);
+        assert_eq!(e.kind(), ErrorType::InternalService);
+        assert!(e.message().contains("restart"), "{}", e.message());
     }
 
     #[test]

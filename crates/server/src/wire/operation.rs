@@ -213,6 +213,10 @@ impl Operation {
     /// tables).
     #[must_use]
     pub const fn models(self, error: ErrorType) -> bool {
+        if matches!(error, ErrorType::Throttling) {
+            // AWS's common error, in every service's model or list of common errors.
+            return true;
+        }
         match self.service() {
             Service::Connect => return self.connect_models(error),
             Service::Proton => return self.proton_models(error),
@@ -225,7 +229,10 @@ impl Operation {
             | ErrorType::DuplicateResource
             | ErrorType::ResourceInUse
             | ErrorType::InternalService => false,
-            ErrorType::BadRequest | ErrorType::InternalServer | ErrorType::UnknownOperation => true,
+            ErrorType::BadRequest
+            | ErrorType::InternalServer
+            | ErrorType::UnknownOperation
+            | ErrorType::Throttling => true,
             ErrorType::ResourceNotFound => !matches!(
                 self,
                 Self::CreateApplication

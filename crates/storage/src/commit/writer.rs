@@ -1,9 +1,10 @@
 //! The single writer (D4, docs/design/durability.md §Group commit).
 //!
 //! One named thread owns every append. It takes what is queued (up to `max_batch`
-//! commands), decides each against the projections plus the writes of the commands
-//! before it in the group, writes the whole group as one sled batch, crosses the durable
-//! barrier once, and only then completes every caller.
+//! commands), decides each against the projections in memory plus the writes of the
+//! commands before it in the group, writes the group's records, new content and head as
+//! one sled batch, crosses the durable barrier once, publishes the next snapshot, and
+//! only then completes every caller. The projection writes go to the checkpointer.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -18,6 +19,9 @@ use crate::durability::Barrier;
 use crate::error::{Error, Outcome, Refused, Result};
 use crate::log::{Head, codec, keys, schema};
 use crate::options::{Durability, StoreOptions};
+use crate::projections::checkpoint::Checkpointer;
+use crate::projections::snapshot::{Copies, Published};
+use crate::projections::{self, load};
 use crate::rebuild::{RebuildReport, Step};
 use crate::replay::Violation;
 use crate::store::Shared;
@@ -60,6 +64,10 @@ pub(crate) struct Writer {
     pub(crate) last_timestamp: Timestamp,
     pub(crate) options: StoreOptions,
     pub(crate) shared: Arc<Shared>,
+    /// The projections: the published snapshot, decided against, and the spare copy.
+    pub(crate) copies: Copies,
+    /// Writes acknowledged groups' projection entries to sled now and then.
+    pub(crate) checkpointer: Checkpointer,
 }
 
 /// A decided group: each command's outcome, the pending writes, and the new head with
@@ -99,7 +107,7 @@ impl Writer {
             match special {
                 None | Some(Message::Command(_)) => {}
                 Some(Message::Verify(mut progress, reply)) => {
-                    reply.complete(crate::verify::verify(&self.db, &mut *progress));
+                    reply.complete(self.verify(&mut *progress));
                 }
                 Some(Message::Rebuild(mut progress, reply)) => {
                     reply.complete(self.rebuild(&mut *progress));
@@ -115,10 +123,31 @@ impl Writer {
         }
     }
 
+    /// Verifies the store: the stored checkpoint is first brought to the head, so that
+    /// the stored projections and the ones in memory must both equal the fold (E6).
+    fn verify(&mut self, progress: &mut dyn FnMut(u64)) -> Result<Checked<VerifyReport>> {
+        // IMPORTANT: a poisoned store's sled may hold a group that was never
+        // acknowledged: verifying it would judge what no reader can see (C4).
+        if self.shared.poisoned.load(Ordering::SeqCst) {
+            return Err(Error::Poisoned);
+        }
+        self.checkpointer.flush()?;
+        let report = match crate::verify::verify(&self.db, progress)? {
+            Ok(report) => report,
+            Err(v) => return Ok(Err(v)),
+        };
+        let stored = load::load(&self.db)?;
+        if let Some(problem) = crate::verify::memory_differs(&stored, &self.copies.current().map) {
+            return Ok(Err(Violation::store(problem)));
+        }
+        Ok(Ok(report))
+    }
+
     fn rebuild(&mut self, progress: &mut dyn FnMut(u64)) -> Result<Checked<RebuildReport>> {
         if self.shared.poisoned.load(Ordering::SeqCst) {
             return Err(Error::Poisoned);
         }
+        self.checkpointer.flush()?;
         let db = self.db.clone();
         let barrier = &mut self.barrier;
         let result = crate::rebuild::rebuild(
@@ -133,6 +162,16 @@ impl Writer {
         if result.is_err() {
             // The projections may be half written; refuse to decide against them.
             self.shared.poisoned.store(true, Ordering::SeqCst);
+            return result;
+        }
+        if matches!(result, Ok(Ok(_))) {
+            // The stored projections are now the fold at the head: so is memory.
+            let map = load::load(&self.db)?;
+            self.copies = Copies::new(Arc::new(Published {
+                head: self.head,
+                map,
+            }));
+            self.shared.publish(Arc::clone(self.copies.current()));
         }
         result
     }
@@ -142,6 +181,7 @@ impl Writer {
         if self.shared.poisoned.load(Ordering::SeqCst) {
             return Err(Error::Poisoned);
         }
+        self.checkpointer.flush()?;
         self.barrier.sync_as(&self.db, Durability::Sync)?;
         Ok(self.head)
     }
@@ -180,15 +220,28 @@ impl Writer {
             Self::reply(replies);
             return;
         }
+        // The projection entries and content headers go to memory (and the former to the
+        // checkpointer); the records, content and head to sled.
         let mut batch = sled::Batch::default();
+        let mut memory = crate::view::Writes::new();
         for (key, value) in pending {
-            match value {
-                Some(v) => batch.insert(key, v),
-                None => batch.remove(key),
+            if projections::is_in_memory(&key) {
+                if !projections::is_projection(&key)
+                    && let Some(v) = &value
+                {
+                    batch.insert(key.as_slice(), v.as_slice());
+                }
+                memory.insert(key, value);
+            } else {
+                match value {
+                    Some(v) => batch.insert(key, v),
+                    None => batch.remove(key),
+                }
             }
         }
-        // Invariant C3: the group's records, content and projection updates are one
-        // batch of one tree, so sled applies all of them or none after a crash.
+        let memory = Arc::new(memory);
+        // Invariant C3: the group's records, content and head are one batch of one
+        // tree, so sled applies all of them or none after a crash.
         let written = self
             .db
             .apply_batch(batch)
@@ -198,7 +251,10 @@ impl Writer {
             Ok(()) => {
                 self.head = next.0;
                 self.last_timestamp = next.1;
-                self.shared.set_head(self.head);
+                // R1: readers see the group only now, after its barrier, and before any
+                // of its callers is told.
+                let snapshot = self.copies.advance(Arc::clone(&memory), self.head);
+                self.shared.publish(snapshot);
                 // Counted before the tickets complete, so a caller that has its ack
                 // sees its group in `Store::stats`.
                 let records: usize = replies
@@ -213,6 +269,7 @@ impl Writer {
                     u64::try_from(records).unwrap_or(u64::MAX),
                 );
                 Self::reply(replies);
+                self.checkpointer.group(memory, self.head);
             }
             Err(e) => {
                 // Invariant C4: no caller of this group is acknowledged, and the store
@@ -235,7 +292,8 @@ impl Writer {
     /// Decides every command of the group in order; returns each outcome, the pending
     /// writes and the new head with its timestamp.
     fn decide_group(&self, commands: &[(&Command, Option<Arc<str>>)]) -> Result<Decided> {
-        let mut view = View::new(&self.db);
+        // No sled read while deciding: the view is the published snapshot in memory.
+        let mut view = View::over(&self.copies.current().map);
         let mut head = self.head;
         let mut last_timestamp = self.last_timestamp;
         let mut outcomes = Vec::with_capacity(commands.len());

@@ -1,8 +1,9 @@
 //! On-disk names: key prefixes and format markers (docs/design/event-log.md, L-rules).
 //!
-//! Meta keys start with 0x00. Everything lives in sled's default tree, so that a group's log records, content and
-//! projection updates are written by one `apply_batch`, which sled makes atomic within
-//! one tree (invariant C3). Keys are prefixed by one byte; numbers inside keys are
+//! Meta keys start with 0x00. Everything lives in sled's default tree, so that a group's
+//! log records, content and head are written by one `apply_batch`, and a checkpoint's
+//! projection entries and marker by another, each atomic within the tree (invariants C3,
+//! K1). Keys are prefixed by one byte; numbers inside keys are
 //! big-endian so that sled's byte order is numeric order (L1).
 
 /// `META` key holding the log format marker, written once at creation (L2).
@@ -11,6 +12,9 @@ pub(crate) const META_FORMAT: &[u8] = b"\x00format";
 pub(crate) const META_PROJECTION_FORMAT: &[u8] = b"\x00projection-format";
 /// `META` key holding the chain head: the last position and its chain hash (E2).
 pub(crate) const META_HEAD: &[u8] = b"\x00head";
+/// `META` key holding the checkpoint marker: the head (position and chain hash) whose
+/// fold the stored projections are (invariants K1–K3).
+pub(crate) const META_APPLIED: &[u8] = b"\x00applied";
 /// `META` key present while a rebuild is under way; its presence at open means the
 /// projections are incomplete and must be rebuilt.
 pub(crate) const META_REBUILDING: &[u8] = b"\x00rebuilding";
@@ -98,8 +102,9 @@ pub(crate) const LOG_FORMAT: u8 = 1;
 /// The marker's fixed text.
 pub(crate) const LOG_FORMAT_MAGIC: &[u8] = b"verso-log";
 /// The projection encoding this build writes. Bump it when a projection record changes;
-/// stores with another value are rebuilt at open.
-pub(crate) const PROJECTION_FORMAT: u8 = 1;
+/// stores with another value are rebuilt at open. 2: the stored projections are a
+/// checkpoint with an `applied` marker (ADR 0007); 1 had them at the head, no marker.
+pub(crate) const PROJECTION_FORMAT: u8 = 2;
 
 /// Content is stored in chunks of at most this many bytes, so that no sled value, and
 /// no sled leaf node of at most 17 entries, reaches sled's blob threshold (a quarter of

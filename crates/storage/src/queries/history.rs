@@ -709,7 +709,9 @@ impl Store {
     /// Stops with an error at the first record that does not decode.
     pub fn log(&self, filter: &LogFilter) -> impl Iterator<Item = Result<LogEntry>> + '_ {
         let from = filter.from.unwrap_or(Position::FIRST).max(Position::FIRST);
-        let to = filter.to;
+        // R1: nothing past the published head.
+        let head = Position::new(self.head().position);
+        let to = Some(filter.to.map_or(head, |to| to.min(head)));
         let filter = filter.clone();
         log::raw_from(&self.inner.db, from)
             .take_while(move |item| {
