@@ -3,7 +3,9 @@
 //! version, and the parent kills it with SIGKILL at a random moment, reopens the store
 //! and checks that every acknowledged version is there with its content.
 //!
-//! Invariant D1: an acknowledged append (default durability) survives kill -9. Also
+//! Invariant D1: an acknowledged append (default durability) survives kill -9, with
+//! checkpoints every few groups (K1, K2: the store verifies before it is reopened, and
+//! reopens with the checkpoint plus the log after it). Also
 //! E1/E4 (the live versions are exactly 1..=max after any crash, as nothing is deleted),
 //! E2 (the chain verifies after any crash) and C3 (a group is all-or-nothing: a thread's
 //! versions present are a prefix of what it submitted, since it submits its next create
@@ -129,7 +131,12 @@ fn child(dir: &Path) -> ! {
         eprintln!("crash child: missing or bad {APP}, {PROFILE}, {RUN} or {MODE}");
         std::process::exit(2);
     };
-    let store = match StoreOptions::new().durability(mode.durability()).open(dir) {
+    // K1: checkpoints every 1 to 4 groups, so kills land before, during and after them.
+    let store = match StoreOptions::new()
+        .durability(mode.durability())
+        .checkpoint_groups(1 + run % 4)
+        .open(dir)
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("crash child: open {}: {e}", dir.display());
@@ -328,6 +335,12 @@ fn crash_once(
     let acks = reader
         .join()
         .map_err(|_| "the reader thread panicked".to_owned())??;
+    // K2: before any open, the checkpoint plus the log after it is the whole fold.
+    match verso::verify_path(dir, &mut |_| {}) {
+        Ok(Ok(_)) => {}
+        Ok(Err(v)) => return Err(format!("verify before reopen: {v}")),
+        Err(e) => return Err(format!("verify before reopen: {e}")),
+    }
     let store = Store::open(dir).map_err(|e| format!("reopen after kill: {e}"))?;
     let checked = check(&store, ids, &acks, run, mode, before);
     let closed = store.close();

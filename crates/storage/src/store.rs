@@ -591,9 +591,19 @@ fn recover(db: &sled::Db, barrier: &mut Barrier, mut on_rebuild: OnRebuild<'_>) 
         .get(schema::META_PROJECTION_FORMAT)
         .map_err(Error::sled("read meta"))?;
     let current = format.as_deref() == Some(&[schema::PROJECTION_FORMAT][..]);
-    if rebuilding || !current {
+    // K3: a checkpoint that is not of this log (past its head, or of another chain at
+    // its position, as after a log cut short by hand) is derived data gone stale: the
+    // log is the truth, so the projections are rebuilt from it, loudly.
+    let stale = current && !rebuilding && !marker_is_of_log(db, head)?;
+    if stale {
+        tracing::warn!(
+            head = head.position,
+            "the projection checkpoint is not of this log; rebuilding the projections from the log (run `verso verify` to see why)"
+        );
+    }
+    if rebuilding || !current || stale {
         let total = head.position;
-        if matches!(on_rebuild, OnRebuild::Unexpected { .. }) {
+        if matches!(on_rebuild, OnRebuild::Unexpected { .. }) && !stale {
             tracing::warn!(
                 rebuilding,
                 records = total,
@@ -628,6 +638,29 @@ fn recover(db: &sled::Db, barrier: &mut Barrier, mut on_rebuild: OnRebuild<'_>) 
         }
     }
     Ok(head)
+}
+
+/// K3: whether the checkpoint marker names a position of the log up to `head` with the
+/// log's chain hash there.
+fn marker_is_of_log(db: &sled::Db, head: Head) -> Result<bool> {
+    let applied = load::applied(db)?;
+    if applied.position > head.position {
+        return Ok(false);
+    }
+    if applied.position == head.position {
+        return Ok(applied.hash == head.hash);
+    }
+    if applied.position == 0 {
+        return Ok(applied.hash == Head::EMPTY.hash);
+    }
+    let position = Position::new(applied.position);
+    let Some(value) = db
+        .get(log::keys::log(position))
+        .map_err(Error::sled("read log"))?
+    else {
+        return Ok(false);
+    };
+    Ok(codec::unframe(&value).is_ok_and(|(_, stored)| stored == applied.hash))
 }
 
 /// What opening a store whose projections must be rebuilt should make of it.

@@ -215,6 +215,11 @@ enum Op {
     Reopen {
         sync: bool,
     },
+    /// Copy the open store's directory (what a kill -9 now would leave: every group
+    /// acknowledged so far, and a checkpoint usually a few groups behind), drop the
+    /// store, and go on with one opened on the copy (K2). A `Buffered` store is first
+    /// reopened `Sync`, since its acknowledgements need not be on disk.
+    CrashReopen,
 }
 
 /// A slot index, mostly the first, so that most ops land on something that exists.
@@ -282,6 +287,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (app, version_profile, pick())
             .prop_map(|(app, profile, version)| Op::DeleteVersion { app, profile, version }),
         1 => prop::bool::weighted(0.3).prop_map(|sync| Op::Reopen { sync }),
+        1 => Just(Op::CrashReopen),
     ]
 }
 
@@ -573,6 +579,22 @@ fn options(durability: Durability) -> StoreOptions {
         .durability(durability)
         .limits(limits)
         .cache_capacity(4 * 1024 * 1024)
+        // K1: a checkpoint every few groups, so reopens land between them.
+        .checkpoint_groups(3)
+}
+
+/// Copies the directory `from` to `to`, files and folders.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("make the copy's directory");
+    for entry in std::fs::read_dir(from).expect("list the store") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("its type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy a file");
+        }
+    }
 }
 
 /// Opens the store in `dir` with `durability`.
@@ -1011,6 +1033,7 @@ struct Run {
     dir: tempfile::TempDir,
     store: Option<Store>,
     model: Model,
+    durability: Durability,
 }
 
 impl Run {
@@ -1023,6 +1046,25 @@ impl Run {
         let head = store.close().expect("close the store");
         prop_assert_eq!(head.position, self.model.position, "head at close");
         self.store = Some(open(self.dir.path(), durability));
+        self.durability = durability;
+        Ok(())
+    }
+
+    fn crash_reopen(&mut self) -> Result<(), TestCaseError> {
+        if self.durability == Durability::Buffered {
+            self.reopen(Durability::Sync)?;
+        }
+        let image = tempfile::tempdir().expect("a temporary directory");
+        copy_dir(self.dir.path(), image.path());
+        drop(self.store.take());
+        self.dir = image;
+        let store = open(self.dir.path(), self.durability);
+        prop_assert_eq!(
+            store.head().position,
+            self.model.position,
+            "head after crash"
+        );
+        self.store = Some(store);
         Ok(())
     }
 
@@ -1331,6 +1373,7 @@ impl Run {
                 };
                 self.reopen(durability)?;
             }
+            Op::CrashReopen => self.crash_reopen()?,
         }
         Ok(())
     }
@@ -1343,6 +1386,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         dir,
         store: Some(store),
         model: Model::default(),
+        durability: Durability::Buffered,
     };
     for (i, op) in ops.iter().enumerate() {
         run.step(op)
