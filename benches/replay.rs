@@ -13,9 +13,9 @@
 //!   differs (nothing, for this intact store), on the writer thread, ending with the
 //!   durable barrier.
 //! - `open`: [`Store::open`] of the closed store, then `close`. Open reads the head and
-//!   the format markers; it does not replay (crates/storage/tests/recovery.rs,
-//!   `without_a_rebuild_marker_missing_projections_are_caught_by_verify`), so this
-//!   should not grow with the log.
+//!   the format markers and loads the checkpoint that close wrote at the head into
+//!   memory (ADR 0007); it folds no log, so it grows with the projections, not with
+//!   the log.
 //!
 //! The log is one application, 50 hosted profiles and hosted versions of ~100 bytes of
 //! distinct JSON round-robin over them, built once per run with

@@ -65,6 +65,12 @@ struct ServeArgs {
     /// AWS does. `off` is for tests and local work; tokens stay single-use either way.
     #[arg(long, value_enum, default_value_t = Switch::On, value_name = "on|off")]
     poll_interval_check: Switch,
+
+    /// sled's page cache: how much of the store's pages are kept in memory (`512MiB`,
+    /// `2GiB`; at least 1 MiB). The projections are in memory whatever this says.
+    #[arg(long, default_value = "1GiB", value_name = "SIZE",
+          value_parser = bench::options::parse_bytes)]
+    cache_size: u64,
 }
 
 /// An on/off switch.
@@ -124,7 +130,9 @@ fn serve(args: ServeArgs) -> Result<()> {
     };
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    let store = verso_storage::Store::open(&data_dir)
+    let store = verso_storage::StoreOptions::new()
+        .cache_capacity(args.cache_size)
+        .open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let head = store.head();
     let options = verso_server::ServerOptions::default()

@@ -126,6 +126,29 @@ fn a_file_as_data_directory_and_a_bad_address_are_refused_before_serving() {
 }
 
 #[test]
+fn a_cache_size_that_is_not_a_size_or_too_small_is_refused_before_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = verso()
+        .args(serve_args(dir.path()))
+        .args(["--cache-size", "lots"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cache-size"));
+    let out = verso()
+        .args(serve_args(dir.path()))
+        .args(["--cache-size", "64KiB"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cache_capacity") && stderr.contains("1 MiB"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_damaged_session_table_stops_the_start_before_the_address_is_announced() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, _) = start(verso().args(serve_args(dir.path())));

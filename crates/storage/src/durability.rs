@@ -37,6 +37,7 @@ pub(crate) struct Failpoints {
     pub(crate) fail_checkpoints: AtomicU32,
 }
 
+#[cfg(feature = "failpoints")]
 impl Failpoints {
     /// Whether this checkpoint write is to fail (counting it down).
     pub(crate) fn take_checkpoint_failure(&self) -> bool {

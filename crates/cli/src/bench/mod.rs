@@ -24,7 +24,7 @@ mod driver;
 mod http;
 mod library;
 mod machine;
-mod options;
+pub(crate) mod options;
 mod plot;
 mod proton;
 mod read;

@@ -274,8 +274,20 @@ impl std::fmt::Display for HttpUrl {
     }
 }
 
-/// A size: digits, then optionally `B`, `K`/`KiB`/`KB` or `M`/`MiB`/`MB` (all binary).
+/// A content size: [`parse_bytes`], at most the store's content limit.
 pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
+    let bytes = parse_bytes(text)?;
+    if bytes > MAX_SIZE {
+        return Err(format!(
+            "{bytes} bytes is over the store's content limit of {MAX_SIZE} bytes (2 MiB)"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A size: digits, then optionally `B`, `K`/`KiB`/`KB`, `M`/`MiB`/`MB` or
+/// `G`/`GiB`/`GB` (all binary); at least 1 byte.
+pub(crate) fn parse_bytes(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -286,20 +298,20 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
         .map_err(|_| format!("{text:?} is not a size (e.g. 1024, 1KiB, 64KiB, 2MiB)"))?;
     let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
-        "k" | "kb" | "kib" => 1024,
-        "m" | "mb" | "mib" => 1024 * 1024,
-        other => return Err(format!("unknown size unit {other:?} (use B, KiB or MiB)")),
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use B, KiB, MiB or GiB)"
+            ));
+        }
     };
     let bytes = n
         .checked_mul(scale)
         .ok_or_else(|| format!("{text:?} is too large"))?;
     if bytes == 0 {
         return Err("the size must be at least 1 byte".to_owned());
-    }
-    if bytes > MAX_SIZE {
-        return Err(format!(
-            "{bytes} bytes is over the store's content limit of {MAX_SIZE} bytes (2 MiB)"
-        ));
     }
     Ok(bytes)
 }
@@ -387,7 +399,9 @@ mod tests {
         assert_eq!(parse_size("2MiB"), Ok(2 * 1024 * 1024));
         assert!(parse_size("0").is_err());
         assert!(parse_size("3MiB").unwrap_err().contains("content limit"));
-        assert!(parse_size("1GiB").is_err());
+        assert!(parse_size("1GiB").unwrap_err().contains("content limit"));
+        assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
+        assert!(parse_bytes("2TiB").unwrap_err().contains("unit"));
         assert!(parse_size("lots").is_err());
     }
 

@@ -130,7 +130,22 @@ async fn a_failed_sync_is_an_internal_server_error_with_a_json_body_then_the_sto
         !body["Message"].as_str().unwrap().contains("sync"),
         "{body}"
     );
-    h.post_json("/applications", &json!({"Name": "b"}))
+    // C4: from then on every surface says plainly that the store is poisoned: the
+    // service's 500, and the admin verify as a storage failure (not a corruption).
+    let body = h
+        .post_json("/applications", &json!({"Name": "b"}))
         .await
         .assert_error(500, "InternalServerException");
+    assert!(
+        body["Message"].as_str().unwrap().contains("poisoned"),
+        "{body}"
+    );
+    let verify = h.get("/_verso/v1/verify").await;
+    verify.assert_status(500);
+    let v = verify.json();
+    assert_eq!(v["error"]["kind"], "storage", "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("poisoned"),
+        "{v}"
+    );
 }
