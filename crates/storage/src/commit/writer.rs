@@ -220,17 +220,12 @@ impl Writer {
             Self::reply(replies);
             return;
         }
-        // The projection entries and content headers go to memory (and the former to the
-        // checkpointer); the records, content and head to sled.
+        // The projection entries and content headers go to memory and the checkpointer;
+        // the records, content chunks and head to sled.
         let mut batch = sled::Batch::default();
         let mut memory = crate::view::Writes::new();
         for (key, value) in pending {
             if projections::is_in_memory(&key) {
-                if !projections::is_projection(&key)
-                    && let Some(v) = &value
-                {
-                    batch.insert(key.as_slice(), v.as_slice());
-                }
                 memory.insert(key, value);
             } else {
                 match value {
@@ -240,8 +235,8 @@ impl Writer {
             }
         }
         let memory = Arc::new(memory);
-        // Invariant C3: the group's records, content and head are one batch of one
-        // tree, so sled applies all of them or none after a crash.
+        // Invariant C3: the group's records, content chunks and head are one batch of
+        // one tree, so sled applies all of them or none after a crash.
         let written = self
             .db
             .apply_batch(batch)
@@ -327,6 +322,13 @@ impl Writer {
                     .copied()
                     .find(|c| c.hash() == reference.hash);
                 let Some(c) = found else {
+                    // A header can be missing from memory after a rebuild (content.rs):
+                    // then the chunks say whether the content is stored. The one sled
+                    // read of the write path, and only on this rare path.
+                    if content::stored(&self.db, reference.hash)? {
+                        content::remember(&mut view, &reference);
+                        continue;
+                    }
                     return Err(Error::corrupted(
                         None,
                         format!(

@@ -2,7 +2,7 @@
 //! acknowledgement path (ADR 0007, docs/design/durability.md, invariant K1).
 //!
 //! It runs on a thread of its own. The writer hands it each acknowledged group's
-//! overlay; it merges them (the last write of a key wins) and, every `groups` groups or
+//! overlay (projection entries and content headers); it merges them (the last write of a key wins) and, every `groups` groups or
 //! `interval` after the first group it has not written, writes them as one
 //! `apply_batch` with the `applied` marker. It never syncs: the writer's next barrier,
 //! or close, makes a checkpoint durable.
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::is_projection;
+use super::is_in_memory;
 use crate::error::{Error, Result};
 use crate::log::{Head, codec, schema};
 use crate::store::Shared;
@@ -30,8 +30,8 @@ pub(crate) struct Every {
 }
 
 enum Message {
-    /// An acknowledged group's overlay (projection entries and content headers; only
-    /// the former are written) and the head after it.
+    /// An acknowledged group's overlay (projection entries and content headers) and the
+    /// head after it.
     Group(Arc<Writes>, Head),
     /// Write what is pending now, and say how that went.
     Flush(Sender<Result<()>>),
@@ -118,7 +118,8 @@ struct State {
     /// poisons the store (C4).
     shared: Arc<Shared>,
     every: Every,
-    /// Projection writes not yet in a checkpoint, the last of each key winning.
+    /// Projection and content-header writes not yet in a checkpoint, the last of each
+    /// key winning.
     pending: Writes,
     /// Groups merged into `pending`.
     groups: u64,
@@ -163,7 +164,7 @@ impl State {
 
     fn merge(&mut self, writes: &Writes, head: Head) {
         for (key, value) in writes {
-            if is_projection(key) {
+            if is_in_memory(key) {
                 self.pending.insert(key.clone(), value.clone());
             }
         }

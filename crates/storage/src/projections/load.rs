@@ -5,6 +5,7 @@ use verso_domain::projection::apply;
 use verso_domain::{Position, check};
 
 use super::{Map, apply_writes, is_in_memory};
+use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{self, Head, codec, schema};
 use crate::replay::{self, Violation};
@@ -41,7 +42,7 @@ pub(crate) fn applied(tree: &sled::Tree) -> Result<Head> {
 
 /// K3 and K2: checks `applied` against the log up to `head`, then folds the records
 /// after it into `map`, each chain-checked (E1, E2) and re-checked against the state
-/// before it (E5). Returns the projection writes the tail made (for the next
+/// before it (E5), with the headers of the content they introduced. Returns the projection writes the tail made (for the next
 /// checkpoint), or the first violation.
 pub(crate) fn catch_up(
     tree: &sled::Tree,
@@ -92,6 +93,13 @@ pub(crate) fn catch_up(
             return Ok(Err(Violation::at(expected, v.message())));
         }
         apply(&mut view, &recorded);
+        // The headers of the content this record introduced: their chunks are in the
+        // log's groups, the headers only in memory and checkpoints (content.rs).
+        for reference in recorded.event.contents() {
+            if !content::contains(&view, reference.hash)? {
+                content::remember(&mut view, &reference);
+            }
+        }
         if let Some(e) = view.take_error() {
             return Err(e);
         }

@@ -29,7 +29,8 @@ pub(crate) fn is_projection(key: &[u8]) -> bool {
         .is_some_and(|p| schema::PROJECTION_PREFIXES.contains(p))
 }
 
-/// Whether `key` is held in memory: a projection entry or a content header.
+/// Whether `key` is held in memory and checkpointed, never written by a group: a
+/// projection entry or a content header.
 pub(crate) fn is_in_memory(key: &[u8]) -> bool {
     key.first() == Some(&schema::CONTENT) || is_projection(key)
 }
