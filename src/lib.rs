@@ -66,7 +66,7 @@ pub use verso_storage::{
     ErrorKind, Head, HostedVersion, Mapped, NewApplication, NewDeployment, NewDeploymentStrategy,
     NewEnvironment, NewHostedVersion, NewProfile, Outcome, Page, PageRequest, Pending,
     ProfileChanges, RebuildReport, Refused, Result, Store, StoreOptions, Subject, Ticket,
-    VerifyReport, Violation, WriteStats, verify_path,
+    VerifyReport, Violation, ViolationKind, WriteStats, verify_path,
 };
 
 // The README's library example is compiled and run as a doctest.

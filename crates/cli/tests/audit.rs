@@ -480,10 +480,16 @@ fn flip(db: &sled::Db, key: &[u8], index: impl FnOnce(usize) -> usize) {
 #[test]
 fn tampering_with_the_store_fails_verify_at_the_right_position() {
     let base = build();
-    // One flipped byte in a record: named at that record (E2).
+    // Each case names the rule that fired by its words: the CLI prints the library's
+    // message (its `ViolationKind` is asserted in crates/storage/tests/tamper.rs).
+    // One flipped byte in a record: named at that record by its trailer (E2).
     let copy = tampered(base.path(), |db| flip(db, &log_key(6), |len| len / 2));
     let (code, position, problem) = verdict(copy.path(), &[]);
     assert_eq!((code, position), (1, Some(6)), "{problem}");
+    assert!(
+        problem.contains("do not hash to the stored chain hash"),
+        "{problem}"
+    );
     // One flipped byte in a content chunk: named at the first record referring to it
     // (E7). The first chunk in key order belongs to some content; find its version.
     let copy = tampered(base.path(), |db| {
@@ -493,7 +499,7 @@ fn tampering_with_the_store_fails_verify_at_the_right_position() {
     let (code, position, problem) = verdict(copy.path(), &[]);
     assert_eq!(code, 1, "{problem}");
     assert!(
-        position.is_some() && problem.contains("content"),
+        position.is_some() && problem.contains("stored bytes do not hash to their key"),
         "{problem}"
     );
     // A deleted record (E1).
@@ -514,6 +520,10 @@ fn tampering_with_the_store_fails_verify_at_the_right_position() {
     });
     let (code, position, problem) = verdict(copy.path(), &[]);
     assert_eq!((code, position), (1, Some(9)), "{problem}");
+    assert!(
+        problem.contains("holds the record of position 10"),
+        "{problem}"
+    );
     // The human form says the same.
     let o = on(copy.path(), &["verify"]);
     assert_eq!(o.status.code(), Some(1));
@@ -616,18 +626,38 @@ fn a_tampered_bundle_is_refused_and_nothing_is_imported() {
     let mut cases: Vec<(&str, Vec<u8>, Option<u64>, &str)> = Vec::new();
     let mut record5 = good.clone();
     record5[records[4].1 + records[4].2 / 2] ^= 1;
-    cases.push(("a flipped byte in record 5", record5, Some(5), "hash"));
+    cases.push((
+        "a flipped byte in record 5",
+        record5,
+        Some(5),
+        "do not hash to the stored chain hash",
+    ));
     let mut in_blob = good.clone();
     in_blob[blob.1 + 40] ^= 1;
-    cases.push(("a flipped byte in a blob", in_blob, Some(3), "content"));
+    cases.push((
+        "a flipped byte in a blob",
+        in_blob,
+        Some(3),
+        "the bytes do not hash to their sha256",
+    ));
     let mut deleted = good[..records[6].1 - 5].to_vec();
     deleted.extend_from_slice(&good[records[7].1 - 5..]);
-    cases.push(("record 7 deleted", deleted, Some(7), "position 8"));
+    cases.push((
+        "record 7 deleted",
+        deleted,
+        Some(7),
+        "holds the record of position 8",
+    ));
     let mut swapped = good[..records[1].1 - 5].to_vec();
     swapped.extend_from_slice(&good[records[2].1 - 5..records[2].1 + records[2].2]);
     swapped.extend_from_slice(&good[records[1].1 - 5..records[1].1 + records[1].2]);
     swapped.extend_from_slice(&good[records[3].1 - 5..]);
-    cases.push(("records 2 and 3 swapped", swapped, Some(2), "position 3"));
+    cases.push((
+        "records 2 and 3 swapped",
+        swapped,
+        Some(2),
+        "holds the record of position 3",
+    ));
     let truncated = good[..good.len() - 20].to_vec();
     cases.push(("a truncated tail", truncated, None, "truncated"));
     for (name, bytes, position, words) in cases {

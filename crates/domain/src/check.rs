@@ -13,7 +13,7 @@ use crate::event::{Event, Recorded};
 use crate::id::StreamId;
 use crate::projection::ReadModel;
 use crate::proton::{TemplateVersion, TemplateVersionStatus};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionKind};
 use crate::stream::{AppendOutcome, AppendVersion, decide_append, key_in_force};
 use crate::validate;
 
@@ -21,14 +21,25 @@ use crate::validate;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct Violation {
+    kind: RejectionKind,
     message: String,
 }
 
 impl Violation {
-    fn new(message: impl Into<String>) -> Self {
+    fn new(kind: RejectionKind, message: impl Into<String>) -> Self {
         Self {
+            kind,
             message: message.into(),
         }
+    }
+
+    /// Which rule refused the event, as the kind of rejection `decide` gives a command
+    /// that breaks it: the kind of the shared predicate's rejection, or for a rule only
+    /// replay meets (an event `decide` would never append), the kind of the closest one,
+    /// e.g. [`RejectionKind::VersionMismatch`] for a number that is not the next one.
+    #[must_use]
+    pub const fn kind(&self) -> RejectionKind {
+        self.kind
     }
 
     /// What is wrong.
@@ -40,7 +51,7 @@ impl Violation {
 
 impl From<Rejection> for Violation {
     fn from(r: Rejection) -> Self {
-        Self::new(r.message())
+        Self::new(r.kind(), r.message())
     }
 }
 
@@ -54,9 +65,10 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
     match &recorded.event {
         Event::ApplicationCreated { application, .. } => {
             if state.application(application).is_some() {
-                return Err(Violation::new(format!(
-                    "application {application} created twice"
-                )));
+                return Err(Violation::new(
+                    RejectionKind::AlreadyExists,
+                    format!("application {application} created twice"),
+                ));
             }
         }
         Event::ApplicationUpdated { application, .. } => {
@@ -65,9 +77,10 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
         Event::ApplicationDeleted { application } => {
             existing_application(state, application)?;
             if let Some(children) = application_children(state, application) {
-                return Err(Violation::new(format!(
-                    "application {application} deleted while it had {children}"
-                )));
+                return Err(Violation::new(
+                    RejectionKind::NotEmpty,
+                    format!("application {application} deleted while it had {children}"),
+                ));
             }
         }
         Event::ProfileCreated {
@@ -92,9 +105,10 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             existing_profile(state, application, profile)?;
             let stream = StreamId::hosted(application, profile);
             if state.stream(&stream).and_then(|h| h.latest_live).is_some() {
-                return Err(Violation::new(format!(
-                    "configuration profile {profile} deleted while it had live versions"
-                )));
+                return Err(Violation::new(
+                    RejectionKind::NotEmpty,
+                    format!("configuration profile {profile} deleted while it had live versions"),
+                ));
             }
         }
         Event::VersionCreated {
@@ -136,10 +150,13 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             if let Some(key) = idempotency
                 && state.idempotency(stream, &key.token).is_some()
             {
-                return Err(Violation::new(format!(
-                    "stream {stream}: idempotency token {:?} appended twice",
-                    key.token
-                )));
+                return Err(Violation::new(
+                    RejectionKind::AlreadyExists,
+                    format!(
+                        "stream {stream}: idempotency token {:?} appended twice",
+                        key.token
+                    ),
+                ));
             }
             let request = AppendVersion {
                 stream,
@@ -151,15 +168,21 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             match decide_append(state, &request)? {
                 AppendOutcome::Append(next) if next == *version => {}
                 AppendOutcome::Append(next) => {
-                    return Err(Violation::new(format!(
-                        "stream {stream}: version {version} recorded where {next} was next"
-                    )));
+                    return Err(Violation::new(
+                        RejectionKind::VersionMismatch,
+                        format!(
+                            "stream {stream}: version {version} recorded where {next} was next"
+                        ),
+                    ));
                 }
                 AppendOutcome::Existing(record, _) => {
-                    return Err(Violation::new(format!(
-                        "stream {stream}: version {version} recorded where version {} answered",
-                        record.version
-                    )));
+                    return Err(Violation::new(
+                        RejectionKind::AlreadyExists,
+                        format!(
+                            "stream {stream}: version {version} recorded where version {} answered",
+                            record.version
+                        ),
+                    ));
                 }
             }
         }
@@ -178,9 +201,12 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                     existing_generation(state, template, *generation)?;
                     let minors = StreamId::template_major(template, *generation, version.get());
                     if state.stream(&minors).and_then(|h| h.latest_live).is_some() {
-                        return Err(Violation::new(format!(
-                            "template {template} major {version} deleted while it had minor versions"
-                        )));
+                        return Err(Violation::new(
+                            RejectionKind::NotEmpty,
+                            format!(
+                                "template {template} major {version} deleted while it had minor versions"
+                            ),
+                        ));
                     }
                 }
                 StreamId::EnvironmentTemplateMajor {
@@ -259,10 +285,13 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                 && token_use(state, instance, &key.token)
                     .is_some_and(|seen| key_in_force(&seen, recorded.timestamp))
             {
-                return Err(Violation::new(format!(
-                    "view {view} created with ClientToken {:?} while that token was in force",
-                    key.token
-                )));
+                return Err(Violation::new(
+                    RejectionKind::AlreadyExists,
+                    format!(
+                        "view {view} created with ClientToken {:?} while that token was in force",
+                        key.token
+                    ),
+                ));
             }
             view_is_new(state, instance, view, name)?;
         }
@@ -286,15 +315,19 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             // T1, T7: a create for a live name appends nothing; generations count up.
             let previous = state.template(template);
             if previous.as_ref().is_some_and(|p| p.is_live()) {
-                return Err(Violation::new(format!(
-                    "environment template {template} created while it existed"
-                )));
+                return Err(Violation::new(
+                    RejectionKind::AlreadyExists,
+                    format!("environment template {template} created while it existed"),
+                ));
             }
             let next = previous.map_or(1, |p| p.generation.saturating_add(1));
             if *generation != next {
-                return Err(Violation::new(format!(
-                    "environment template {template} created as generation {generation} where {next} was next"
-                )));
+                return Err(Violation::new(
+                    RejectionKind::VersionMismatch,
+                    format!(
+                        "environment template {template} created as generation {generation} where {next} was next"
+                    ),
+                ));
             }
         }
         Event::EnvironmentTemplateDeleted {
@@ -318,19 +351,25 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                 .template_version(template, *generation, *version)
                 .is_some_and(|r| r.status == TemplateVersionStatus::RegistrationInProgress);
             if !registering || *status != TemplateVersionStatus::Draft {
-                return Err(Violation::new(format!(
-                    "template {template} version {version} registered as {} without a creation awaiting it",
-                    status.as_str()
-                )));
+                return Err(Violation::new(
+                    RejectionKind::StateConflict,
+                    format!(
+                        "template {template} version {version} registered as {} without a creation awaiting it",
+                        status.as_str()
+                    ),
+                ));
             }
             if let Some(key) = client_token
                 && template_token_use(state, template, *generation, &key.token)
                     .is_some_and(|seen| key_in_force(&seen, recorded.timestamp))
             {
-                return Err(Violation::new(format!(
-                    "template {template} version {version} recorded with clientToken {:?} while that token was in force",
-                    key.token
-                )));
+                return Err(Violation::new(
+                    RejectionKind::AlreadyExists,
+                    format!(
+                        "template {template} version {version} recorded with clientToken {:?} while that token was in force",
+                        key.token
+                    ),
+                ));
             }
         }
         Event::EnvironmentTemplateVersionUpdated {
@@ -344,9 +383,10 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
             let current = state
                 .template_version(template, *generation, *version)
                 .ok_or_else(|| {
-                    Violation::new(format!(
-                        "template {template} version {version} updated but not live"
-                    ))
+                    Violation::new(
+                        RejectionKind::NotFound,
+                        format!("template {template} version {version} updated but not live"),
+                    )
                 })?;
             requestable(*status)?;
             transition(current.status, *status)?;
@@ -358,9 +398,10 @@ pub fn check<R: ReadModel + ?Sized>(state: &R, recorded: &Recorded) -> Result<()
                 .and_then(|h| h.latest_live)
                 .is_some()
             {
-                return Err(Violation::new(format!(
-                    "view {view} deleted while it had live versions"
-                )));
+                return Err(Violation::new(
+                    RejectionKind::NotEmpty,
+                    format!("view {view} deleted while it had live versions"),
+                ));
             }
         }
     }

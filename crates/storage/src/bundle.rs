@@ -17,7 +17,7 @@ use verso_domain::{ContentHash, MemState, Position};
 use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{self, ChainHash, Head, codec, keys, schema};
-use crate::replay::{PROGRESS_EVERY, Violation};
+use crate::replay::{PROGRESS_EVERY, Violation, ViolationKind};
 use crate::store::Store;
 
 /// The file's first bytes.
@@ -418,7 +418,7 @@ fn walk(
     sink: &mut dyn FnMut(Item<'_>) -> Result<()>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<std::result::Result<BundleReport, Violation>> {
-    let file = |p: String| Violation::store(format!("bundle: {p}"));
+    let file = |p: String| Violation::store(ViolationKind::Bundle, format!("bundle: {p}"));
     let mut r = Hashed {
         inner: input,
         digest: Sha256::new(),
@@ -472,6 +472,7 @@ fn walk(
                 let at = Position::new(chain.position + 1);
                 return Ok(Err(Violation::at(
                     at,
+                    ViolationKind::Bundle,
                     format!("{e} after position {}", chain.position),
                 )));
             }
@@ -493,7 +494,9 @@ fn walk(
                             progress(chain.position, count);
                         }
                     }
-                    Err(problem) => return Ok(Err(Violation::at(expected_position, problem))),
+                    Err((kind, problem)) => {
+                        return Ok(Err(Violation::at(expected_position, kind, problem)));
+                    }
                 }
                 sink(Item::Record(expected_position, &payload))?;
             }
@@ -515,19 +518,22 @@ fn walk(
                 let at = referenced.get(&hash).copied();
                 // B5.
                 let Some(at) = at else {
-                    return Ok(Err(file(format!(
-                        "content {hash} is not referenced by any record"
-                    ))));
+                    return Ok(Err(Violation::store(
+                        ViolationKind::Content,
+                        format!("bundle: content {hash} is not referenced by any record"),
+                    )));
                 };
                 if !seen_blobs.insert(hash) {
                     return Ok(Err(Violation::at(
                         at,
+                        ViolationKind::Content,
                         format!("content {hash} appears twice"),
                     )));
                 }
                 if ContentHash::of(bytes) != hash {
                     return Ok(Err(Violation::at(
                         at,
+                        ViolationKind::Content,
                         format!("content {hash}: the bytes do not hash to their sha256"),
                     )));
                 }
@@ -563,6 +569,7 @@ fn walk(
     if let Some((hash, at)) = missing.first() {
         return Ok(Err(Violation::at(
             **at,
+            ViolationKind::Content,
             format!("content {hash} is referenced but not in the bundle"),
         )));
     }
@@ -603,6 +610,7 @@ fn check_head(
         if chain.position < head.position {
             return Err(Violation::at(
                 Position::new(chain.position + 1),
+                ViolationKind::Head,
                 format!(
                     "the records end at position {} but {what} is at {}: records are missing (truncated)",
                     chain.position, head.position
@@ -612,6 +620,7 @@ fn check_head(
         if chain.position > head.position {
             return Err(Violation::at(
                 Position::new(head.position + 1),
+                ViolationKind::Head,
                 format!(
                     "{what} is at position {} but the records go on to {}",
                     head.position, chain.position
@@ -621,6 +630,7 @@ fn check_head(
         if chain.hash != head.hash {
             return Err(Violation::at(
                 Position::new(chain.position.max(1)),
+                ViolationKind::Head,
                 format!("the chain hash differs from {what}"),
             ));
         }

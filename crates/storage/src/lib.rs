@@ -63,6 +63,6 @@ pub use queries::history::{
 };
 pub use queries::{DEFAULT_PAGE, HostedVersion, Page, PageRequest, label_matches};
 pub use rebuild::RebuildReport;
-pub use replay::Violation;
+pub use replay::{Violation, ViolationKind};
 pub use store::{Store, WriteStats, verify_path};
 pub use verify::VerifyReport;

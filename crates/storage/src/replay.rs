@@ -19,21 +19,59 @@ use crate::log::{self, ChainHash, Head, codec};
 pub struct Violation {
     /// The first bad log position, when the problem is in the log.
     pub position: Option<Position>,
-    /// What is wrong.
+    /// Which rule the history breaks: what a caller (or a test) matches on.
+    pub kind: ViolationKind,
+    /// What is wrong, for people.
     pub problem: String,
 }
 
+/// Which rule a [`Violation`] breaks, by its invariant in docs/design/event-log.md (E1–E7)
+/// or docs/design/bundle.md (B1–B6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ViolationKind {
+    /// E1: a position has no record (the next record has a later key).
+    MissingRecord,
+    /// E1: the record at a position holds the record of another position.
+    WrongPosition,
+    /// E2: the stored value does not frame or decode as a record.
+    Undecodable,
+    /// E2: the record's embedded previous hash is not the chain hash of the record
+    /// before it.
+    PreviousHash,
+    /// E2: the record's bytes do not hash to the chain hash stored as its trailer.
+    RecordHash,
+    /// E3 (and B4): the head entry, or the head a bundle claims or a caller expects,
+    /// does not match the log: a truncated tail, records past it, or another hash.
+    Head,
+    /// E4, E5, E8–E11: an event that could not have been decided against the state
+    /// before it ([`verso_domain::check`]).
+    Event,
+    /// E6: a stored projection entry differs from the fold of the log.
+    Projection,
+    /// E7, V7 (and B5): a referenced content is missing, does not hash to its key, is
+    /// stored twice in a bundle, or is not in its canonical form.
+    Content,
+    /// B1–B6: the bundle file itself is malformed (magic, header, frames, counts, digest).
+    Bundle,
+    /// K3: the checkpoint's `applied` marker is not a head of this log (past its end,
+    /// or another chain hash at its position).
+    Checkpoint,
+}
+
 impl Violation {
-    pub(crate) fn at(position: Position, problem: impl Into<String>) -> Self {
+    pub(crate) fn at(position: Position, kind: ViolationKind, problem: impl Into<String>) -> Self {
         Self {
             position: Some(position),
+            kind,
             problem: problem.into(),
         }
     }
 
-    pub(crate) fn store(problem: impl Into<String>) -> Self {
+    pub(crate) fn store(kind: ViolationKind, problem: impl Into<String>) -> Self {
         Self {
             position: None,
+            kind,
             problem: problem.into(),
         }
     }
@@ -132,7 +170,11 @@ fn fold_reads(
             // Checked borrowed, then folded owned: a version's record keeps the decoded
             // strings.
             if let Err(v) = check(&state, &recorded) {
-                return Ok(Err(Violation::at(position, v.message())));
+                return Ok(Err(Violation::at(
+                    position,
+                    ViolationKind::Event,
+                    v.message(),
+                )));
             }
             apply_owned(&mut state, recorded);
             head = Head {
@@ -161,7 +203,7 @@ fn fold_reads(
             "head entry's chain hash does not match the log".to_owned()
         };
         let position = Position::new(stored.position.max(head.position).max(1));
-        return Ok(Err(Violation::at(position, problem)));
+        return Ok(Err(Violation::at(position, ViolationKind::Head, problem)));
     }
     Ok(Ok((state, head)))
 }
@@ -183,6 +225,7 @@ fn read_log(
             Err(e) => Read::Failed(e),
             Ok((key_position, _)) if key_position != expected => Read::Bad(Violation::at(
                 expected,
+                ViolationKind::MissingRecord,
                 format!("record missing (the next record is at {key_position})"),
             )),
             Ok((_, value)) => match read_record(&chain, expected, &value) {
@@ -198,7 +241,7 @@ fn read_log(
                     };
                     Read::Record(expected, hash, recorded)
                 }
-                Err(problem) => Read::Bad(Violation::at(expected, problem)),
+                Err((kind, problem)) => Read::Bad(Violation::at(expected, kind, problem)),
             },
         };
         let last = !matches!(read, Read::Record(..));
@@ -219,14 +262,14 @@ fn read_log(
 
 /// Checks one stored record value as the record at `position` after `chain` (E1's own
 /// position, E2, E5) and folds it into `state`. Returns its chain hash and the content
-/// hashes its event refers to, or what is wrong with it. The fold of a store and the
-/// check of a bundle both walk records through here.
+/// hashes its event refers to, or which rule it breaks and how. The fold of a store and
+/// the check of a bundle both walk records through here.
 pub(crate) fn fold_record(
     state: &mut MemState,
     chain: &Head,
     position: Position,
     value: &[u8],
-) -> std::result::Result<(ChainHash, Vec<ContentHash>), String> {
+) -> std::result::Result<(ChainHash, Vec<ContentHash>), Problem> {
     let (hash, recorded) = read_record(chain, position, value)?;
     fold_recorded(state, &recorded)?;
     let references = recorded
@@ -238,37 +281,50 @@ pub(crate) fn fold_record(
     Ok((hash, references))
 }
 
+/// Which rule a record breaks, and how.
+pub(crate) type Problem = (ViolationKind, String);
+
 /// The chain checks of one stored record value as the record at `position` after
 /// `chain` (E1's own position, E2): its chain hash and its decoded event.
 pub(crate) fn read_record(
     chain: &Head,
     position: Position,
     value: &[u8],
-) -> std::result::Result<(ChainHash, Recorded), String> {
-    let (bytes, stored_hash) = codec::unframe(value)?;
+) -> std::result::Result<(ChainHash, Recorded), Problem> {
+    let (bytes, stored_hash) =
+        codec::unframe(value).map_err(|e| (ViolationKind::Undecodable, e))?;
     // IMPORTANT: the hash is of the bytes as stored, before anything is decoded.
     let hash = codec::chain_hash(&chain.hash, bytes);
-    let record = codec::decode(bytes).map_err(|e| format!("undecodable record: {e}"))?;
+    let record = codec::decode(bytes).map_err(|e| {
+        (
+            ViolationKind::Undecodable,
+            format!("undecodable record: {e}"),
+        )
+    })?;
     if record.recorded.position != position {
-        return Err(format!(
-            "holds the record of position {}",
-            record.recorded.position
+        return Err((
+            ViolationKind::WrongPosition,
+            format!("holds the record of position {}", record.recorded.position),
         ));
     }
     if record.prev_hash != chain.hash {
-        return Err(
+        return Err((
+            ViolationKind::PreviousHash,
             "previous-hash does not match the chain hash of the record before it".to_owned(),
-        );
+        ));
     }
     if stored_hash != hash {
-        return Err("record bytes do not hash to the stored chain hash".to_owned());
+        return Err((
+            ViolationKind::RecordHash,
+            "record bytes do not hash to the stored chain hash".to_owned(),
+        ));
     }
     Ok((hash, record.recorded))
 }
 
 /// E5: checks an event against the state before it, then folds it in.
-fn fold_recorded(state: &mut MemState, recorded: &Recorded) -> std::result::Result<(), String> {
-    check(state, recorded).map_err(|v| v.message().to_owned())?;
+fn fold_recorded(state: &mut MemState, recorded: &Recorded) -> std::result::Result<(), Problem> {
+    check(state, recorded).map_err(|v| (ViolationKind::Event, v.message().to_owned()))?;
     apply(state, recorded);
     Ok(())
 }
@@ -326,12 +382,13 @@ mod tests {
         (dir, db)
     }
 
-    /// The first violation a fold finds, the same whether it collects contents or not.
-    fn first_violation(db: &sled::Db) -> Option<Position> {
+    /// The first violation a fold finds (where, and which rule), the same whether it
+    /// collects contents or not.
+    fn first_violation(db: &sled::Db) -> Option<(Position, ViolationKind)> {
         let found = [Contents::Collect, Contents::Skip].map(|contents| {
             match fold(db, contents, &mut |_| {}).unwrap() {
                 Ok(_) => None,
-                Err(v) => v.position,
+                Err(v) => Some((v.position.unwrap(), v.kind)),
             }
         });
         assert_eq!(found[0], found[1]);
@@ -352,16 +409,18 @@ mod tests {
                 })
                 .collect()
         };
+        let event = |n| Some((Position::new(n), ViolationKind::Event));
+        let chain = |n| Some((Position::new(n), ViolationKind::RecordHash));
         // An event that does not decide, before a broken chain: the event.
         let (_d, db) = log_of(history(300, 900), Some(700));
-        assert_eq!(first_violation(&db), Some(Position::new(300)));
+        assert_eq!(first_violation(&db), event(300));
         // A broken chain before such an event: the chain.
         let (_d, db) = log_of(history(700, 900), Some(300));
-        assert_eq!(first_violation(&db), Some(Position::new(300)));
+        assert_eq!(first_violation(&db), chain(300));
         // Each alone, in a later batch.
         let (_d, db) = log_of(history(777, 900), None);
-        assert_eq!(first_violation(&db), Some(Position::new(777)));
+        assert_eq!(first_violation(&db), event(777));
         let (_d, db) = log_of(history(0, 900), Some(613));
-        assert_eq!(first_violation(&db), Some(Position::new(613)));
+        assert_eq!(first_violation(&db), chain(613));
     }
 }

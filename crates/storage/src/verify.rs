@@ -12,7 +12,7 @@ use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{self, Head, schema};
 use crate::projections::{Map, is_projection};
-use crate::replay::{self, Contents, Folded, Violation};
+use crate::replay::{self, Contents, Folded, Violation, ViolationKind};
 use crate::view::{Entries, SortedEntries};
 
 /// What a successful verification walked.
@@ -63,10 +63,17 @@ pub(crate) fn verify_against(
             Ok(None) => {
                 return Ok(Err(Violation::at(
                     *position,
+                    ViolationKind::Content,
                     format!("content {hash} is referenced but not stored"),
                 )));
             }
-            Err(e) => return Ok(Err(Violation::at(*position, e.to_string()))),
+            Err(e) => {
+                return Ok(Err(Violation::at(
+                    *position,
+                    ViolationKind::Content,
+                    e.to_string(),
+                )));
+            }
         }
     }
     // V7: contents a face stores in a canonical form decode and re-encode to their bytes.
@@ -74,26 +81,29 @@ pub(crate) fn verify_against(
         let bytes = match content::read(tree, reference.hash) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
-                return Ok(Err(Violation::store(format!(
-                    "content {} is referenced but not stored",
-                    reference.hash
-                ))));
+                return Ok(Err(Violation::store(
+                    ViolationKind::Content,
+                    format!("content {} is referenced but not stored", reference.hash),
+                )));
             }
-            Err(e) => return Ok(Err(Violation::store(e.to_string()))),
+            Err(e) => return Ok(Err(Violation::store(ViolationKind::Content, e.to_string()))),
         };
         let decoded = match kind {
             CanonicalKind::ViewContent => ViewContent::decode(&bytes).map(|_| ()),
             CanonicalKind::TemplateSource => TemplateSource::decode(&bytes).map(|_| ()),
         };
         if let Err(problem) = decoded {
-            return Ok(Err(Violation::store(format!(
-                "content {}: {problem}",
-                reference.hash
-            ))));
+            return Ok(Err(Violation::store(
+                ViolationKind::Content,
+                format!("content {}: {problem}", reference.hash),
+            )));
         }
     }
     if let Some(first) = differences.first() {
-        return Ok(Err(Violation::store(first.describe())));
+        return Ok(Err(Violation::store(
+            ViolationKind::Projection,
+            first.describe(),
+        )));
     }
     Ok(Ok(VerifyReport {
         head,

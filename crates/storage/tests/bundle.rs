@@ -1,14 +1,18 @@
 //! Bundles through the library: the progress an import and an offline verification
-//! report. (Export → import equality and tampered bundles are tested through the CLI,
-//! crates/cli/tests/audit.rs.)
+//! report, and which rule (B1–B6) refuses a tampered bundle. (Export → import equality
+//! and tampered bundles are also tested through the CLI, crates/cli/tests/audit.rs.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/forge.rs"]
+mod forge;
 #[path = "support/logs.rs"]
 mod logs;
 mod support;
 
+use verso_domain::Position;
 use verso_storage::{
-    ImportStep, NewHostedVersion, Store, import_bundle_with_progress, verify_bundle_with_progress,
+    Head, ImportStep, NewHostedVersion, Store, ViolationKind, import_bundle,
+    import_bundle_with_progress, verify_bundle, verify_bundle_with_progress,
 };
 
 /// A bundle file of a store with `versions` hosted versions, two of them sharing content.
@@ -147,4 +151,101 @@ fn an_export_reports_the_records_then_the_records_and_contents() {
     store.close().unwrap();
     assert_eq!((report.records, report.blobs), (5, 3));
     assert_eq!(calls, [(5, 5), (8, 8)]);
+}
+
+/// A bundle's frames: (tag, offset of the payload, payload length), after the magic.
+fn frames(bytes: &[u8]) -> Vec<(u8, usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = b"VERSO-BUNDLE\n".len();
+    while at < bytes.len() {
+        let len = u32::from_be_bytes(bytes[at + 1..at + 5].try_into().unwrap()) as usize;
+        out.push((bytes[at], at + 5, len));
+        at += 5 + len;
+    }
+    out
+}
+
+#[test]
+fn a_tampered_bundle_is_refused_naming_the_rule_it_breaks() {
+    // Invariants B2 (each record chains: E1, E2), B4 (the head), B5 (contents, E7) and
+    // B6 (the file ends with its end frame): each tampering is refused by its own rule,
+    // at its position, by verification and by import alike.
+    let (dir, file) = bundle(6);
+    let good = std::fs::read(&file).unwrap();
+    let fr = frames(&good);
+    let records: Vec<_> = fr.iter().filter(|f| f.0 == b'R').collect();
+    assert_eq!(records.len(), 8);
+    let blob = fr.iter().find(|f| f.0 == b'B').unwrap();
+    let payload = |f: &(u8, usize, usize)| &good[f.1..f.1 + f.2];
+    let mut cases: Vec<(&str, Vec<u8>, Option<u64>, ViolationKind)> = Vec::new();
+
+    let mut trailer = good.clone();
+    trailer[records[4].1 + records[4].2 - 1] ^= 1;
+    cases.push((
+        "record 5's trailer",
+        trailer,
+        Some(5),
+        ViolationKind::RecordHash,
+    ));
+
+    // The first blob is the content record 3 (the first version) refers to.
+    let mut in_blob = good.clone();
+    in_blob[blob.1 + blob.2 - 1] ^= 1;
+    cases.push(("a blob's byte", in_blob, Some(3), ViolationKind::Content));
+
+    let mut deleted = good[..records[6].1 - 5].to_vec();
+    deleted.extend_from_slice(&good[records[7].1 - 5..]);
+    cases.push((
+        "record 7 deleted",
+        deleted,
+        Some(7),
+        ViolationKind::WrongPosition,
+    ));
+
+    // Record 4 re-encoded with a wrong previous hash; its frame keeps its length.
+    let forged =
+        forge::with_wrong_previous_hash(payload(records[3]), &forge::trailer(payload(records[2])));
+    let mut chain = good.clone();
+    chain[records[3].1..records[3].1 + records[3].2].copy_from_slice(&forged);
+    cases.push((
+        "record 4 forged",
+        chain,
+        Some(4),
+        ViolationKind::PreviousHash,
+    ));
+
+    let truncated = good[..good.len() - 20].to_vec();
+    cases.push(("a truncated tail", truncated, None, ViolationKind::Bundle));
+
+    for (name, bytes, position, kind) in cases {
+        let v = verify_bundle(&mut bytes.as_slice(), None)
+            .unwrap()
+            .expect_err(name);
+        assert_eq!(
+            (v.position, v.kind),
+            (position.map(Position::new), kind),
+            "{name}: {v}"
+        );
+        let bad = dir.path().join("bad.bundle");
+        std::fs::write(&bad, &bytes).unwrap();
+        let target = dir.path().join("never");
+        let v = import_bundle(&bad, &target).unwrap().expect_err(name);
+        assert_eq!(v.kind, kind, "import, {name}: {v}");
+        assert!(!target.exists(), "{name}: import wrote something");
+    }
+
+    // An intact bundle checked against a head it does not reach (B4).
+    let report = verify_bundle(&mut good.as_slice(), None).unwrap().unwrap();
+    let elsewhere = Head {
+        position: report.head.position,
+        hash: [7; 32],
+    };
+    let v = verify_bundle(&mut good.as_slice(), Some(elsewhere))
+        .unwrap()
+        .expect_err("verified against another head");
+    assert_eq!(
+        (v.position, v.kind),
+        (Some(Position::new(8)), ViolationKind::Head),
+        "{v}"
+    );
 }

@@ -344,3 +344,94 @@ fn an_environment_with_a_deployment_in_progress_cannot_be_deleted() {
     assert!(store.verify().unwrap().is_ok());
     store.close().unwrap();
 }
+
+/// Starts an `AppConfig.AllAtOnce` deployment of `version` (a number or a label) of
+/// `profile` and returns the record the store appended.
+fn deploy_all_at_once(
+    store: &Store,
+    app: &ApplicationId,
+    env: &EnvironmentId,
+    profile: &ProfileId,
+    version: &str,
+) -> verso_domain::deployment::DeploymentRecord {
+    store
+        .start_deployment(
+            app,
+            env,
+            NewDeployment {
+                profile: profile.clone(),
+                version: VersionSelector::parse(version),
+                strategy: DeploymentStrategyId::parse("AppConfig.AllAtOnce").unwrap(),
+                description: None,
+                kms_key_identifier: None,
+                tags: Default::default(),
+                latest_deployment_number: None,
+            },
+        )
+        .wait()
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn a_label_deploys_the_newest_live_version_carrying_it() {
+    // Invariant: a `ConfigurationVersion` that is a label names the newest live version
+    // carrying it. `StartDeployment` resolves the label through the store's projection
+    // and records the number; replay re-checks only that number, so this lookup is
+    // guarded by tests through the store, not by replay.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::new();
+    let store = clock.open(dir.path());
+    let (app, profile) = support::app_with_hosted_profile(&store);
+    for (body, label) in [(&b"one"[..], "prod"), (b"two", "prod"), (b"three", "other")] {
+        store
+            .create_hosted_version(
+                &app,
+                &profile,
+                NewHostedVersion {
+                    content: body.to_vec(),
+                    content_type: "text/plain".into(),
+                    label: Some(label.into()),
+                    ..Default::default()
+                },
+            )
+            .wait()
+            .unwrap()
+            .unwrap();
+    }
+    let env = store
+        .create_environment(
+            &app,
+            NewEnvironment {
+                name: "prod".into(),
+                ..Default::default()
+            },
+        )
+        .wait()
+        .unwrap()
+        .unwrap()
+        .id;
+
+    let first = deploy_all_at_once(&store, &app, &env, &profile, "prod");
+    assert_eq!(first.version.get(), 2, "of versions 1 and 2, \"prod\" is 2");
+    assert_eq!(first.version_label.as_deref(), Some("prod"));
+    // All at once, then 10 minutes of baking: done before the next start.
+    clock.advance(11 * MINUTE);
+    store
+        .delete_hosted_version(&app, &profile, 2)
+        .wait()
+        .unwrap()
+        .unwrap();
+    let second = deploy_all_at_once(&store, &app, &env, &profile, "prod");
+    assert_eq!(second.version.get(), 1, "version 2 deleted, \"prod\" is 1");
+    clock.advance(11 * MINUTE);
+    // The same answer from the projection as stored, after a reopen.
+    store.close().unwrap();
+    let store = clock.open(dir.path());
+    let third = deploy_all_at_once(&store, &app, &env, &profile, "prod");
+    assert_eq!(third.version.get(), 1, "after reopening");
+    clock.advance(11 * MINUTE);
+    let other = deploy_all_at_once(&store, &app, &env, &profile, "other");
+    assert_eq!(other.version.get(), 3);
+    store.close().unwrap();
+}

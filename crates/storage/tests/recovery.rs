@@ -10,7 +10,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use verso_domain::{ApplicationId, ContentHash, ProfileId};
-use verso_storage::{Durability, ErrorKind, NewHostedVersion, PageRequest, Store, StoreOptions};
+use verso_storage::{
+    Durability, ErrorKind, NewHostedVersion, PageRequest, Store, StoreOptions, ViolationKind,
+};
 
 fn setup(store: &Store) -> (ApplicationId, ProfileId) {
     support::app_with_hosted_profile(store)
@@ -383,7 +385,7 @@ fn without_a_rebuild_marker_missing_projections_are_caught_by_verify() {
     edit_with_sled(dir.path(), drop_version_and_label_entries);
     let store = reopen(dir.path());
     let violation = store.verify().unwrap().unwrap_err();
-    assert!(violation.problem.contains("projection"), "{violation}");
+    assert_eq!(violation.kind, ViolationKind::Projection, "{violation}");
     store.close().unwrap();
 }
 
@@ -404,10 +406,11 @@ fn rebuild_writes_only_the_entries_that_differ_from_the_fold() {
         db.insert(b"vstray", b"not from the log".to_vec()).unwrap();
     });
     let store = reopen(dir.path());
-    assert!(
-        store.verify().unwrap().is_err(),
-        "the damage is visible first"
-    );
+    let violation = store
+        .verify()
+        .unwrap()
+        .expect_err("the damage is visible first");
+    assert_eq!(violation.kind, ViolationKind::Projection, "{violation}");
     let report = store.rebuild().unwrap().unwrap();
     assert_eq!(report.written, 3, "one missing, one changed, one stray");
     store.verify().unwrap().unwrap();

@@ -7,7 +7,7 @@ use verso_storage::{Head, ImportStep, Violation};
 
 use super::output::Out;
 use super::progress::Progress;
-use super::verify::{ExpectedHead, report};
+use super::verify::{Broken, ExpectedHead, report};
 use super::{Code, Failure, Outcome, Source, SourceArgs, StoreArgs, storage_failure};
 
 #[derive(clap::Args, Debug)]
@@ -169,7 +169,7 @@ pub(crate) fn import(args: &ImportArgs) -> Outcome {
         });
     progress.finish();
     let checked = checked.map_err(|e| storage_failure(&dir, &e))?;
-    let verdict = checked.map(|r| report_json(&r)).map_err(|v| Violation {
+    let verdict = checked.map(|r| report_json(&r)).map_err(|v| Broken {
         position: v.position,
         problem: format!("{}; nothing was imported", v.problem),
     });

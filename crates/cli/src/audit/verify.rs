@@ -59,13 +59,40 @@ pub(crate) fn parse_expected_head(text: &str) -> Result<ExpectedHead, Failure> {
 }
 
 /// Prints the verdict and returns its exit code.
-pub(crate) fn report(
+/// A verification that failed, as the commands print it: a store's or a bundle's
+/// [`Violation`] (its kind is for callers of the library), or a server's answer or an
+/// `--expect-head` check, which carry no kind.
+#[derive(Debug)]
+pub(crate) struct Broken {
+    pub(crate) position: Option<verso_domain::Position>,
+    pub(crate) problem: String,
+}
+
+impl From<Violation> for Broken {
+    fn from(v: Violation) -> Self {
+        Self {
+            position: v.position,
+            problem: v.problem,
+        }
+    }
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some(p) => write!(f, "position {p}: {}", self.problem),
+            None => f.write_str(&self.problem),
+        }
+    }
+}
+
+pub(crate) fn report<B: Into<Broken>>(
     json: bool,
-    verdict: Result<serde_json::Value, Violation>,
+    verdict: Result<serde_json::Value, B>,
     ok_line: impl FnOnce(&serde_json::Value) -> String,
 ) -> Outcome {
     let mut out = Out::new();
-    let code = match verdict {
+    let code = match verdict.map_err(Into::into) {
         Ok(mut value) => {
             if json {
                 value["ok"] = json!(true);
@@ -110,7 +137,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Outcome {
     progress.finish(0);
     let checked = checked.map_err(|e| storage_failure(&dir, &e))?;
     let verdict = match checked {
-        Err(v) => Err(v),
+        Err(v) => Err(v.into()),
         Ok(report) => {
             let head = json!({
                 "position": report.head.position,
@@ -154,7 +181,7 @@ fn verify_remote(args: &VerifyArgs, expected: Option<&ExpectedHead>) -> Outcome 
             }
         }
     } else {
-        Err(Violation {
+        Err(Broken {
             position: answer["position"].as_u64().map(verso_domain::Position::new),
             problem: answer["problem"]
                 .as_str()
@@ -181,7 +208,7 @@ fn find_remote(source: &Source, position: u64) -> Result<Option<String>, String>
 }
 
 /// Prints a store verification's verdict.
-fn verified(json: bool, verdict: Result<serde_json::Value, Violation>) -> Outcome {
+fn verified(json: bool, verdict: Result<serde_json::Value, Broken>) -> Outcome {
     report(json, verdict, |v| {
         format!(
             "ok: chain verified to head {}:{}, {} contents, {} projection entries",
@@ -217,7 +244,7 @@ fn find_local(dir: &std::path::Path, position: u64) -> Result<(Option<String>, u
 fn check_expected(
     expected: &ExpectedHead,
     found: Result<(Option<String>, u64), String>,
-) -> Result<(), Violation> {
+) -> Result<(), Broken> {
     let found = found.and_then(|(found, head)| {
         if found.is_none() && expected.position > head {
             return Err(format!(
@@ -238,8 +265,8 @@ fn check_expected(
     }
 }
 
-fn violation(position: verso_domain::Position, problem: impl Into<String>) -> Violation {
-    Violation {
+fn violation(position: verso_domain::Position, problem: impl Into<String>) -> Broken {
+    Broken {
         position: Some(position),
         problem: problem.into(),
     }

@@ -565,8 +565,8 @@ fn delete_view_version_needs_a_live_version() {
 fn replay_refuses_a_view_created_twice_or_under_a_taken_name() {
     // Rules V1, V2.
     let g = given([published(1, "a", T1)]);
-    g.replay_refuses(published(1, "b", T2));
-    g.replay_refuses(published(2, "a", T2));
+    g.replay_refuses(published(1, "b", T2), RejectionKind::AlreadyExists);
+    g.replay_refuses(published(2, "a", T2), RejectionKind::AlreadyExists);
     g.replay_accepts(published(2, "b", T2));
 }
 
@@ -580,32 +580,37 @@ fn replay_refuses_view_events_on_a_deleted_view() {
             view: vid(1),
         },
     ]);
-    g.replay_refuses(updated(1, ViewStatus::Saved, T2));
-    g.replay_refuses(version(1, 1, T1));
+    g.replay_refuses(updated(1, ViewStatus::Saved, T2), RejectionKind::NotFound);
+    g.replay_refuses(version(1, 1, T1), RejectionKind::NotFound);
 }
 
 #[test]
 fn replay_refuses_deleting_a_view_with_live_versions() {
     // Rule V3.
-    given([published(1, "a", T1), version(1, 1, T1)]).replay_refuses(Event::ViewDeleted {
-        instance: inst("i1"),
-        view: vid(1),
-    });
+    given([published(1, "a", T1), version(1, 1, T1)]).replay_refuses(
+        Event::ViewDeleted {
+            instance: inst("i1"),
+            view: vid(1),
+        },
+        RejectionKind::NotEmpty,
+    );
 }
 
 #[test]
 fn replay_refuses_a_version_that_is_not_latest_frozen() {
     // Rules V5, E10: a version's content is the staged $LATEST.
     let g = given([published(1, "a", T1), updated(1, ViewStatus::Saved, T2)]);
-    g.replay_refuses(version(1, 1, T2));
+    g.replay_refuses(version(1, 1, T2), RejectionKind::ContentMismatch);
     g.replay_accepts(version(1, 1, T1));
-    given([created(&create(1, "a", ViewStatus::Saved, T1))]).replay_refuses(version(1, 1, T1));
+    given([created(&create(1, "a", ViewStatus::Saved, T1))])
+        .replay_refuses(version(1, 1, T1), RejectionKind::NotFound);
 }
 
 #[test]
 fn replay_refuses_a_version_of_unchanged_content() {
     // Rule V6: the unchanged rule holds on replay, not only at append.
-    given([published(1, "a", T1), version(1, 1, T1)]).replay_refuses(version(1, 2, T1));
+    given([published(1, "a", T1), version(1, 1, T1)])
+        .replay_refuses(version(1, 2, T1), RejectionKind::AlreadyExists);
 }
 
 #[test]
@@ -618,7 +623,7 @@ fn replay_refuses_a_version_whose_expected_hash_was_stale() {
     {
         *expected_content = Some(vc(T2).hash());
     }
-    given([published(1, "a", T1)]).replay_refuses(forged);
+    given([published(1, "a", T1)]).replay_refuses(forged, RejectionKind::ContentMismatch);
 }
 
 #[test]
@@ -627,7 +632,7 @@ fn replay_refuses_a_second_use_of_a_token_in_force() {
     let first = with_token(create(1, "a", ViewStatus::Saved, T1), "tok");
     let second = with_token(create(2, "b", ViewStatus::Saved, T1), "tok");
     let g = given([created(&first)]);
-    g.replay_refuses(created(&second));
+    g.replay_refuses(created(&second), RejectionKind::AlreadyExists);
     g.after_ms(IDEMPOTENCY_WINDOW_MILLIS)
         .replay_accepts(created(&second));
 }
@@ -642,6 +647,7 @@ fn replay_refuses_a_rename_to_a_taken_name() {
             name: "a".to_owned(),
             description: None,
         },
+        RejectionKind::AlreadyExists,
     );
 }
 

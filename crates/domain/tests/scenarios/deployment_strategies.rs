@@ -492,8 +492,12 @@ fn check_accepts_a_history_of_every_strategy_event() {
 #[test]
 fn check_refuses_strategy_created_twice_or_with_a_predefined_id() {
     // Rule: a strategy id is created once while it lives, and never an `AppConfig.` one.
-    given([strategy_created("str1")]).replay_refuses(strategy_created("str1"));
-    given([]).replay_refuses(strategy_created("AppConfig.AllAtOnce"));
+    given([strategy_created("str1")])
+        .replay_refuses(strategy_created("str1"), RejectionKind::AlreadyExists);
+    given([]).replay_refuses(
+        strategy_created("AppConfig.AllAtOnce"),
+        RejectionKind::Invalid,
+    );
 }
 
 #[test]
@@ -511,20 +515,26 @@ fn check_refuses_strategy_events_with_fields_decide_would_refuse() {
     {
         *deployment_duration_in_minutes = 1441;
     }
-    given([]).replay_refuses(long_name);
-    given([]).replay_refuses(long_duration);
+    given([]).replay_refuses(long_name, RejectionKind::Invalid);
+    given([]).replay_refuses(long_duration, RejectionKind::Invalid);
     let g = given([strategy_created("str1")]);
-    g.replay_refuses(strategy_updated("str1", 1441, 0));
-    g.replay_refuses(strategy_updated("str1", 0, 1441));
+    g.replay_refuses(strategy_updated("str1", 1441, 0), RejectionKind::Invalid);
+    g.replay_refuses(strategy_updated("str1", 0, 1441), RejectionKind::Invalid);
 }
 
 #[test]
 fn check_refuses_strategy_updated_or_deleted_when_missing_or_predefined() {
     // Rule: only an existing user strategy is updated or deleted.
-    given([]).replay_refuses(strategy_updated("str1", 1, 1));
-    given([]).replay_refuses(strategy_deleted("str1"));
-    given([]).replay_refuses(strategy_updated("AppConfig.AllAtOnce", 1, 1));
-    given([]).replay_refuses(strategy_deleted("AppConfig.AllAtOnce"));
+    given([]).replay_refuses(strategy_updated("str1", 1, 1), RejectionKind::NotFound);
+    given([]).replay_refuses(strategy_deleted("str1"), RejectionKind::NotFound);
+    given([]).replay_refuses(
+        strategy_updated("AppConfig.AllAtOnce", 1, 1),
+        RejectionKind::Invalid,
+    );
+    given([]).replay_refuses(
+        strategy_deleted("AppConfig.AllAtOnce"),
+        RejectionKind::Invalid,
+    );
     given([strategy_created("str1"), strategy_deleted("str1")])
-        .replay_refuses(strategy_deleted("str1"));
+        .replay_refuses(strategy_deleted("str1"), RejectionKind::NotFound);
 }

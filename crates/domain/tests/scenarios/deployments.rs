@@ -1184,6 +1184,22 @@ fn with_deployment(strategy_id: &str) -> Given {
 
 const T0: i64 = 9_000;
 
+/// Asserts replay refuses `event` by the numbering rule (P1): several rules of
+/// `DeploymentStarted` are `Invalid`, so the message tells them apart.
+#[track_caller]
+fn refuses_the_number(g: &Given, event: Event) {
+    let v = g.replay_refuses(event, RejectionKind::Invalid);
+    assert!(v.message().contains("recorded where"), "{v}");
+}
+
+/// Asserts replay refuses `event` because it records a version, content, label or
+/// schedule other than the one `StartDeployment` would have recorded.
+#[track_caller]
+fn refuses_as_not_decided(g: &Given, event: Event) {
+    let v = g.replay_refuses(event, RejectionKind::Invalid);
+    assert!(v.message().contains("would not have recorded"), "{v}");
+}
+
 #[test]
 fn replay_accepts_a_deployment_as_decide_records_it() {
     given(history()).replay_accepts(deployment_started("env1", 1, 1, b"v1", ALL_AT_ONCE));
@@ -1194,21 +1210,21 @@ fn replay_accepts_a_deployment_as_decide_records_it() {
 fn replay_refuses_a_first_deployment_number_other_than_1() {
     // Rule (P1): numbers start at 1, without gaps.
     let g = given(history());
-    g.replay_refuses(deployment_started("env1", 0, 1, b"v1", ALL_AT_ONCE));
-    g.replay_refuses(deployment_started("env1", 2, 1, b"v1", ALL_AT_ONCE));
+    refuses_the_number(&g, deployment_started("env1", 0, 1, b"v1", ALL_AT_ONCE));
+    refuses_the_number(&g, deployment_started("env1", 2, 1, b"v1", ALL_AT_ONCE));
 }
 
 #[test]
 fn replay_refuses_a_gap_in_deployment_numbers() {
     let g = with_deployment(ALL_AT_ONCE).at(ts(T0 + HOUR));
     g.replay_accepts(deployment_started("env1", 2, 1, b"v1", ALL_AT_ONCE));
-    g.replay_refuses(deployment_started("env1", 3, 1, b"v1", ALL_AT_ONCE));
+    refuses_the_number(&g, deployment_started("env1", 3, 1, b"v1", ALL_AT_ONCE));
 }
 
 #[test]
 fn replay_refuses_a_reused_deployment_number() {
     let g = with_deployment(ALL_AT_ONCE).at(ts(T0 + HOUR));
-    g.replay_refuses(deployment_started("env1", 1, 1, b"v1", ALL_AT_ONCE));
+    refuses_the_number(&g, deployment_started("env1", 1, 1, b"v1", ALL_AT_ONCE));
 }
 
 #[test]
@@ -1218,7 +1234,7 @@ fn replay_refuses_a_start_while_the_previous_was_deploying_at_the_recorded_time(
     let next = deployment_started("env1", 2, 1, b"v1", ALL_AT_ONCE);
     g.clone()
         .at(ts(T0 + 20 * MIN - 1))
-        .replay_refuses(next.clone());
+        .replay_refuses(next.clone(), RejectionKind::StateConflict);
     g.at(ts(T0 + 20 * MIN)).replay_accepts(next);
 }
 
@@ -1228,7 +1244,7 @@ fn replay_refuses_content_that_is_not_the_versions() {
     if let Event::DeploymentStarted { content: c, .. } = &mut forged {
         *c = content(b"something else").to_ref();
     }
-    given(history()).replay_refuses(forged);
+    refuses_as_not_decided(&given(history()), forged);
 }
 
 #[test]
@@ -1238,12 +1254,12 @@ fn replay_refuses_a_label_content_type_or_name_that_is_not_the_versions() {
     if let Event::DeploymentStarted { version_label, .. } = &mut label {
         *version_label = Some("forged".to_owned());
     }
-    g.replay_refuses(label);
+    refuses_as_not_decided(&g, label);
     let mut kind = deployment_started("env1", 1, 1, b"v1", ALL_AT_ONCE);
     if let Event::DeploymentStarted { content_type, .. } = &mut kind {
         *content_type = Some("application/forged".to_owned());
     }
-    g.replay_refuses(kind);
+    refuses_as_not_decided(&g, kind);
     let mut name = deployment_started("env1", 1, 1, b"v1", ALL_AT_ONCE);
     if let Event::DeploymentStarted {
         configuration_name, ..
@@ -1251,7 +1267,7 @@ fn replay_refuses_a_label_content_type_or_name_that_is_not_the_versions() {
     {
         *configuration_name = "forged".to_owned();
     }
-    g.replay_refuses(name);
+    refuses_as_not_decided(&g, name);
 }
 
 #[test]
@@ -1267,11 +1283,11 @@ fn replay_refuses_a_schedule_that_is_not_the_strategys() {
         forged
     };
     let g = given(history());
-    g.replay_refuses(forge(
-        ALL_AT_ONCE,
-        schedule(0, 0, 100.0, GrowthType::Linear),
-    ));
-    g.replay_refuses(forge(LINEAR, schedule(10, 5, 25.0, GrowthType::Linear)));
+    refuses_as_not_decided(
+        &g,
+        forge(ALL_AT_ONCE, schedule(0, 0, 100.0, GrowthType::Linear)),
+    );
+    refuses_as_not_decided(&g, forge(LINEAR, schedule(10, 5, 25.0, GrowthType::Linear)));
     g.replay_accepts(forge(LINEAR, schedule(10, 5, 20.0, GrowthType::Linear)));
 }
 
@@ -1289,7 +1305,7 @@ fn replay_refuses_a_stale_expected_latest() {
     };
     let g = given(history());
     g.replay_accepts(forge(Some(0)));
-    g.replay_refuses(forge(Some(1)));
+    g.replay_refuses(forge(Some(1)), RejectionKind::VersionMismatch);
 }
 
 #[test]
@@ -1298,48 +1314,77 @@ fn replay_refuses_a_deployment_of_a_deleted_version() {
         version_created("app1", "prf1", 2, b"v2"),
         version_deleted("app1", "prf1", 1),
     ]);
-    g.replay_refuses(deployment_started("env1", 1, 1, b"v1", ALL_AT_ONCE));
+    g.replay_refuses(
+        deployment_started("env1", 1, 1, b"v1", ALL_AT_ONCE),
+        RejectionKind::NotFound,
+    );
     g.replay_accepts(deployment_started("env1", 1, 2, b"v2", ALL_AT_ONCE));
 }
 
 #[test]
 fn replay_refuses_a_deployment_with_an_unknown_strategy() {
-    given(history()).replay_refuses(deployment_started("env1", 1, 1, b"v1", "str9"));
+    given(history()).replay_refuses(
+        deployment_started("env1", 1, 1, b"v1", "str9"),
+        RejectionKind::NotFound,
+    );
 }
 
 #[test]
 fn replay_refuses_a_rollback_recorded_for_a_complete_deployment() {
     let g = with_deployment(ALL_AT_ONCE).at(ts(T0 + 10 * MIN));
-    g.replay_refuses(deployment_stopped("app1", "env1", 1, false));
+    let v = g.replay_refuses(
+        deployment_stopped("app1", "env1", 1, false),
+        RejectionKind::Invalid,
+    );
+    assert!(v.message().starts_with("AllowRevert"), "{v}");
     g.replay_accepts(deployment_stopped("app1", "env1", 1, true));
 }
 
 #[test]
 fn replay_refuses_a_revert_recorded_for_a_deployment_in_progress() {
     let g = with_deployment(ALL_AT_ONCE).at(ts(T0 + 10 * MIN - 1));
-    g.replay_refuses(deployment_stopped("app1", "env1", 1, true));
+    let v = g.replay_refuses(
+        deployment_stopped("app1", "env1", 1, true),
+        RejectionKind::Invalid,
+    );
+    assert!(v.message().starts_with("AllowRevert"), "{v}");
     g.replay_accepts(deployment_stopped("app1", "env1", 1, false));
 }
 
 #[test]
 fn replay_refuses_a_revert_after_the_72_hour_window() {
     let g = with_deployment(ALL_AT_ONCE).at(ts(T0 + 10 * MIN + 72 * HOUR + 1));
-    g.replay_refuses(deployment_stopped("app1", "env1", 1, true));
+    g.replay_refuses(
+        deployment_stopped("app1", "env1", 1, true),
+        RejectionKind::StateConflict,
+    );
 }
 
 #[test]
 fn replay_refuses_a_second_stop() {
     let mut g = with_deployment(LINEAR).at(ts(T0 + MIN));
     g.record(deployment_stopped("app1", "env1", 1, false));
-    g.replay_refuses(deployment_stopped("app1", "env1", 1, false));
-    g.replay_refuses(deployment_stopped("app1", "env1", 1, true));
+    g.replay_refuses(
+        deployment_stopped("app1", "env1", 1, false),
+        RejectionKind::StateConflict,
+    );
+    g.replay_refuses(
+        deployment_stopped("app1", "env1", 1, true),
+        RejectionKind::StateConflict,
+    );
 }
 
 #[test]
 fn replay_refuses_a_stop_of_an_unknown_deployment() {
     let g = with_deployment(LINEAR).at(ts(T0 + MIN));
-    g.replay_refuses(deployment_stopped("app1", "env1", 2, false));
-    g.replay_refuses(deployment_stopped("app1", "env2", 1, false));
+    g.replay_refuses(
+        deployment_stopped("app1", "env1", 2, false),
+        RejectionKind::NotFound,
+    );
+    g.replay_refuses(
+        deployment_stopped("app1", "env2", 1, false),
+        RejectionKind::NotFound,
+    );
 }
 
 // --- rollout ---------------------------------------------------------------------------

@@ -587,21 +587,27 @@ fn check_accepts_a_history_of_every_environment_event() {
 #[test]
 fn check_refuses_environment_created_in_missing_or_deleted_application() {
     // Rule: an environment's application exists when it is created.
-    given([]).replay_refuses(environment_created("app1", "env1"));
+    given([]).replay_refuses(environment_created("app1", "env1"), RejectionKind::NotFound);
     given([application_created("app1"), application_deleted("app1")])
-        .replay_refuses(environment_created("app1", "env1"));
+        .replay_refuses(environment_created("app1", "env1"), RejectionKind::NotFound);
 }
 
 #[test]
 fn check_refuses_environment_created_twice_or_with_a_retired_id() {
     // Rule: an environment id is created once per application, ever.
-    given(with_env()).replay_refuses(environment_created("app1", "env1"));
+    given(with_env()).replay_refuses(
+        environment_created("app1", "env1"),
+        RejectionKind::AlreadyExists,
+    );
     given([
         application_created("app1"),
         environment_created("app1", "env1"),
         environment_deleted("app1", "env1"),
     ])
-    .replay_refuses(environment_created("app1", "env1"));
+    .replay_refuses(
+        environment_created("app1", "env1"),
+        RejectionKind::AlreadyExists,
+    );
 }
 
 #[test]
@@ -642,29 +648,38 @@ fn check_refuses_environment_events_with_fields_decide_would_refuse() {
         },
     ];
     for event in bad_created {
-        given(with_app()).replay_refuses(event);
+        given(with_app()).replay_refuses(event, RejectionKind::Invalid);
     }
-    given(with_env()).replay_refuses(environment_updated(&"n".repeat(65), Vec::new()));
-    given(with_env()).replay_refuses(environment_updated("n", vec![monitor(None); 6]));
+    given(with_env()).replay_refuses(
+        environment_updated(&"n".repeat(65), Vec::new()),
+        RejectionKind::Invalid,
+    );
+    given(with_env()).replay_refuses(
+        environment_updated("n", vec![monitor(None); 6]),
+        RejectionKind::Invalid,
+    );
 }
 
 #[test]
 fn check_refuses_environment_updated_or_deleted_when_missing() {
     // Rule: an updated or deleted environment exists.
-    given(with_app()).replay_refuses(environment_updated("n", Vec::new()));
-    given(with_app()).replay_refuses(environment_deleted("app1", "env1"));
+    given(with_app()).replay_refuses(
+        environment_updated("n", Vec::new()),
+        RejectionKind::NotFound,
+    );
+    given(with_app()).replay_refuses(environment_deleted("app1", "env1"), RejectionKind::NotFound);
     given([
         application_created("app1"),
         environment_created("app1", "env1"),
         environment_deleted("app1", "env1"),
     ])
-    .replay_refuses(environment_deleted("app1", "env1"));
+    .replay_refuses(environment_deleted("app1", "env1"), RejectionKind::NotFound);
 }
 
 #[test]
 fn check_refuses_application_deleted_with_environments() {
     // Rule: an application is deleted only once its environments are.
-    given(with_env()).replay_refuses(application_deleted("app1"));
+    given(with_env()).replay_refuses(application_deleted("app1"), RejectionKind::NotEmpty);
     given([
         application_created("app1"),
         environment_created("app1", "env1"),

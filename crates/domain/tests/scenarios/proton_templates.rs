@@ -482,8 +482,8 @@ fn deleting_a_missing_version_appends_nothing() {
 fn replay_refuses_a_second_live_template_or_a_skipped_generation() {
     // Rules T1, T7.
     let g = given([template_created("env", 1)]);
-    g.replay_refuses(template_created("env", 2));
-    given([]).replay_refuses(template_created("env", 2));
+    g.replay_refuses(template_created("env", 2), RejectionKind::AlreadyExists);
+    given([]).replay_refuses(template_created("env", 2), RejectionKind::VersionMismatch);
 }
 
 #[test]
@@ -491,9 +491,9 @@ fn replay_refuses_a_minor_of_a_missing_major_or_a_skipped_number() {
     // Rules T2, T3.
     let g = three_versions();
     let events = version_events(tv(3, 0), "x", false);
-    g.replay_refuses(events[0].clone());
+    g.replay_refuses(events[0].clone(), RejectionKind::NotFound);
     let skipped = version_events(tv(1, 3), "x", false);
-    g.replay_refuses(skipped[0].clone());
+    g.replay_refuses(skipped[0].clone(), RejectionKind::VersionMismatch);
 }
 
 #[test]
@@ -501,20 +501,23 @@ fn replay_refuses_a_registration_without_a_creation_or_twice() {
     // Rule T4.
     let g = three_versions();
     let events = version_events(tv(1, 0), "a", true);
-    g.replay_refuses(events[2].clone());
+    g.replay_refuses(events[2].clone(), RejectionKind::StateConflict);
 }
 
 #[test]
 fn replay_refuses_published_back_to_draft() {
     // Rule T4.
     let g = three_versions().and([published(tv(1, 0))]);
-    g.replay_refuses(Event::EnvironmentTemplateVersionUpdated {
-        template: name("env"),
-        generation: 1,
-        version: tv(1, 0),
-        status: TemplateVersionStatus::Draft,
-        description: None,
-    });
+    g.replay_refuses(
+        Event::EnvironmentTemplateVersionUpdated {
+            template: name("env"),
+            generation: 1,
+            version: tv(1, 0),
+            status: TemplateVersionStatus::Draft,
+            description: None,
+        },
+        RejectionKind::StateConflict,
+    );
 }
 
 #[test]
@@ -522,18 +525,27 @@ fn replay_refuses_deletes_that_break_the_rules() {
     // Rule T5: the recommended version while others remain; a major with live minors; a
     // template with versions.
     let g = three_versions().and([published(tv(2, 0))]);
-    g.replay_refuses(Event::VersionDeleted {
-        stream: minors(2),
-        version: v(1),
-    });
-    g.replay_refuses(Event::VersionDeleted {
-        stream: majors(),
-        version: v(1),
-    });
-    g.replay_refuses(Event::EnvironmentTemplateDeleted {
-        template: name("env"),
-        generation: 1,
-    });
+    g.replay_refuses(
+        Event::VersionDeleted {
+            stream: minors(2),
+            version: v(1),
+        },
+        RejectionKind::StateConflict,
+    );
+    g.replay_refuses(
+        Event::VersionDeleted {
+            stream: majors(),
+            version: v(1),
+        },
+        RejectionKind::NotEmpty,
+    );
+    g.replay_refuses(
+        Event::EnvironmentTemplateDeleted {
+            template: name("env"),
+            generation: 1,
+        },
+        RejectionKind::NotEmpty,
+    );
 }
 
 #[test]
@@ -550,5 +562,5 @@ fn replay_refuses_a_second_use_of_a_token_in_force() {
         *client_token = with_token(create_version(None, "a"), "tok").client_token;
     }
     let g = g.and(second[..2].iter().cloned());
-    g.replay_refuses(second[2].clone());
+    g.replay_refuses(second[2].clone(), RejectionKind::AlreadyExists);
 }

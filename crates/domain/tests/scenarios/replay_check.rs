@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use verso_domain::{
-    ContentHash, Event, IdempotencyKey, MemState, ValidatorKind, ValidatorRef, Violation, check,
-    projection::ReadModel,
+    ContentHash, Event, IdempotencyKey, MemState, RejectionKind, ValidatorKind, ValidatorRef,
+    Violation, check, projection::ReadModel,
 };
 
 use crate::support::{
@@ -22,11 +22,15 @@ fn passes(g: &Given, event: Event) {
     }
 }
 
+/// Asserts `check` refuses `event` after `g`, by a rule of `kind`.
 #[track_caller]
-fn fails(g: &Given, event: Event) -> Violation {
+fn fails(g: &Given, event: Event, kind: RejectionKind) -> Violation {
     match g.when_replayed(event.clone()) {
         Ok(()) => panic!("check accepted the forged event {event:?}"),
-        Err(violation) => violation,
+        Err(violation) => {
+            assert_eq!(violation.kind(), kind, "{violation}: refused {event:?}");
+            violation
+        }
     }
 }
 
@@ -114,8 +118,12 @@ fn replay_stops_at_the_first_forged_event() {
         version_created("app1", "prf1", 3, b"c"),
         version_created("app1", "prf1", 4, b"d"),
     ];
-    let (index, _) = replay(&history).expect_err("version 3 after 1 is forged");
-    assert_eq!(index, 3);
+    let (index, violation) = replay(&history).expect_err("version 3 after 1 is forged");
+    assert_eq!(
+        (index, violation.kind()),
+        (3, RejectionKind::VersionMismatch),
+        "{violation}"
+    );
 }
 
 // --- ApplicationCreated --------------------------------------------------------------
@@ -136,6 +144,7 @@ fn check_refuses_application_created_twice() {
     fails(
         &given([application_created("app1")]),
         application_created("app1"),
+        RejectionKind::AlreadyExists,
     );
 }
 
@@ -162,7 +171,7 @@ fn check_refuses_application_created_with_invalid_fields() {
             tags: (0..51).map(|i| (format!("k{i}"), String::new())).collect(),
         },
     ] {
-        fails(&given([]), event);
+        fails(&given([]), event, RejectionKind::Invalid);
     }
 }
 
@@ -180,10 +189,15 @@ fn check_accepts_application_updated_on_live_application() {
 #[test]
 fn check_refuses_application_updated_on_missing_or_deleted_application() {
     // Rule: an event names an application that exists.
-    fails(&given([]), application_updated("app1", "x"));
+    fails(
+        &given([]),
+        application_updated("app1", "x"),
+        RejectionKind::NotFound,
+    );
     fails(
         &given([application_created("app1"), application_deleted("app1")]),
         application_updated("app1", "x"),
+        RejectionKind::NotFound,
     );
 }
 
@@ -193,6 +207,7 @@ fn check_refuses_application_updated_with_invalid_name() {
     fails(
         &given([application_created("app1")]),
         application_updated("app1", ""),
+        RejectionKind::Invalid,
     );
 }
 
@@ -210,10 +225,15 @@ fn check_accepts_application_deleted_when_empty() {
 #[test]
 fn check_refuses_application_deleted_when_missing_or_already_deleted() {
     // Rule: only a live application can be deleted.
-    fails(&given([]), application_deleted("app1"));
+    fails(
+        &given([]),
+        application_deleted("app1"),
+        RejectionKind::NotFound,
+    );
     fails(
         &given([application_created("app1"), application_deleted("app1")]),
         application_deleted("app1"),
+        RejectionKind::NotFound,
     );
 }
 
@@ -223,6 +243,7 @@ fn check_refuses_application_deleted_with_profiles() {
     fails(
         &given(hosted_profile_history()),
         application_deleted("app1"),
+        RejectionKind::NotEmpty,
     );
 }
 
@@ -240,10 +261,15 @@ fn check_accepts_profile_created_in_live_application() {
 #[test]
 fn check_refuses_profile_created_in_missing_or_deleted_application() {
     // Rule: a profile belongs to a live application.
-    fails(&given([]), hosted_profile_created("app1", "prf1"));
+    fails(
+        &given([]),
+        hosted_profile_created("app1", "prf1"),
+        RejectionKind::NotFound,
+    );
     fails(
         &given([application_created("app1"), application_deleted("app1")]),
         hosted_profile_created("app1", "prf1"),
+        RejectionKind::NotFound,
     );
 }
 
@@ -253,6 +279,7 @@ fn check_refuses_profile_created_twice() {
     fails(
         &given(hosted_profile_history()),
         hosted_profile_created("app1", "prf1"),
+        RejectionKind::AlreadyExists,
     );
 }
 
@@ -278,6 +305,7 @@ fn check_refuses_profile_created_with_three_validators_or_bad_name() {
                 ];
             }
         }),
+        RejectionKind::Invalid,
     );
     fails(
         &g,
@@ -286,6 +314,7 @@ fn check_refuses_profile_created_with_three_validators_or_bad_name() {
                 *name = "n".repeat(129);
             }
         }),
+        RejectionKind::Invalid,
     );
     fails(
         &g,
@@ -294,6 +323,7 @@ fn check_refuses_profile_created_with_three_validators_or_bad_name() {
                 location_uri.clear();
             }
         }),
+        RejectionKind::Invalid,
     );
 }
 
@@ -314,11 +344,17 @@ fn check_refuses_profile_updated_on_missing_profile() {
     fails(
         &given([application_created("app1")]),
         profile_updated("app1", "prf1", 0),
+        RejectionKind::NotFound,
     );
-    fails(&given([]), profile_updated("app1", "prf1", 0));
+    fails(
+        &given([]),
+        profile_updated("app1", "prf1", 0),
+        RejectionKind::NotFound,
+    );
     fails(
         &given(hosted_profile_history()).and([profile_deleted("app1", "prf1")]),
         profile_updated("app1", "prf1", 0),
+        RejectionKind::NotFound,
     );
 }
 
@@ -328,6 +364,7 @@ fn check_refuses_profile_updated_with_three_validators() {
     fails(
         &given(hosted_profile_history()),
         profile_updated("app1", "prf1", 3),
+        RejectionKind::Invalid,
     );
 }
 
@@ -349,7 +386,11 @@ fn check_accepts_profile_deleted_without_live_versions() {
 #[test]
 fn check_refuses_profile_deleted_with_live_versions() {
     // Rule: a profile with live hosted versions is never deleted.
-    fails(&with_versions(1), profile_deleted("app1", "prf1"));
+    fails(
+        &with_versions(1),
+        profile_deleted("app1", "prf1"),
+        RejectionKind::NotEmpty,
+    );
 }
 
 #[test]
@@ -358,10 +399,12 @@ fn check_refuses_profile_deleted_when_missing_or_already_deleted() {
     fails(
         &given([application_created("app1")]),
         profile_deleted("app1", "prf1"),
+        RejectionKind::NotFound,
     );
     fails(
         &given(hosted_profile_history()).and([profile_deleted("app1", "prf1")]),
         profile_deleted("app1", "prf1"),
+        RejectionKind::NotFound,
     );
 }
 
@@ -384,7 +427,11 @@ fn check_accepts_version_created_with_the_next_number() {
 #[test]
 fn check_refuses_version_number_skipping_one() {
     // Rule: versions increase by exactly one (v1 then v3 is forged).
-    fails(&with_versions(1), version_created("app1", "prf1", 3, b"c"));
+    fails(
+        &with_versions(1),
+        version_created("app1", "prf1", 3, b"c"),
+        RejectionKind::VersionMismatch,
+    );
 }
 
 #[test]
@@ -393,6 +440,7 @@ fn check_refuses_version_1_recorded_twice() {
     fails(
         &with_versions(1),
         version_created("app1", "prf1", 1, b"again"),
+        RejectionKind::VersionMismatch,
     );
 }
 
@@ -402,6 +450,7 @@ fn check_refuses_reusing_a_deleted_version_number() {
     fails(
         &with_versions(2).and([version_deleted("app1", "prf1", 2)]),
         version_created("app1", "prf1", 2, b"b"),
+        RejectionKind::VersionMismatch,
     );
 }
 
@@ -411,6 +460,7 @@ fn check_refuses_version_0() {
     fails(
         &given(hosted_profile_history()),
         version_created("app1", "prf1", 0, b"a"),
+        RejectionKind::VersionMismatch,
     );
 }
 
@@ -421,10 +471,12 @@ fn check_refuses_version_created_whose_expected_latest_did_not_match() {
     fails(
         &g,
         version_created_with("app1", "prf1", 3, b"c", None, Some(1)),
+        RejectionKind::VersionMismatch,
     );
     fails(
         &g,
         version_created_with("app1", "prf1", 3, b"c", None, Some(3)),
+        RejectionKind::VersionMismatch,
     );
     passes(
         &g,
@@ -446,27 +498,40 @@ fn check_refuses_version_created_whose_expected_content_did_not_match() {
             }
         })
     };
-    fails(&g, expecting(ContentHash::of(b"1")));
+    fails(
+        &g,
+        expecting(ContentHash::of(b"1")),
+        RejectionKind::ContentMismatch,
+    );
     passes(&g, expecting(ContentHash::of(b"2")));
-    fails(&given(hosted_profile_history()), {
-        let mut event = version_created("app1", "prf1", 1, b"x");
-        if let Event::VersionCreated {
-            expected_content, ..
-        } = &mut event
+    fails(
+        &given(hosted_profile_history()),
         {
-            *expected_content = Some(ContentHash::of(b""));
-        }
-        event
-    });
+            let mut event = version_created("app1", "prf1", 1, b"x");
+            if let Event::VersionCreated {
+                expected_content, ..
+            } = &mut event
+            {
+                *expected_content = Some(ContentHash::of(b""));
+            }
+            event
+        },
+        RejectionKind::ContentMismatch,
+    );
 }
 
 #[test]
 fn check_refuses_version_created_in_missing_or_deleted_application() {
     // Rule: a version belongs to a live application.
-    fails(&given([]), version_created("app1", "prf1", 1, b"a"));
+    fails(
+        &given([]),
+        version_created("app1", "prf1", 1, b"a"),
+        RejectionKind::NotFound,
+    );
     fails(
         &given([application_created("app1"), application_deleted("app1")]),
         version_created("app1", "prf1", 1, b"a"),
+        RejectionKind::NotFound,
     );
 }
 
@@ -476,10 +541,12 @@ fn check_refuses_version_created_in_missing_or_deleted_profile() {
     fails(
         &given([application_created("app1")]),
         version_created("app1", "prf1", 1, b"a"),
+        RejectionKind::NotFound,
     );
     fails(
         &given(hosted_profile_history()).and([profile_deleted("app1", "prf1")]),
         version_created("app1", "prf1", 1, b"a"),
+        RejectionKind::NotFound,
     );
 }
 
@@ -492,6 +559,7 @@ fn check_refuses_version_created_on_profile_not_hosted() {
             profile_created("app1", "prf1", "s3://bucket/key"),
         ]),
         version_created("app1", "prf1", 1, b"a"),
+        RejectionKind::Invalid,
     );
 }
 
@@ -502,6 +570,7 @@ fn check_refuses_version_created_with_invalid_label_or_content_type() {
     fails(
         &g,
         version_created_with("app1", "prf1", 1, b"a", Some("42"), None),
+        RejectionKind::Invalid,
     );
     fails(
         &g,
@@ -510,6 +579,7 @@ fn check_refuses_version_created_with_invalid_label_or_content_type() {
                 *content_type = Some(String::new());
             }
         }),
+        RejectionKind::Invalid,
     );
 }
 
@@ -529,8 +599,8 @@ fn check_refuses_an_idempotency_token_appended_twice() {
     let g = given(hosted_profile_history());
     passes(&g, with_token(1, b"r1"));
     let g = g.and([with_token(1, b"r1")]);
-    fails(&g, with_token(2, b"r1"));
-    fails(&g, with_token(2, b"r2"));
+    fails(&g, with_token(2, b"r1"), RejectionKind::AlreadyExists);
+    fails(&g, with_token(2, b"r2"), RejectionKind::AlreadyExists);
 }
 
 // --- VersionDeleted ------------------------------------------------------------------
@@ -549,40 +619,62 @@ fn check_refuses_version_deleted_of_a_deleted_version() {
     fails(
         &with_versions(2).and([version_deleted("app1", "prf1", 1)]),
         version_deleted("app1", "prf1", 1),
+        RejectionKind::NotFound,
     );
 }
 
 #[test]
 fn check_refuses_version_deleted_of_a_version_never_created() {
     // Rule: only a created version can be deleted.
-    fails(&with_versions(2), version_deleted("app1", "prf1", 3));
-    fails(&given([]), version_deleted("app1", "prf1", 1));
+    fails(
+        &with_versions(2),
+        version_deleted("app1", "prf1", 3),
+        RejectionKind::NotFound,
+    );
+    fails(
+        &given([]),
+        version_deleted("app1", "prf1", 1),
+        RejectionKind::NotFound,
+    );
 }
 
 #[test]
 fn check_refuses_version_deleted_in_another_stream() {
     // Rule: versions are per stream; prf2's version 1 is not prf1's.
     let g = with_versions(1).and([hosted_profile_created("app1", "prf2")]);
-    fails(&g, version_deleted("app1", "prf2", 1));
+    fails(
+        &g,
+        version_deleted("app1", "prf2", 1),
+        RejectionKind::NotFound,
+    );
 }
 
 // --- Gaps: fields decide validates that check does not re-validate -----------------
 //
 // `check`'s contract (lib.rs) is that each recorded event is one `decide` could have
-// produced. Each event below could not have been (decide refuses the field), yet check
-// accepts it today. The tests list every forged field check lets through.
+// produced. Each event below could not have been (decide refuses the field). The tests
+// list every forged field that check lets through or refuses by another rule than the
+// field's own.
 
 /// A named edit that makes an event one `decide` would never produce.
 type Forgery = (&'static str, fn(&mut Event));
 
-/// The names of the `forgeries` that `check` accepts against `g`.
-fn accepted_forgeries(g: &Given, base: &Event, forgeries: &[Forgery]) -> Vec<&'static str> {
+/// The names of the `forgeries` (each named for the field it forges) that `check` does
+/// not refuse against `g` by that field's rule: accepted, or refused for another reason
+/// (another kind than `Invalid`, or another field's rule).
+fn missed_forgeries(g: &Given, base: &Event, forgeries: &[Forgery]) -> Vec<&'static str> {
     forgeries
         .iter()
-        .filter(|(_, edit)| {
+        .filter(|(name, edit)| {
             let mut event = base.clone();
             edit(&mut event);
-            g.when_replayed(event).is_ok()
+            match g.when_replayed(event) {
+                Ok(()) => true,
+                Err(v) => {
+                    v.kind() != RejectionKind::Invalid
+                        || !v.message().starts_with(&format!("{name}:"))
+                }
+            }
         })
         .map(|(name, _)| *name)
         .collect()
@@ -624,12 +716,16 @@ fn check_refuses_profile_created_with_fields_decide_would_refuse() {
             }
         }),
     ];
-    let accepted = accepted_forgeries(
+    let missed = missed_forgeries(
         &given([application_created("app1")]),
         &hosted_profile_created("app1", "prf1"),
         &forgeries,
     );
-    assert_eq!(accepted, Vec::<&str>::new(), "forged fields check accepted");
+    assert_eq!(
+        missed,
+        Vec::<&str>::new(),
+        "forged fields check did not refuse by their rule"
+    );
 }
 
 #[test]
@@ -659,12 +755,16 @@ fn check_refuses_profile_updated_with_fields_decide_would_refuse() {
             }
         }),
     ];
-    let accepted = accepted_forgeries(
+    let missed = missed_forgeries(
         &given(hosted_profile_history()),
         &profile_updated("app1", "prf1", 0),
         &forgeries,
     );
-    assert_eq!(accepted, Vec::<&str>::new(), "forged fields check accepted");
+    assert_eq!(
+        missed,
+        Vec::<&str>::new(),
+        "forged fields check did not refuse by their rule"
+    );
 }
 
 #[test]
@@ -675,10 +775,14 @@ fn check_refuses_version_created_with_description_decide_would_refuse() {
             *description = Some("d".repeat(1025));
         }
     })];
-    let accepted = accepted_forgeries(
+    let missed = missed_forgeries(
         &given(hosted_profile_history()),
         &version_created("app1", "prf1", 1, b"x"),
         &forgeries,
     );
-    assert_eq!(accepted, Vec::<&str>::new(), "forged fields check accepted");
+    assert_eq!(
+        missed,
+        Vec::<&str>::new(),
+        "forged fields check did not refuse by their rule"
+    );
 }

@@ -522,12 +522,17 @@ impl Given {
         }
     }
 
-    /// Asserts replay's `check` refuses `event` as the next record; returns why.
+    /// Asserts replay's `check` refuses `event` as the next record, and that the rule
+    /// that refused it is of `kind` (so a forgery refused for another reason fails the
+    /// test); returns the violation.
     #[track_caller]
-    pub(crate) fn replay_refuses(&self, event: Event) -> Violation {
+    pub(crate) fn replay_refuses(&self, event: Event, kind: RejectionKind) -> Violation {
         match self.when_replayed(event.clone()) {
             Ok(()) => panic!("check accepted the forged event {event:?}"),
-            Err(violation) => violation,
+            Err(violation) => {
+                assert_eq!(violation.kind(), kind, "{violation}: refused {event:?}");
+                violation
+            }
         }
     }
 }

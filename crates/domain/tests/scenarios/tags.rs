@@ -315,18 +315,35 @@ fn check_accepts_tags_changed_on_every_existing_resource_kind() {
 #[test]
 fn check_refuses_tags_changed_on_missing_or_predefined_resources() {
     // Rule: a tagged resource exists and is not predefined.
-    given([]).replay_refuses(changed(application(), tags(&[("k", "v")])));
-    given([application_created("app1")]).replay_refuses(changed(profile(), tags(&[("k", "v")])));
-    given([application_created("app1")])
-        .replay_refuses(changed(environment(), tags(&[("k", "v")])));
-    given([]).replay_refuses(changed(user_strategy(), tags(&[("k", "v")])));
-    given([]).replay_refuses(changed(predefined(), BTreeMap::new()));
+    given([]).replay_refuses(
+        changed(application(), tags(&[("k", "v")])),
+        RejectionKind::NotFound,
+    );
+    given([application_created("app1")]).replay_refuses(
+        changed(profile(), tags(&[("k", "v")])),
+        RejectionKind::NotFound,
+    );
+    given([application_created("app1")]).replay_refuses(
+        changed(environment(), tags(&[("k", "v")])),
+        RejectionKind::NotFound,
+    );
+    given([]).replay_refuses(
+        changed(user_strategy(), tags(&[("k", "v")])),
+        RejectionKind::NotFound,
+    );
+    given([]).replay_refuses(
+        changed(predefined(), BTreeMap::new()),
+        RejectionKind::Invalid,
+    );
 }
 
 #[test]
 fn check_refuses_tags_changed_beyond_50_tags_or_with_bad_keys() {
     // Rule: replay re-validates the map after the change.
     let g = every_resource();
-    g.replay_refuses(changed(application(), n_tags(51)));
-    g.replay_refuses(changed(environment(), tags(&[("", "v")])));
+    g.replay_refuses(changed(application(), n_tags(51)), RejectionKind::Invalid);
+    g.replay_refuses(
+        changed(environment(), tags(&[("", "v")])),
+        RejectionKind::Invalid,
+    );
 }

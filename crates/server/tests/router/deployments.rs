@@ -437,3 +437,46 @@ async fn update_environment_reports_the_state_its_deployment_gives_it() {
     let listed = h.get(&format!("/applications/{app}/environments")).await;
     assert_eq!(listed.json()["Items"][0]["State"], "DEPLOYING");
 }
+
+#[tokio::test]
+async fn a_label_deploys_the_newest_live_version_carrying_it() {
+    // Invariant: a `ConfigurationVersion` that is a label names the newest live version
+    // carrying it, as StartDeployment resolves it over HTTP; deleting that version hands
+    // the label to the next newest.
+    let (h, clock) = Harness::with_clock();
+    let app = h.application("a").await;
+    let profile = h.profile(&app, json!({})).await;
+    for (label, body) in [
+        ("prod", r#"{"v":1}"#),
+        ("prod", r#"{"v":2}"#),
+        ("other", r#"{"v":3}"#),
+    ] {
+        h.version(&app, &profile, &[("VersionLabel", label)], body)
+            .await
+            .assert_status(201);
+    }
+    let r = h
+        .post_json(
+            &format!("/applications/{app}/environments"),
+            &json!({"Name": "prod"}),
+        )
+        .await;
+    r.assert_status(201);
+    let env = r.json()["Id"].as_str().expect("a string member").to_owned();
+    let prod = json!({"DeploymentStrategyId": "AppConfig.AllAtOnce", "ConfigurationProfileId": profile, "ConfigurationVersion": "prod"});
+
+    let r = start(&h, &app, &env, prod.clone()).await;
+    r.assert_status(201);
+    assert_eq!(r.json()["ConfigurationVersion"], "2", "{}", r.json());
+    assert_eq!(r.json()["VersionLabel"], "prod");
+    // All at once, then 10 minutes of baking: done before the next start.
+    clock.advance_minutes(11);
+    h.delete(&format!(
+        "/applications/{app}/configurationprofiles/{profile}/hostedconfigurationversions/2"
+    ))
+    .await
+    .assert_status(204);
+    let r = start(&h, &app, &env, prod).await;
+    r.assert_status(201);
+    assert_eq!(r.json()["ConfigurationVersion"], "1", "{}", r.json());
+}

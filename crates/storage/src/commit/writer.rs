@@ -23,7 +23,7 @@ use crate::projections::checkpoint::Checkpointer;
 use crate::projections::snapshot::{Copies, Published};
 use crate::projections::{self, load};
 use crate::rebuild::{RebuildReport, Step};
-use crate::replay::Violation;
+use crate::replay::{Violation, ViolationKind};
 use crate::store::Shared;
 use crate::verify::VerifyReport;
 use crate::view::View;
@@ -138,7 +138,7 @@ impl Writer {
         };
         let stored = load::load(&self.db)?;
         if let Some(problem) = crate::verify::memory_differs(&stored, &self.copies.current().map) {
-            return Ok(Err(Violation::store(problem)));
+            return Ok(Err(Violation::store(ViolationKind::Projection, problem)));
         }
         Ok(Ok(report))
     }

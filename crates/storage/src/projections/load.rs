@@ -8,7 +8,7 @@ use super::{Map, apply_writes, is_in_memory};
 use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{self, Head, codec, schema};
-use crate::replay::{self, Violation};
+use crate::replay::{self, Violation, ViolationKind};
 use crate::view::{View, Writes};
 
 /// The stored projection entries and content headers, in key order.
@@ -42,8 +42,8 @@ pub(crate) fn applied(tree: &sled::Tree) -> Result<Head> {
 
 /// K3 and K2: checks `applied` against the log up to `head`, then folds the records
 /// after it into `map`, each chain-checked (E1, E2) and re-checked against the state
-/// before it (E5), with the headers of the content they introduced. Returns the projection writes the tail made (for the next
-/// checkpoint), or the first violation.
+/// before it (E5), with the headers of the content they introduced. Returns the writes
+/// the tail made (for the next checkpoint), or the first violation.
 pub(crate) fn catch_up(
     tree: &sled::Tree,
     map: &mut Map,
@@ -53,6 +53,7 @@ pub(crate) fn catch_up(
     if applied.position > head.position {
         return Ok(Err(Violation::at(
             Position::new(applied.position),
+            ViolationKind::Checkpoint,
             format!(
                 "the checkpoint marker says position {} but the log ends at {}",
                 applied.position, head.position
@@ -63,6 +64,7 @@ pub(crate) fn catch_up(
         if applied.hash != head.hash {
             return Ok(Err(Violation::at(
                 Position::new(head.position.max(1)),
+                ViolationKind::Checkpoint,
                 "the checkpoint marker's chain hash is not the log's at its position",
             )));
         }
@@ -76,21 +78,28 @@ pub(crate) fn catch_up(
         if key_position != expected {
             return Ok(Err(Violation::at(
                 expected,
+                ViolationKind::MissingRecord,
                 format!("record missing (the next record is at {key_position})"),
             )));
         }
         let (hash, recorded) = match replay::read_record(&chain, expected, &value) {
             Ok(r) => r,
-            Err(problem) if chain == applied => {
+            // The first record after the marker chains from the marker's hash (K3).
+            Err((ViolationKind::PreviousHash, problem)) if chain == applied => {
                 return Ok(Err(Violation::at(
                     expected,
+                    ViolationKind::Checkpoint,
                     format!("{problem} (the first record after the checkpoint marker)"),
                 )));
             }
-            Err(problem) => return Ok(Err(Violation::at(expected, problem))),
+            Err((kind, problem)) => return Ok(Err(Violation::at(expected, kind, problem))),
         };
         if let Err(v) = check(&view, &recorded) {
-            return Ok(Err(Violation::at(expected, v.message())));
+            return Ok(Err(Violation::at(
+                expected,
+                ViolationKind::Event,
+                v.message(),
+            )));
         }
         apply(&mut view, &recorded);
         // The headers of the content this record introduced: their chunks are in the
@@ -114,6 +123,7 @@ pub(crate) fn catch_up(
     if chain != head {
         return Ok(Err(Violation::at(
             Position::new(head.position.max(1)),
+            ViolationKind::Head,
             format!(
                 "the log after the checkpoint ends at position {} but the head entry says {}",
                 chain.position, head.position
