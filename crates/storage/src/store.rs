@@ -218,7 +218,7 @@ impl Store {
             #[cfg(feature = "failpoints")]
             failpoints,
         });
-        let checkpointer = Checkpointer::start(
+        let mut checkpointer = Checkpointer::start(
             db.clone(),
             applied,
             checkpoint::Every {
@@ -229,7 +229,7 @@ impl Store {
         )?;
         if head != applied {
             // K2: the next open starts from here rather than fold this tail again.
-            checkpointer.group(Arc::new(tail), head);
+            checkpointer.group(&tail, head);
             checkpointer.flush()?;
             barrier.sync_as(&db, Durability::Sync)?;
         }

@@ -87,7 +87,22 @@ type Replies = Vec<(
 impl Writer {
     /// The writer loop. Returns when the store is closed or every handle is dropped.
     pub(crate) fn run(mut self) {
-        while let Ok(first) = self.rx.recv() {
+        loop {
+            // Wait for work no longer than until pending checkpoint writes are due.
+            let first = match self.checkpointer.due_in() {
+                None => match self.rx.recv() {
+                    Ok(m) => m,
+                    Err(_) => break,
+                },
+                Some(due) => match self.rx.recv_timeout(due) {
+                    Ok(m) => m,
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                        self.checkpointer.tick();
+                        continue;
+                    }
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                },
+            };
             let mut group = Vec::new();
             let mut special = None;
             match first {
@@ -264,7 +279,7 @@ impl Writer {
                     u64::try_from(records).unwrap_or(u64::MAX),
                 );
                 Self::reply(replies);
-                self.checkpointer.group(memory, self.head);
+                self.checkpointer.group(&memory, self.head);
             }
             Err(e) => {
                 // Invariant C4: no caller of this group is acknowledged, and the store

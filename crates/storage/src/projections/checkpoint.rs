@@ -1,18 +1,20 @@
 //! The checkpointer: writes the projections to sled now and then, off the
 //! acknowledgement path (ADR 0007, docs/design/durability.md, invariant K1).
 //!
-//! It runs on a thread of its own. The writer hands it each acknowledged group's
-//! overlay (projection entries and content headers); it merges them (the last write of a key wins) and, every `groups` groups or
-//! `interval` after the first group it has not written, writes them as one
-//! `apply_batch` with the `applied` marker. It never syncs: the writer's next barrier,
-//! or close, makes a checkpoint durable.
+//! The writer merges each acknowledged group's overlay (projection entries and content
+//! headers; the last write of a key wins) into the handle's pending writes. Every
+//! `groups` groups, or `interval` after the first group not yet written (the writer
+//! waits on its queue no longer than that), the handle hands the merged writes to a
+//! thread of its own, which writes them as one `apply_batch` with the `applied` marker.
+//! The thread is woken once per checkpoint, not per group, and never syncs: the
+//! writer's next barrier, or close, makes a checkpoint durable.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 
 use super::is_in_memory;
 use crate::error::{Error, Result};
@@ -29,18 +31,29 @@ pub(crate) struct Every {
     pub(crate) interval: Duration,
 }
 
-enum Message {
-    /// An acknowledged group's overlay (projection entries and content headers) and the
-    /// head after it.
-    Group(Arc<Writes>, Head),
-    /// Write what is pending now, and say how that went.
-    Flush(Sender<Result<()>>),
+/// Merged writes and the head they bring the stored projections to, and where to say
+/// how writing them went (a flush waits for that).
+struct Job {
+    writes: Writes,
+    head: Head,
+    reply: Option<Sender<Result<()>>>,
 }
 
-/// The writer's handle on the checkpointer thread. Dropping it writes what is pending
-/// (unless the store is poisoned) and stops the thread.
+/// The writer's handle on the checkpointer. Dropping it writes what is pending (unless
+/// the store is poisoned) and stops the thread.
 pub(crate) struct Checkpointer {
-    tx: Option<Sender<Message>>,
+    every: Every,
+    /// Writes of acknowledged groups not yet handed over.
+    pending: Writes,
+    /// Groups merged into `pending`.
+    groups: u64,
+    /// When the first group of `pending` was merged.
+    first_unwritten: Option<Instant>,
+    /// The head after the last group merged.
+    head: Head,
+    /// The head last handed over (or stored at open).
+    handed: Head,
+    tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -53,55 +66,86 @@ impl Checkpointer {
         shared: Arc<Shared>,
     ) -> Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let state = State {
-            db,
-            shared,
+        let thread = std::thread::Builder::new()
+            .name("verso-checkpoint".to_owned())
+            .spawn(move || write_jobs(&db, &shared, &rx))
+            .map_err(Error::io("spawn checkpoint thread"))?;
+        Ok(Self {
             every,
             pending: Writes::new(),
             groups: 0,
             first_unwritten: None,
             head: applied,
-            applied,
-        };
-        let thread = std::thread::Builder::new()
-            .name("verso-checkpoint".to_owned())
-            .spawn(move || state.run(&rx))
-            .map_err(Error::io("spawn checkpoint thread"))?;
-        Ok(Self {
+            handed: applied,
             tx: Some(tx),
             thread: Some(thread),
         })
     }
 
-    /// Hands over an acknowledged group. Never blocks.
-    pub(crate) fn group(&self, writes: Arc<Writes>, head: Head) {
-        if let Some(tx) = &self.tx {
-            // A checkpointer that is gone has failed and poisoned the store already.
-            let _ = tx.send(Message::Group(writes, head));
+    /// Merges an acknowledged group, and hands everything over if a checkpoint is due.
+    pub(crate) fn group(&mut self, writes: &Writes, head: Head) {
+        for (key, value) in writes {
+            if is_in_memory(key) {
+                self.pending.insert(key.clone(), value.clone());
+            }
+        }
+        self.head = head;
+        self.groups += 1;
+        self.first_unwritten.get_or_insert_with(Instant::now);
+        if self.groups >= self.every.groups || self.due_in() == Some(Duration::ZERO) {
+            self.hand_over(None);
         }
     }
 
-    /// Writes everything handed over so far, and waits for it.
+    /// How long until the pending writes are due, if there are any: the writer waits on
+    /// its queue no longer, then calls [`Checkpointer::tick`].
+    pub(crate) fn due_in(&self) -> Option<Duration> {
+        self.first_unwritten
+            .map(|since| self.every.interval.saturating_sub(since.elapsed()))
+    }
+
+    /// Hands the pending writes over if they are due.
+    pub(crate) fn tick(&mut self) {
+        if self.due_in() == Some(Duration::ZERO) {
+            self.hand_over(None);
+        }
+    }
+
+    /// Writes everything merged so far, and waits for it.
     ///
     /// # Errors
     /// [`Error::Poisoned`] if the store is poisoned (nothing is written then); sled's
     /// error if the batch fails, which poisons the store.
-    pub(crate) fn flush(&self) -> Result<()> {
+    pub(crate) fn flush(&mut self) -> Result<()> {
         let (reply, answer) = crossbeam_channel::bounded(1);
-        let sent = self
-            .tx
-            .as_ref()
-            .is_some_and(|tx| tx.send(Message::Flush(reply)).is_ok());
-        if !sent {
+        if !self.hand_over(Some(reply)) {
             return Err(Error::Poisoned);
         }
         answer.recv().unwrap_or(Err(Error::Poisoned))
+    }
+
+    /// Sends the pending writes to the thread; false if it is gone.
+    fn hand_over(&mut self, reply: Option<Sender<Result<()>>>) -> bool {
+        let job = Job {
+            writes: std::mem::take(&mut self.pending),
+            head: self.head,
+            reply,
+        };
+        self.groups = 0;
+        self.first_unwritten = None;
+        if job.head == self.handed && job.writes.is_empty() && job.reply.is_none() {
+            return true;
+        }
+        self.handed = job.head;
+        // A thread that is gone has failed and poisoned the store already.
+        self.tx.as_ref().is_some_and(|tx| tx.send(job).is_ok())
     }
 }
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        // Hanging up makes the thread write what is pending and stop.
+        self.hand_over(None);
+        // Hanging up makes the thread stop once it has written every job.
         drop(self.tx.take());
         if let Some(t) = self.thread.take()
             && t.join().is_err()
@@ -111,115 +155,52 @@ impl Drop for Checkpointer {
     }
 }
 
-/// The checkpointer thread's state.
-struct State {
-    db: sled::Db,
-    /// For the poison flag: a poisoned store writes no checkpoint, and a failed one
-    /// poisons the store (C4).
-    shared: Arc<Shared>,
-    every: Every,
-    /// Projection and content-header writes not yet in a checkpoint, the last of each
-    /// key winning.
-    pending: Writes,
-    /// Groups merged into `pending`.
-    groups: u64,
-    /// When the first group of `pending` arrived.
-    first_unwritten: Option<Instant>,
-    /// The head after the last group merged.
-    head: Head,
-    /// The head of the last checkpoint written.
-    applied: Head,
+/// The checkpointer thread: writes each job, in order, until the handle hangs up.
+fn write_jobs(db: &sled::Db, shared: &Shared, jobs: &Receiver<Job>) {
+    for job in jobs {
+        let written = write(db, shared, job.writes, job.head);
+        if let Err(e) = &written
+            && e.kind() != crate::error::ErrorKind::Poisoned
+        {
+            tracing::error!(error = %e, "checkpoint failed; store poisoned");
+        }
+        if let Some(reply) = job.reply {
+            let _ = reply.send(written);
+        }
+    }
 }
 
-impl State {
-    fn run(mut self, rx: &Receiver<Message>) {
-        loop {
-            let message = match self.first_unwritten {
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                Some(since) => rx.recv_timeout(self.every.interval.saturating_sub(since.elapsed())),
-            };
-            match message {
-                Ok(Message::Group(writes, head)) => {
-                    self.merge(&writes, head);
-                    // Checked here too: under load a message is always ready, so the
-                    // timeout never fires.
-                    let due = self
-                        .first_unwritten
-                        .is_some_and(|since| since.elapsed() >= self.every.interval);
-                    if due || self.groups >= self.every.groups {
-                        self.write_logged();
-                    }
-                }
-                Ok(Message::Flush(reply)) => {
-                    let _ = reply.send(self.write());
-                }
-                Err(RecvTimeoutError::Timeout) => self.write_logged(),
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.write_logged();
-                    return;
-                }
-            }
+/// K1: the writes and the marker, in one batch.
+fn write(db: &sled::Db, shared: &Shared, writes: Writes, head: Head) -> Result<()> {
+    // IMPORTANT: after a failed barrier sled's state is unknown: write nothing more.
+    if shared.poisoned.load(Ordering::SeqCst) {
+        return Err(Error::Poisoned);
+    }
+    let marker = codec::encode_value(&head)
+        .map_err(|e| Error::corrupted(None, format!("encode checkpoint marker: {e}")))?;
+    let mut batch = sled::Batch::default();
+    for (key, value) in writes {
+        match value {
+            Some(v) => batch.insert(key, v),
+            None => batch.remove(key),
         }
     }
-
-    fn merge(&mut self, writes: &Writes, head: Head) {
-        for (key, value) in writes {
-            if is_in_memory(key) {
-                self.pending.insert(key.clone(), value.clone());
-            }
-        }
-        self.head = head;
-        self.groups += 1;
-        self.first_unwritten.get_or_insert_with(Instant::now);
+    batch.insert(schema::META_APPLIED, marker);
+    #[cfg(feature = "failpoints")]
+    let failed = shared.failpoints.take_checkpoint_failure();
+    #[cfg(not(feature = "failpoints"))]
+    let failed = false;
+    let written = if failed {
+        Err(Error::Io {
+            context: "write checkpoint",
+            source: std::io::Error::other("failpoint: checkpoint write fails"),
+        })
+    } else {
+        db.apply_batch(batch)
+            .map_err(Error::sled("write checkpoint"))
+    };
+    if written.is_err() {
+        shared.poisoned.store(true, Ordering::SeqCst);
     }
-
-    fn write_logged(&mut self) {
-        match self.write() {
-            Ok(()) | Err(Error::Poisoned) => {}
-            Err(e) => tracing::error!(error = %e, "checkpoint failed; store poisoned"),
-        }
-    }
-
-    /// K1: the pending entries and the marker, in one batch.
-    fn write(&mut self) -> Result<()> {
-        // IMPORTANT: after a failed barrier sled's state is unknown: write nothing more.
-        if self.shared.poisoned.load(Ordering::SeqCst) {
-            return Err(Error::Poisoned);
-        }
-        if self.head == self.applied && self.pending.is_empty() {
-            return Ok(());
-        }
-        let marker = codec::encode_value(&self.head)
-            .map_err(|e| Error::corrupted(None, format!("encode checkpoint marker: {e}")))?;
-        let mut batch = sled::Batch::default();
-        for (key, value) in std::mem::take(&mut self.pending) {
-            match value {
-                Some(v) => batch.insert(key, v),
-                None => batch.remove(key),
-            }
-        }
-        batch.insert(schema::META_APPLIED, marker);
-        #[cfg(feature = "failpoints")]
-        let failed = self.shared.failpoints.take_checkpoint_failure();
-        #[cfg(not(feature = "failpoints"))]
-        let failed = false;
-        let written = if failed {
-            Err(Error::Io {
-                context: "write checkpoint",
-                source: std::io::Error::other("failpoint: checkpoint write fails"),
-            })
-        } else {
-            self.db
-                .apply_batch(batch)
-                .map_err(Error::sled("write checkpoint"))
-        };
-        if let Err(e) = written {
-            self.shared.poisoned.store(true, Ordering::SeqCst);
-            return Err(e);
-        }
-        self.applied = self.head;
-        self.groups = 0;
-        self.first_unwritten = None;
-        Ok(())
-    }
+    written
 }
