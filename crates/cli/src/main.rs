@@ -71,6 +71,19 @@ struct ServeArgs {
     #[arg(long, default_value = "1GiB", value_name = "SIZE",
           value_parser = bench::options::parse_bytes)]
     cache_size: u64,
+
+    /// When a write is acknowledged: `sync` (on stable storage: survives a power loss),
+    /// `flush` (handed to the OS: survives a crash of the process) or `buffered` (in
+    /// memory). docs/design/durability.md says what each can lose.
+    #[arg(long, value_enum, default_value_t = bench::options::DurabilityArg::Sync,
+          value_name = "sync|flush|buffered")]
+    durability: bench::options::DurabilityArg,
+
+    /// Checkpoint the projections after this many acknowledged groups (at least 1).
+    /// Fewer mean a shorter start after a crash and more writing.
+    #[arg(long, default_value_t = 1000, value_name = "GROUPS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_groups: u64,
 }
 
 /// An on/off switch.
@@ -132,6 +145,8 @@ fn serve(args: ServeArgs) -> Result<()> {
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let store = verso_storage::StoreOptions::new()
         .cache_capacity(args.cache_size)
+        .durability(args.durability.store())
+        .checkpoint_groups(args.checkpoint_groups)
         .open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let head = store.head();
