@@ -14,11 +14,11 @@ use verso_domain::{Content, ContentHash, ContentRef};
 
 use crate::error::{Error, Result};
 use crate::log::{keys, schema};
-use crate::view::View;
+use crate::projections::overlay::Overlay;
 
 /// Adds `content` to the pending writes. The caller has checked with [`contains`] that
 /// the store does not hold it yet (one lookup per new content, not two).
-pub(crate) fn write_new(view: &mut View<'_>, content: &Content) -> Result<()> {
+pub(crate) fn write_new(view: &mut Overlay<'_>, content: &Content) -> Result<()> {
     // The writer sends chunks to sled and the header to memory (projections::is_in_memory).
     let header = keys::content(content.hash());
     let bytes = content.bytes();
@@ -32,7 +32,7 @@ pub(crate) fn write_new(view: &mut View<'_>, content: &Content) -> Result<()> {
 }
 
 /// Whether the store (or the pending writes) holds `hash`.
-pub(crate) fn contains(view: &View<'_>, hash: ContentHash) -> Result<bool> {
+pub(crate) fn contains(view: &Overlay<'_>, hash: ContentHash) -> Result<bool> {
     view.contains(&keys::content(hash))
 }
 
@@ -47,7 +47,7 @@ pub(crate) fn stored(tree: &sled::Tree, hash: ContentHash) -> Result<bool> {
 }
 
 /// Adds the header of a content already stored to the pending writes.
-pub(crate) fn remember(view: &mut View<'_>, reference: &ContentRef) {
+pub(crate) fn remember(view: &mut Overlay<'_>, reference: &ContentRef) {
     view.put_raw(
         keys::content(reference.hash).to_vec(),
         reference.len.to_be_bytes().to_vec(),

@@ -19,8 +19,7 @@
 //! | `commit` | the writer thread and the [`Ticket`]s callers wait on |
 //! | `durability` | the durable barrier |
 //! | `log` | keys, the frozen record codec, the hash chain |
-//! | `projections` | the projections in memory: published snapshots, checkpoints, loading at open |
-//! | `view` | the projections' stored form read through the writer's pending overlay |
+//! | `projections` | the projections in memory: published snapshots, checkpoints, loading at open, the overlay the writer decides through |
 //! | `content` | content stored once per sha256, in chunks |
 //! | `replay`, `verify`, `rebuild` | the fold of the log and what uses it |
 //!
@@ -42,7 +41,6 @@ mod rebuild;
 mod replay;
 mod store;
 mod verify;
-mod view;
 
 pub use api::{
     DeploymentStrategyChanges, EnvironmentChanges, NewApplication, NewDeployment,

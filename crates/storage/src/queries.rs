@@ -23,8 +23,8 @@ use verso_domain::{
 use crate::content;
 use crate::error::{Error, Outcome, Refused, Result};
 use crate::log::{self, codec, keys, schema};
+use crate::projections::overlay::Overlay;
 use crate::store::Store;
-use crate::view::View;
 
 /// Which page of a list to read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,8 +115,8 @@ pub fn label_matches(filter: &str, label: Option<&str>) -> bool {
 
 impl Store {
     /// A view of the last published snapshot.
-    pub(crate) fn view(&self) -> View<'static> {
-        View::of(self.inner.shared.snapshot())
+    pub(crate) fn view(&self) -> Overlay<'static> {
+        Overlay::of(self.inner.shared.snapshot())
     }
 
     /// An application.
@@ -183,7 +183,7 @@ impl Store {
     /// The hosted stream of a profile, checking the application and profile exist.
     fn hosted_stream(
         &self,
-        view: &View<'_>,
+        view: &Overlay<'_>,
         application: &ApplicationId,
         profile: &ProfileId,
     ) -> Result<Outcome<StreamId>> {
@@ -377,7 +377,7 @@ impl Store {
 /// A page of `stream`'s live versions, newest first, optionally filtered by label; the
 /// token is the last version number returned.
 pub(crate) fn live_versions_newest_first(
-    view: &View<'_>,
+    view: &Overlay<'_>,
     stream: &StreamId,
     label: Option<&str>,
     size: usize,
@@ -433,7 +433,7 @@ pub(crate) fn live_versions_newest_first(
 }
 
 fn page_in_key_order<T: serde::de::DeserializeOwned>(
-    view: &View<'_>,
+    view: &Overlay<'_>,
     prefix: &[u8],
     page: &PageRequest,
 ) -> Result<Outcome<Page<T>>> {

@@ -11,9 +11,9 @@ use verso_domain::{ContentHash, ContentRef, Position, ViewContent};
 use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{self, Head, schema};
+use crate::projections::overlay::{Entries, SortedEntries};
 use crate::projections::{Map, is_projection};
 use crate::replay::{self, Contents, Folded, Violation, ViolationKind};
-use crate::view::{Entries, SortedEntries};
 
 /// What a successful verification walked.
 #[derive(Clone, Debug, PartialEq, Eq)]

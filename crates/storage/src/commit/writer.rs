@@ -20,13 +20,13 @@ use crate::error::{Error, Outcome, Refused, Result};
 use crate::log::{Head, codec, keys, schema};
 use crate::options::{Durability, StoreOptions};
 use crate::projections::checkpoint::Checkpointer;
+use crate::projections::overlay::Overlay;
 use crate::projections::snapshot::{Copies, Published};
 use crate::projections::{self, load};
 use crate::rebuild::{RebuildReport, Step};
 use crate::replay::{Violation, ViolationKind};
 use crate::store::Shared;
 use crate::verify::VerifyReport;
-use crate::view::View;
 
 /// One command and where its outcome goes.
 pub(crate) struct Request {
@@ -74,7 +74,7 @@ pub(crate) struct Writer {
 /// its timestamp.
 type Decided = (
     Vec<Outcome<Committed>>,
-    crate::view::Writes,
+    crate::projections::overlay::Writes,
     (Head, Timestamp),
 );
 
@@ -238,7 +238,7 @@ impl Writer {
         // The projection entries and content headers go to memory and the checkpointer;
         // the records, content chunks and head to sled.
         let mut batch = sled::Batch::default();
-        let mut memory = crate::view::Writes::new();
+        let mut memory = crate::projections::overlay::Writes::new();
         for (key, value) in pending {
             if projections::is_in_memory(&key) {
                 memory.insert(key, value);
@@ -303,7 +303,7 @@ impl Writer {
     /// writes and the new head with its timestamp.
     fn decide_group(&self, commands: &[(&Command, Option<Arc<str>>)]) -> Result<Decided> {
         // No sled read while deciding: the view is the published snapshot in memory.
-        let mut view = View::over(&self.copies.current().map);
+        let mut view = Overlay::over(&self.copies.current().map);
         let mut head = self.head;
         let mut last_timestamp = self.last_timestamp;
         let mut outcomes = Vec::with_capacity(commands.len());
@@ -401,7 +401,7 @@ impl Writer {
 }
 
 /// The latest live version of `stream`: the one a create just appended.
-fn latest_version(view: &View<'_>, stream: &verso_domain::StreamId) -> Option<Subject> {
+fn latest_version(view: &Overlay<'_>, stream: &verso_domain::StreamId) -> Option<Subject> {
     use verso_domain::projection::ReadModel;
     let head = view.stream(stream)?;
     head.latest_live
@@ -413,7 +413,7 @@ fn latest_version(view: &View<'_>, stream: &verso_domain::StreamId) -> Option<Su
 /// token is recorded anew by an append, and names the first version on a replay), else
 /// the latest minor of the major it created or added to.
 fn created_template_version(
-    view: &View<'_>,
+    view: &Overlay<'_>,
     c: &verso_domain::CreateEnvironmentTemplateVersion,
 ) -> Option<Subject> {
     use verso_domain::StreamId;
@@ -443,7 +443,7 @@ fn created_template_version(
 }
 
 /// The record a command is about, as it stands right after the command.
-fn subject(view: &View<'_>, command: &Command) -> Option<Subject> {
+fn subject(view: &Overlay<'_>, command: &Command) -> Option<Subject> {
     use verso_domain::projection::ReadModel;
     match command {
         Command::CreateApplication(c) => view

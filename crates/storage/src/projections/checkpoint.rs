@@ -19,8 +19,8 @@ use crossbeam_channel::{Receiver, Sender};
 use super::is_in_memory;
 use crate::error::{Error, Result};
 use crate::log::{Head, codec, schema};
+use crate::projections::overlay::Writes;
 use crate::store::Shared;
-use crate::view::Writes;
 
 /// How often checkpoints are written: whichever comes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use super::{Map, apply_writes, is_in_memory};
 use crate::content;
 use crate::error::{Error, Result};
 use crate::log::{self, Head, codec, schema};
+use crate::projections::overlay::{Overlay, Writes};
 use crate::replay::{self, Violation, ViolationKind};
-use crate::view::{View, Writes};
 
 /// The stored projection entries and content headers, in key order.
 pub(crate) fn load(tree: &sled::Tree) -> Result<Map> {
@@ -70,7 +70,7 @@ pub(crate) fn catch_up(
         }
         return Ok(Ok(Writes::new()));
     }
-    let mut view = View::over(map);
+    let mut view = Overlay::over(map);
     let mut chain = applied;
     for item in log::raw_from(tree, Position::new(applied.position + 1)) {
         let (key_position, value) = item?;

@@ -6,6 +6,7 @@
 //! | `snapshot` | [`Published`] (a snapshot and its head) and the writer's two copies |
 //! | `checkpoint` | the checkpointer thread and its batches (invariant K1) |
 //! | `load` | loading a checkpoint at open and folding the log's tail into it (K2, K3) |
+//! | `overlay` | [`Overlay`](overlay::Overlay): the projections' stored form behind the kernel's traits, with pending writes on top |
 //!
 //! The map holds each projection entry in its stored form (key and value bytes as in
 //! docs/design/event-log.md), and the content headers, so that the writer answers "is
@@ -13,12 +14,13 @@
 
 pub(crate) mod checkpoint;
 pub(crate) mod load;
+pub(crate) mod overlay;
 pub(crate) mod snapshot;
 
 use std::collections::BTreeMap;
 
 use crate::log::schema;
-use crate::view::Writes;
+use crate::projections::overlay::Writes;
 
 /// Projection entries (and content headers) in key order.
 pub(crate) type Map = BTreeMap<Vec<u8>, Vec<u8>>;

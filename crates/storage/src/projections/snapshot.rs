@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::{Map, apply_writes};
 use crate::log::Head;
-use crate::view::Writes;
+use crate::projections::overlay::Writes;
 
 /// A snapshot of the projections, as of `head`. Never changed once published.
 #[derive(Debug)]

@@ -12,8 +12,8 @@ use verso_domain::{
 use super::{Page, PageRequest, decode, encode_token, page_in_key_order};
 use crate::error::{Outcome, Refused, Result};
 use crate::log::{keys, schema};
+use crate::projections::overlay::Overlay;
 use crate::store::Store;
-use crate::view::View;
 use verso_domain::projection::ReadModel;
 
 /// First byte of a strategy list token whose last item was a predefined strategy; the
@@ -30,7 +30,7 @@ fn bad_token() -> Refused {
     ))
 }
 
-fn missing_application(view: &View<'_>, application: &ApplicationId) -> Result<Option<Refused>> {
+fn missing_application(view: &Overlay<'_>, application: &ApplicationId) -> Result<Option<Refused>> {
     Ok(view
         .application_checked(application)?
         .is_none()
@@ -62,7 +62,7 @@ impl Store {
     /// with time, so its own `state` is always `ReadyForDeployment`.
     fn with_state(
         &self,
-        view: &View<'_>,
+        view: &Overlay<'_>,
         mut record: EnvironmentRecord,
     ) -> Result<EnvironmentRecord> {
         let latest = view.latest_deployment(&record.application, &record.id);

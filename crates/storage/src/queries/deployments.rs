@@ -10,12 +10,12 @@ use verso_domain::{ApplicationId, EnvironmentId, ProfileId, Rejection, Timestamp
 use super::{Page, PageRequest, decode, encode_token};
 use crate::error::{Outcome, Refused, Result};
 use crate::log::keys;
+use crate::projections::overlay::Overlay;
 use crate::store::Store;
-use crate::view::View;
 
 /// `Ok(None)` when the application and the environment exist, else the refusal.
 fn missing_environment(
-    view: &View<'_>,
+    view: &Overlay<'_>,
     application: &ApplicationId,
     environment: &EnvironmentId,
 ) -> Result<Option<Refused>> {

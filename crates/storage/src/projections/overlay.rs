@@ -1,13 +1,13 @@
 //! The projections in memory, in their stored form, seen through an overlay of pending
 //! writes.
 //!
-//! The writer decides each command of a group against a [`View`] of the published
+//! The writer decides each command of a group against a [`Overlay`] of the published
 //! snapshot whose overlay holds the writes of the commands before it in the same group;
 //! the overlay's log records, content and head become one sled batch, and its
-//! projection writes the next snapshot (ADR 0007). Readers use a `View` of a snapshot
+//! projection writes the next snapshot (ADR 0007). Readers use an `Overlay` of a snapshot
 //! with an empty overlay: they never wait for the writer (R1). A decoding failure inside
 //! the kernel's infallible [`ReadModel`] is kept in the view and reported by
-//! [`View::take_error`], never swallowed.
+//! [`Overlay::take_error`], never swallowed.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -50,7 +50,7 @@ fn key_of(key: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     k
 }
 
-/// What a [`View`] reads under its overlay.
+/// What an [`Overlay`] reads under its pending writes.
 enum Base<'t> {
     /// A map the caller owns (the writer's snapshot, or a map being loaded).
     Borrowed(&'t Map),
@@ -59,7 +59,7 @@ enum Base<'t> {
 }
 
 /// Projections in memory plus pending writes.
-pub(crate) struct View<'t> {
+pub(crate) struct Overlay<'t> {
     /// The projections under the overlay.
     base: Base<'t>,
     /// Writes not yet in sled; `None` is a delete. Only the writer's views have any.
@@ -68,7 +68,7 @@ pub(crate) struct View<'t> {
     error: RefCell<Option<Error>>,
 }
 
-impl<'t> View<'t> {
+impl<'t> Overlay<'t> {
     /// A view of `map`, with an empty overlay.
     pub(crate) fn over(map: &'t Map) -> Self {
         Self {
@@ -79,8 +79,8 @@ impl<'t> View<'t> {
     }
 
     /// A view of a published snapshot, with an empty overlay: what readers use.
-    pub(crate) fn of(snapshot: Arc<Published>) -> View<'static> {
-        View {
+    pub(crate) fn of(snapshot: Arc<Published>) -> Overlay<'static> {
+        Overlay {
             base: Base::Shared(snapshot),
             pending: BTreeMap::new(),
             error: RefCell::new(None),
@@ -322,7 +322,7 @@ impl Iterator for Merged<'_> {
     }
 }
 
-impl ReadModel for View<'_> {
+impl ReadModel for Overlay<'_> {
     fn application(&self, id: &ApplicationId) -> Option<Cow<'_, ApplicationRecord>> {
         self.or_fail(self.application_checked(id)).map(Cow::Owned)
     }
@@ -531,7 +531,7 @@ impl ReadModel for View<'_> {
 }
 
 /// The stored form of every projection write, for any target with `put`, `put_raw` and
-/// `delete_raw`: the writer's [`View`] and the [`Entries`] of a fold share one encoding.
+/// `delete_raw`: the writer's [`Overlay`] and the [`Entries`] of a fold share one encoding.
 macro_rules! write_model {
     ($target:ty) => {
         impl WriteModel for $target {
@@ -708,7 +708,7 @@ macro_rules! write_model {
     };
 }
 
-write_model!(View<'_>);
+write_model!(Overlay<'_>);
 write_model!(Entries);
 
 /// The projection entries a fold of the log writes (rebuild and verification encode a
