@@ -163,8 +163,9 @@ class LazyFS:
                 low = text.lower()
                 if any(w in low for w in ("permission denied", "operation not permitted",
                                           "fuse: device not found", "/dev/fuse")):
+                    last = (text.strip().splitlines() or [""])[-1]
                     raise Skip(f"the FUSE mount failed for lack of permission or device "
-                               f"(lazyfs exit {rc}): {text.strip().splitlines()[-1:]}")
+                               f"(lazyfs exit {rc}: {last})")
                 raise Failure(f"lazyfs exited {rc} before mounting {self.mnt}:\n{text}")
             if time.monotonic() > deadline:
                 raise Failure(f"lazyfs did not mount {self.mnt} within 15 s:\n"
@@ -484,6 +485,9 @@ def fetch_all(server, profile, versions, threads=8):
 # Rounds
 
 
+CHAIN = 4  # sync rounds per store
+
+
 class Run:
     def __init__(self, args):
         self.args = args
@@ -543,8 +547,11 @@ class Run:
         return listed, contents, missing, changed
 
     def sync_round(self, n, groups, state):
-        what = f"round {n} (sync, checkpoint every {groups} group{'s' * (groups != 1)})"
-        server = self.serve("sync", "sync", groups)
+        what = (f"round {n} (sync, checkpoint every {groups} group{'s' * (groups != 1)}, "
+                f"{state['store']})")
+        t0 = time.monotonic()
+        store = state["store"]
+        server = self.serve(store, "sync", groups)
         if state["profile"] is None:
             state["profile"] = Profile(server, "powerloss-sync")
         profile = state["profile"]
@@ -556,8 +563,8 @@ class Run:
         acked = writers.acked
         if not acked:
             raise Failure(f"{what}: no write was acknowledged in {secs:.2f} s")
-        verify(self.args.verso, os.path.join(self.mnt, "sync"), f"{what}, as the cut left it")
-        server = self.serve("sync", "sync", groups)
+        verify(self.args.verso, os.path.join(self.mnt, store), f"{what}, as the cut left it")
+        server = self.serve(store, "sync", groups)
         expected = dict(state["known"])
         for v, d in acked.items():
             if v in expected:
@@ -568,14 +575,15 @@ class Run:
         listed, contents, missing, changed = self.check(server, profile, expected,
                                                        state["sent"], what)
         server.terminate()
-        verify(self.args.verso, os.path.join(self.mnt, "sync"), f"{what}, after SIGTERM")
+        verify(self.args.verso, os.path.join(self.mnt, store), f"{what}, after SIGTERM")
         kept = len([v for v in listed if v not in expected])
         earlier = len(state["known"])
         line = (f"{what}: wrote {secs:.2f} s, {len(acked)} acked "
                 f"(v{min(acked)}..v{max(acked)}), {writers.dead} requests cut; after the "
                 f"power cut: versions 1..{max(listed)} gapless, {len(acked) - len([v for v in acked if v in missing or v in changed])}"
                 f"/{len(acked)} acked identical, {earlier - len([v for v in state['known'] if v in missing or v in changed])}"
-                f"/{earlier} earlier identical, {kept} unacked kept; verify ok")
+                f"/{earlier} earlier identical, {kept} unacked kept; verify ok "
+                f"({time.monotonic() - t0:.1f} s)")
         if missing or changed:
             raise Failure(f"{what}: {len(missing)} acknowledged versions missing "
                           f"(first {missing[:10]}), {len(changed)} with other bytes "
@@ -584,6 +592,7 @@ class Run:
         log(line)
 
     def control_round(self, mode, attempt):
+        t0 = time.monotonic()
         store = f"control-{mode}-{attempt}"
         what = f"control ({mode}, attempt {attempt})"
         server = self.serve(store, mode, 1000)
@@ -623,7 +632,7 @@ class Run:
         line = (f"{what}: {len(acked)} acked (v1..v{max(acked, default=0)}); after the "
                 f"power cut: {found}, "
                 f"{len(missing)} acked missing, {len(changed)} acked with other bytes; "
-                "verify ok")
+                f"verify ok ({time.monotonic() - t0:.1f} s)")
         return line, bool(missing or changed)
 
     def main(self):
@@ -631,10 +640,15 @@ class Run:
         log(f"powerloss: seed {a.seed}, {a.rounds} sync rounds, {a.writers} writers, "
             f"work dir {self.work}")
         self.fs.mount()
-        state = {"profile": None, "known": {}, "sent": set()}
         cycle = [1, 3, 1000]
         try:
             for n in range(1, a.rounds + 1):
+                # One store continues over CHAIN rounds (each checks the earlier rounds'
+                # versions too), then a fresh one: reading everything back each round
+                # would make long runs quadratic.
+                if (n - 1) % CHAIN == 0:
+                    state = {"store": f"sync-{(n - 1) // CHAIN + 1}", "profile": None,
+                             "known": {}, "sent": set()}
                 self.sync_round(n, cycle[(n - 1) % len(cycle)], state)
                 self.passed += 1
             for mode in a.controls:
