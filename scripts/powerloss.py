@@ -400,7 +400,13 @@ class Writers:
                 time.sleep(0.01)
                 continue
             if st == 201:
-                v = int(resp.getheader("Version-Number"))
+                try:
+                    v = int(resp.getheader("Version-Number"))
+                except (TypeError, ValueError):
+                    with self.lock:
+                        self.errors.append("a 201 without a numeric Version-Number: "
+                                           f"{resp.getheader('Version-Number')!r}")
+                    continue
                 with self.lock:
                     if v in self.acked:
                         self.errors.append(f"version {v} acknowledged twice")
@@ -452,6 +458,13 @@ def fetch_all(server, profile, versions, threads=8):
     out, errors, lock = {}, [], threading.Lock()
 
     def work(part):
+        try:
+            read(part)
+        except (OSError, http.client.HTTPException) as e:
+            with lock:
+                errors.append(f"reading the versions back: {e!r}")
+
+    def read(part):
         c = server.conn(timeout=30)
         for v in part:
             st, _, body = call(c, "GET", f"{profile.path}/{v}")
@@ -665,6 +678,11 @@ class Run:
         except Failure as e:
             self.failed += 1
             log(f"powerloss: FAILED: {e}")
+        except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
+            # A request of the checks that failed (the server died, an answer that is
+            # not what the API says): a failure, never a pass.
+            self.failed += 1
+            log(f"powerloss: FAILED: {e!r}")
         finally:
             kill_started()
             self.fs.unmount()
@@ -714,6 +732,10 @@ def main():
         return 0
     except (Failure, Timeout) as e:
         log(f"powerloss: FAILED: {e}")
+        log(f"powerloss: {run.passed if run else 0} passed, 1 failed")
+        return 1
+    except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
+        log(f"powerloss: FAILED: {e!r}")
         log(f"powerloss: {run.passed if run else 0} passed, 1 failed")
         return 1
     finally:
