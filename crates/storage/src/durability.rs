@@ -35,6 +35,9 @@ pub(crate) struct Failpoints {
     pub(crate) fail_syncs: AtomicU32,
     /// How many of the next checkpoint writes fail.
     pub(crate) fail_checkpoints: AtomicU32,
+    /// Held for reading by the writer around each group: a test that holds it for
+    /// writing keeps the writer from committing (and the queue from draining).
+    pub(crate) writer_gate: std::sync::RwLock<()>,
 }
 
 #[cfg(feature = "failpoints")]

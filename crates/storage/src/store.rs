@@ -333,32 +333,19 @@ impl Store {
     /// the writer's queue is full this waits for room, or, on a handle from
     /// [`Store::refusing_when_busy`], completes the ticket with [`Error::Busy`].
     pub fn submit(&self, command: Command) -> Ticket<Outcome<Committed>> {
-        if self.refuse_when_busy {
-            return self.try_submit(command);
-        }
-        if self.inner.closed.load(Ordering::SeqCst) {
-            return Ticket::ready(Err(Error::Closed));
-        }
-        if self.is_poisoned() {
-            return Ticket::ready(Err(Error::Poisoned));
-        }
-        let (reply, waiting) = ticket();
-        let request = Request {
-            command,
-            actor: self.actor.clone(),
-            reply,
-        };
-        // A full queue makes this wait for room (backpressure). If the writer is gone
-        // the message (and its completer) is dropped, which completes the ticket with
-        // `Closed`.
-        let _ = self.inner.tx.send(Message::Command(Box::new(request)));
-        waiting
+        self.enqueue(command, !self.refuse_when_busy)
     }
 
     /// [`Store::submit`], except that a full write queue refuses the command at once
     /// with [`Error::Busy`] (nothing is queued) instead of waiting for room: for servers,
     /// which should shed load rather than hold requests in memory.
     pub fn try_submit(&self, command: Command) -> Ticket<Outcome<Committed>> {
+        self.enqueue(command, false)
+    }
+
+    /// Queues `command` for the writer, waiting for room when the queue is full if
+    /// `wait`, else refusing it with [`Error::Busy`].
+    fn enqueue(&self, command: Command, wait: bool) -> Ticket<Outcome<Committed>> {
         if self.inner.closed.load(Ordering::SeqCst) {
             return Ticket::ready(Err(Error::Closed));
         }
@@ -366,20 +353,21 @@ impl Store {
             return Ticket::ready(Err(Error::Poisoned));
         }
         let (reply, waiting) = ticket();
-        let request = Request {
+        let message = Message::Command(Box::new(Request {
             command,
             actor: self.actor.clone(),
             reply,
-        };
-        match self.inner.tx.try_send(Message::Command(Box::new(request))) {
-            Ok(()) | Err(TrySendError::Disconnected(_)) => waiting,
-            Err(TrySendError::Full(message)) => {
-                if let Message::Command(request) = message {
-                    request.reply.complete(Err(Error::Busy));
-                }
-                waiting
-            }
+        }));
+        // If the writer is gone the message (and its completer) is dropped, which
+        // completes the ticket with `Closed`.
+        if wait {
+            let _ = self.inner.tx.send(message);
+        } else if let Err(TrySendError::Full(Message::Command(request))) =
+            self.inner.tx.try_send(message)
+        {
+            request.reply.complete(Err(Error::Busy));
         }
+        waiting
     }
 
     /// Verifies the whole store: the hash chain, every content's sha256, and the
@@ -439,6 +427,18 @@ impl Store {
     /// [`Error::Poisoned`] if an earlier barrier failed; I/O errors from the final sync.
     pub fn close(self) -> Result<Head> {
         self.inner.close()
+    }
+
+    /// Keeps the writer from committing any group until the guard is dropped, so that
+    /// the queue fills (feature `failpoints`).
+    #[cfg(feature = "failpoints")]
+    pub fn hold_writer(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.inner
+            .shared
+            .failpoints
+            .writer_gate
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Makes the next `times` checkpoint writes fail (feature `failpoints`).

@@ -201,3 +201,56 @@ fn a_failed_checkpoint_poisons_the_store_and_loses_no_acknowledged_write() {
     store.verify().unwrap().unwrap();
     store.close().unwrap();
 }
+
+#[test]
+fn a_full_queue_makes_try_submit_refuse_with_busy_and_submit_wait() {
+    // Backpressure: the writer's queue is bounded. With the writer held and a queue of
+    // one, at most two commands are taken (one in the writer's hands, one queued); the
+    // rest are refused with `Busy`, appending nothing, and a waiting `submit` completes
+    // once the writer goes on.
+    let dir = tempfile::tempdir().unwrap();
+    let store = verso_storage::StoreOptions::new()
+        .queue(1)
+        .max_batch(1)
+        .open(dir.path())
+        .unwrap();
+    let (app, profile) = support::app_with_hosted_profile(&store);
+    let shedding = store.refusing_when_busy();
+    let held = store.hold_writer();
+    let tickets: Vec<_> = (0..4)
+        .map(|n| {
+            shedding.create_hosted_version(&app, &profile, version(format!("v{n}").into_bytes()))
+        })
+        .collect();
+    // A blocking submit waits for room rather than failing.
+    let waiting = {
+        let (store, app, profile) = (store.clone(), app.clone(), profile.clone());
+        thread::spawn(move || {
+            store
+                .create_hosted_version(&app, &profile, version(b"waited".to_vec()))
+                .wait()
+        })
+    };
+    thread::sleep(std::time::Duration::from_millis(50));
+    drop(held);
+    let results: Vec<_> = tickets.into_iter().map(|t| t.wait()).collect();
+    let busy = results
+        .iter()
+        .filter(|r| matches!(r, Err(e) if e.kind() == ErrorKind::Busy))
+        .count();
+    let accepted = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+    assert!(busy >= 2, "{results:?}");
+    assert_eq!(busy + accepted, 4, "{results:?}");
+    waiting.join().unwrap().unwrap().unwrap();
+    let page = PageRequest::default();
+    let listed = store
+        .hosted_versions(&app, &profile, None, &page)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        listed.items.len(),
+        accepted + 1,
+        "refused commands appended nothing"
+    );
+    store.close().unwrap();
+}

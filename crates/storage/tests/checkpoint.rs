@@ -3,6 +3,8 @@
 //! checkpoint, and verifies, open or not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/dirs.rs"]
+mod dirs;
 mod support;
 
 use std::path::Path;
@@ -16,22 +18,6 @@ fn version(content: &str, label: Option<&str>) -> NewHostedVersion {
         content_type: "text/plain".into(),
         label: label.map(str::to_owned),
         ..Default::default()
-    }
-}
-
-/// A copy of a store's directory while it is open and idle: what a kill -9 at this
-/// moment leaves (every acknowledged group is in the OS's hands; the checkpointer
-/// writes nothing while no group is handed to it).
-fn crash_image(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            crash_image(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 
@@ -97,7 +83,7 @@ fn a_store_reopened_between_checkpoints_has_every_acknowledged_write_and_verifie
     let head = store.head();
     // 2 + 8 + 1 = 11 groups: the last checkpoint covered 8, three are in the log only.
     let image = tempfile::tempdir().unwrap();
-    crash_image(dir.path(), image.path());
+    dirs::copy_dir(dir.path(), image.path());
     store.close().unwrap();
 
     // Not open: verify compares the checkpoint plus the tail with the whole fold.
@@ -140,12 +126,12 @@ fn open_writes_a_checkpoint_at_the_head_after_folding_a_tail() {
         .unwrap()
         .unwrap();
     let first = tempfile::tempdir().unwrap();
-    crash_image(dir.path(), first.path());
+    dirs::copy_dir(dir.path(), first.path());
     store.close().unwrap();
 
     let reopened = open_checkpointing_every(first.path(), 1000);
     let second = tempfile::tempdir().unwrap();
-    crash_image(first.path(), second.path());
+    dirs::copy_dir(first.path(), second.path());
     let head = reopened.head();
     reopened.close().unwrap();
     // The second image holds a checkpoint at the head: verify's ordinary path (stored
@@ -222,9 +208,9 @@ fn content_stored_after_the_last_checkpoint_is_known_after_a_crash_and_after_a_r
         .unwrap()
         .unwrap();
     let image = tempfile::tempdir().unwrap();
-    crash_image(dir.path(), image.path());
+    dirs::copy_dir(dir.path(), image.path());
     let rebuilt = tempfile::tempdir().unwrap();
-    crash_image(dir.path(), rebuilt.path());
+    dirs::copy_dir(dir.path(), rebuilt.path());
     store.close().unwrap();
 
     let after_crash = open_checkpointing_every(image.path(), 1000);

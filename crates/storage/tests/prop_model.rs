@@ -28,6 +28,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/dirs.rs"]
+mod dirs;
+
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::path::Path;
@@ -633,20 +636,6 @@ fn options(durability: Durability) -> StoreOptions {
         .checkpoint_groups(3)
 }
 
-/// Copies the directory `from` to `to`, files and folders.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("make the copy's directory");
-    for entry in std::fs::read_dir(from).expect("list the store") {
-        let entry = entry.expect("a directory entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("its type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy a file");
-        }
-    }
-}
-
 /// Opens the store in `dir` with `durability`.
 fn open(dir: &Path, durability: Durability) -> Store {
     options(durability).open(dir).expect("open the store")
@@ -1105,7 +1094,7 @@ impl Run {
             self.reopen(Durability::Sync)?;
         }
         let image = tempfile::tempdir().expect("a temporary directory");
-        copy_dir(self.dir.path(), image.path());
+        dirs::copy_dir(self.dir.path(), image.path());
         drop(self.store.take());
         self.dir = image;
         let store = open(self.dir.path(), self.durability);

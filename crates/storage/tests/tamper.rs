@@ -3,6 +3,8 @@
 //! ([`ViolationKind`]), so each test proves the check it is named for fired.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/dirs.rs"]
+mod dirs;
 #[path = "support/forge.rs"]
 mod forge;
 
@@ -100,23 +102,10 @@ fn build() -> TempDir {
     dir
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// A fresh copy of `base`, edited by `tamper` through sled directly.
 fn tampered(base: &Path, tamper: impl FnOnce(&sled::Db)) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(base, dir.path());
+    dirs::copy_dir(base, dir.path());
     let db = sled::Config::new().path(dir.path()).open().unwrap();
     tamper(&db);
     db.flush().unwrap();

@@ -202,6 +202,13 @@ impl Writer {
     }
 
     fn commit(&mut self, group: Vec<Request>) {
+        #[cfg(feature = "failpoints")]
+        let failpoints = Arc::clone(&self.shared.failpoints);
+        #[cfg(feature = "failpoints")]
+        let _gate = failpoints
+            .writer_gate
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // IMPORTANT: check the poison flag before deciding anything: after a failed
         // barrier, sled's memory may hold writes that are not durable (invariant C4).
         if self.shared.poisoned.load(Ordering::SeqCst) {
