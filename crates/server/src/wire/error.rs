@@ -53,6 +53,8 @@ pub enum ErrorType {
     /// 429: the store's write queue is full; the client retries (AWS's common error,
     /// which botocore and the SDKs retry with backoff).
     Throttling,
+    /// Connect 429: the same, under the name Connect's model gives it.
+    TooManyRequests,
 }
 
 impl ErrorType {
@@ -74,6 +76,7 @@ impl ErrorType {
             Self::InternalService => "InternalServiceException",
             Self::Validation => "ValidationException",
             Self::Throttling => "ThrottlingException",
+            Self::TooManyRequests => "TooManyRequestsException",
         }
     }
 
@@ -91,7 +94,7 @@ impl ErrorType {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ServiceQuotaExceeded => StatusCode::PAYMENT_REQUIRED,
             Self::InternalServer => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Throttling => StatusCode::TOO_MANY_REQUESTS,
+            Self::Throttling | Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -177,11 +180,14 @@ impl ApiError {
     /// says so, since only a restart of the server clears it.
     pub fn internal(op: Operation, error: &Error) -> Self {
         if error.kind() == ErrorKind::Busy {
-            return Self::new(
-                ErrorType::Throttling,
-                "the store's write queue is full; retry later",
-            )
-            .for_operation(op);
+            let kind = match op.service() {
+                Service::Connect => ErrorType::TooManyRequests,
+                Service::AppConfig | Service::AppConfigData | Service::Proton => {
+                    ErrorType::Throttling
+                }
+            };
+            return Self::new(kind, "the store's write queue is full; retry later")
+                .for_operation(op);
         }
         tracing::error!(operation = op.name(), error = %error, "request failed");
         let kind = match op.service() {
@@ -379,15 +385,20 @@ mod tests {
     #[test]
     fn a_full_write_queue_is_throttling_in_every_service_and_poison_is_named() {
         // Backpressure: a refusal the client retries, with the service's error shape.
-        for op in [
-            Operation::CreateHostedConfigurationVersion,
-            Operation::CreateViewVersion,
-            Operation::CreateEnvironmentTemplateVersion,
+        for (op, code) in [
+            (
+                Operation::CreateHostedConfigurationVersion,
+                "ThrottlingException",
+            ),
+            (Operation::CreateViewVersion, "TooManyRequestsException"),
+            (
+                Operation::CreateEnvironmentTemplateVersion,
+                "ThrottlingException",
+            ),
         ] {
             let e = ApiError::internal(op, &Error::Busy);
-            assert_eq!(e.kind(), ErrorType::Throttling, "{op:?}");
-            assert_eq!(e.kind().status(), StatusCode::TOO_MANY_REQUESTS);
-            assert_eq!(e.kind().code(), "ThrottlingException");
+            assert_eq!(e.kind().status(), StatusCode::TOO_MANY_REQUESTS, "{op:?}");
+            assert_eq!(e.kind().code(), code, "{op:?}");
         }
         let proton = ApiError::internal(Operation::CreateEnvironmentTemplateVersion, &Error::Busy);
         assert_eq!(proton.protocol, Protocol::AwsJson);

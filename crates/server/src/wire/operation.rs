@@ -213,9 +213,12 @@ impl Operation {
     /// tables).
     #[must_use]
     pub const fn models(self, error: ErrorType) -> bool {
-        if matches!(error, ErrorType::Throttling) {
-            // AWS's common error, in every service's model or list of common errors.
-            return true;
+        match error {
+            // AWS's common error, in every service's model or list of common errors;
+            // Connect's model names it TooManyRequestsException.
+            ErrorType::Throttling => return !matches!(self.service(), Service::Connect),
+            ErrorType::TooManyRequests => return matches!(self.service(), Service::Connect),
+            _ => {}
         }
         match self.service() {
             Service::Connect => return self.connect_models(error),
@@ -233,6 +236,7 @@ impl Operation {
             | ErrorType::InternalServer
             | ErrorType::UnknownOperation
             | ErrorType::Throttling => true,
+            ErrorType::TooManyRequests => false,
             ErrorType::ResourceNotFound => !matches!(
                 self,
                 Self::CreateApplication

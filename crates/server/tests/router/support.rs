@@ -91,8 +91,13 @@ impl TestClock {
 
 impl Harness {
     pub fn new() -> Self {
+        Self::with_options(StoreOptions::new())
+    }
+
+    /// A harness over a fresh store opened with `options`.
+    pub fn with_options(options: StoreOptions) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path()).expect("open store");
+        let store = options.open(dir.path()).expect("open store");
         Self {
             router: verso_server::app(store.clone()).expect("app"),
             store,

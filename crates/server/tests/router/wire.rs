@@ -149,3 +149,39 @@ async fn a_failed_sync_is_an_internal_server_error_with_a_json_body_then_the_sto
         "{v}"
     );
 }
+
+#[cfg(feature = "failpoints")]
+#[tokio::test]
+async fn a_full_write_queue_is_answered_with_throttling_and_appends_nothing() {
+    // Backpressure: with the writer held and a queue of one, at most two requests are
+    // taken; the others get AWS's ThrottlingException (429), which the SDKs retry,
+    // rather than waiting in memory.
+    let h = Harness::with_options(verso_storage::StoreOptions::new().queue(1).max_batch(1));
+    let held = h.store.hold_writer();
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        drop(held);
+    };
+    let bodies = ["a", "b", "c", "d"].map(|name| json!({ "Name": name }));
+    let (a, b, c, d, ()) = tokio::join!(
+        h.post_json("/applications", &bodies[0]),
+        h.post_json("/applications", &bodies[1]),
+        h.post_json("/applications", &bodies[2]),
+        h.post_json("/applications", &bodies[3]),
+        release,
+    );
+    let mut throttled = 0;
+    let mut created = 0;
+    for reply in [a, b, c, d] {
+        if reply.status.as_u16() == 429 {
+            reply.assert_error(429, "ThrottlingException");
+            throttled += 1;
+        } else {
+            reply.assert_status(201);
+            created += 1;
+        }
+    }
+    assert!(throttled >= 2, "{throttled} throttled, {created} created");
+    let listed = h.get("/applications").await.json();
+    assert_eq!(listed["Items"].as_array().unwrap().len(), created);
+}
