@@ -25,7 +25,8 @@ use crate::projections::overlay::Writes;
 /// Projection entries (and content headers) in key order.
 pub(crate) type Map = BTreeMap<Vec<u8>, Vec<u8>>;
 
-/// Whether `key` belongs to a projection keyspace (what a checkpoint stores).
+/// Whether `key` belongs to a projection keyspace: what verification compares with the
+/// fold of the log (content headers are checkpointed too, but are not projections).
 pub(crate) fn is_projection(key: &[u8]) -> bool {
     key.first()
         .is_some_and(|p| schema::PROJECTION_PREFIXES.contains(p))
