@@ -51,11 +51,14 @@ struct Fixture {
     strategy: DeploymentStrategyId,
 }
 
-/// An application with a hosted profile holding versions 1 and 2, an environment and a
-/// linear strategy: 25% every 5 minutes over 20 minutes, then 10 minutes of baking.
-fn fixture(store: &Store) -> Fixture {
+/// An application with a hosted profile holding one version per `(content, label)`, in
+/// order, and an environment `prod`.
+fn versions_and_environment(
+    store: &Store,
+    versions: &[(&[u8], &str)],
+) -> (ApplicationId, ProfileId, EnvironmentId) {
     let (app, profile) = support::app_with_hosted_profile(store);
-    for (body, label) in [(&b"one"[..], "first"), (&b"two"[..], "second")] {
+    for (body, label) in versions {
         store
             .create_hosted_version(
                 &app,
@@ -63,7 +66,7 @@ fn fixture(store: &Store) -> Fixture {
                 NewHostedVersion {
                     content: body.to_vec(),
                     content_type: "text/plain".into(),
-                    label: Some(label.into()),
+                    label: Some((*label).into()),
                     ..Default::default()
                 },
             )
@@ -83,6 +86,14 @@ fn fixture(store: &Store) -> Fixture {
         .unwrap()
         .unwrap()
         .id;
+    (app, profile, env)
+}
+
+/// An application with a hosted profile holding versions 1 and 2, an environment and a
+/// linear strategy: 25% every 5 minutes over 20 minutes, then 10 minutes of baking.
+fn fixture(store: &Store) -> Fixture {
+    let (app, profile, env) =
+        versions_and_environment(store, &[(b"one", "first"), (b"two", "second")]);
     let strategy = store
         .create_deployment_strategy(NewDeploymentStrategy {
             name: "quarters".into(),
@@ -382,35 +393,10 @@ fn a_label_deploys_the_newest_live_version_carrying_it() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Clock::new();
     let store = clock.open(dir.path());
-    let (app, profile) = support::app_with_hosted_profile(&store);
-    for (body, label) in [(&b"one"[..], "prod"), (b"two", "prod"), (b"three", "other")] {
-        store
-            .create_hosted_version(
-                &app,
-                &profile,
-                NewHostedVersion {
-                    content: body.to_vec(),
-                    content_type: "text/plain".into(),
-                    label: Some(label.into()),
-                    ..Default::default()
-                },
-            )
-            .wait()
-            .unwrap()
-            .unwrap();
-    }
-    let env = store
-        .create_environment(
-            &app,
-            NewEnvironment {
-                name: "prod".into(),
-                ..Default::default()
-            },
-        )
-        .wait()
-        .unwrap()
-        .unwrap()
-        .id;
+    let (app, profile, env) = versions_and_environment(
+        &store,
+        &[(b"one", "prod"), (b"two", "prod"), (b"three", "other")],
+    );
 
     let first = deploy_all_at_once(&store, &app, &env, &profile, "prod");
     assert_eq!(first.version.get(), 2, "of versions 1 and 2, \"prod\" is 2");
