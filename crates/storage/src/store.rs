@@ -594,7 +594,8 @@ fn recover(db: &sled::Db, barrier: &mut Barrier, mut on_rebuild: OnRebuild<'_>) 
     // K3: a checkpoint that is not of this log (past its head, or of another chain at
     // its position, as after a log cut short by hand) is derived data gone stale: the
     // log is the truth, so the projections are rebuilt from it, loudly.
-    let stale = current && !rebuilding && !marker_is_of_log(db, head)?;
+    let stale =
+        current && !rebuilding && load::marker_problem(db, load::applied(db)?, head)?.is_some();
     if stale {
         tracing::warn!(
             head = head.position,
@@ -638,29 +639,6 @@ fn recover(db: &sled::Db, barrier: &mut Barrier, mut on_rebuild: OnRebuild<'_>) 
         }
     }
     Ok(head)
-}
-
-/// K3: whether the checkpoint marker names a position of the log up to `head` with the
-/// log's chain hash there.
-fn marker_is_of_log(db: &sled::Db, head: Head) -> Result<bool> {
-    let applied = load::applied(db)?;
-    if applied.position > head.position {
-        return Ok(false);
-    }
-    if applied.position == head.position {
-        return Ok(applied.hash == head.hash);
-    }
-    if applied.position == 0 {
-        return Ok(applied.hash == Head::EMPTY.hash);
-    }
-    let position = Position::new(applied.position);
-    let Some(value) = db
-        .get(log::keys::log(position))
-        .map_err(Error::sled("read log"))?
-    else {
-        return Ok(false);
-    };
-    Ok(codec::unframe(&value).is_ok_and(|(_, stored)| stored == applied.hash))
 }
 
 /// What opening a store whose projections must be rebuilt should make of it.

@@ -239,3 +239,63 @@ fn content_stored_after_the_last_checkpoint_is_known_after_a_crash_and_after_a_r
     after_rebuild.verify().unwrap().unwrap();
     after_rebuild.close().unwrap();
 }
+
+#[test]
+fn a_checkpoint_past_a_log_cut_short_is_reported_by_verify_and_rebuilt_at_open() {
+    // K3: the log is the truth. A log whose last record was cut by hand (head entry
+    // rewritten to match) leaves a checkpoint marker past its head: verify of the closed
+    // store names the marker, and open rebuilds the projections from the shorter log.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_checkpointing_every(dir.path(), 1);
+    let (app, profile) = support::app_with_hosted_profile(&store);
+    for n in 1..=2 {
+        store
+            .create_hosted_version(&app, &profile, version(&format!("v{n}"), None))
+            .wait()
+            .unwrap()
+            .unwrap();
+    }
+    let short = tempfile::tempdir().unwrap();
+    dirs::copy_dir(dir.path(), short.path());
+    let cut = store
+        .create_hosted_version(&app, &profile, version("v3", None))
+        .wait()
+        .unwrap()
+        .unwrap();
+    store.close().unwrap();
+
+    let head_before_cut = {
+        let db = sled::open(short.path()).unwrap();
+        db.get(b"\x00head").unwrap().unwrap()
+    };
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let mut key = vec![b'L'];
+        key.extend_from_slice(&cut.position.get().to_be_bytes());
+        db.remove(key).unwrap().unwrap();
+        db.insert(b"\x00head", head_before_cut).unwrap();
+        db.flush().unwrap();
+    }
+
+    let v = verify_path(dir.path(), &mut |_| {}).unwrap().unwrap_err();
+    assert_eq!(v.kind, verso_storage::ViolationKind::Checkpoint, "{v}");
+    assert_eq!(v.position, Some(cut.position), "{v}");
+
+    let reopened = open_checkpointing_every(dir.path(), 1);
+    assert_eq!(reopened.head().position, cut.position.get() - 1);
+    let versions: Vec<u64> = live_versions(&reopened, &app, &profile)
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    assert_eq!(versions, vec![1, 2]);
+    reopened.verify().unwrap().unwrap();
+    let next = reopened
+        .create_hosted_version(&app, &profile, version("again", None))
+        .wait()
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.version.get(), 3);
+    reopened.close().unwrap();
+    // The rebuild set the marker at the shorter head: nothing stale any more.
+    verify_path(dir.path(), &mut |_| {}).unwrap().unwrap();
+}

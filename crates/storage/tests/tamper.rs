@@ -7,6 +7,7 @@
 mod dirs;
 #[path = "support/forge.rs"]
 mod forge;
+mod support;
 
 use std::path::Path;
 
@@ -375,27 +376,7 @@ fn content_whose_bytes_changed_is_refused_by_a_query_as_corrupted() {
     let dir = tempfile::tempdir().unwrap();
     let content = b"{\"flag\": true}".to_vec();
     let store = Store::open(dir.path()).unwrap();
-    let app = store
-        .create_application(NewApplication {
-            name: "alpha".into(),
-            ..Default::default()
-        })
-        .wait()
-        .unwrap()
-        .unwrap()
-        .id;
-    let profile = store
-        .create_profile(
-            &app,
-            NewProfile {
-                name: "one".into(),
-                ..Default::default()
-            },
-        )
-        .wait()
-        .unwrap()
-        .unwrap()
-        .id;
+    let (app, profile) = support::app_with_hosted_profile(&store);
     store
         .create_hosted_version(
             &app,

@@ -7,7 +7,7 @@ use verso_domain::{Position, check};
 use super::{Map, apply_writes, is_in_memory};
 use crate::content;
 use crate::error::{Error, Result};
-use crate::log::{self, Head, codec, schema};
+use crate::log::{self, Head, codec, keys, schema};
 use crate::projections::overlay::{Overlay, Writes};
 use crate::replay::{self, Violation, ViolationKind};
 
@@ -42,6 +42,43 @@ pub(crate) fn applied(tree: &sled::Tree) -> Result<Head> {
     }
 }
 
+/// K3: what is wrong with the checkpoint marker `applied` against the log up to
+/// `head`, if anything: it must not pass the head, and its chain hash must be the one
+/// the log stores at its position.
+pub(crate) fn marker_problem(
+    tree: &sled::Tree,
+    applied: Head,
+    head: Head,
+) -> Result<Option<Violation>> {
+    let at = Position::new(applied.position.max(1));
+    if applied.position > head.position {
+        return Ok(Some(Violation::at(
+            at,
+            ViolationKind::Checkpoint,
+            format!(
+                "the checkpoint marker says position {} but the log ends at {}",
+                applied.position, head.position
+            ),
+        )));
+    }
+    let logs_hash = if applied.position == head.position {
+        Some(head.hash)
+    } else if applied.position == 0 {
+        Some(Head::EMPTY.hash)
+    } else {
+        tree.get(keys::log(at))
+            .map_err(Error::sled("read log"))?
+            .and_then(|value| codec::unframe(&value).ok().map(|(_, hash)| hash))
+    };
+    Ok((logs_hash != Some(applied.hash)).then(|| {
+        Violation::at(
+            at,
+            ViolationKind::Checkpoint,
+            "the checkpoint marker's chain hash is not the log's at its position",
+        )
+    }))
+}
+
 /// K3 and K2: checks `applied` against the log up to `head`, then folds the records
 /// after it into `map`, each chain-checked (E1, E2) and re-checked against the state
 /// before it (E5), with the headers of the content they introduced. Returns the writes
@@ -52,24 +89,10 @@ pub(crate) fn catch_up(
     applied: Head,
     head: Head,
 ) -> Result<std::result::Result<Writes, Violation>> {
-    if applied.position > head.position {
-        return Ok(Err(Violation::at(
-            Position::new(applied.position),
-            ViolationKind::Checkpoint,
-            format!(
-                "the checkpoint marker says position {} but the log ends at {}",
-                applied.position, head.position
-            ),
-        )));
+    if let Some(problem) = marker_problem(tree, applied, head)? {
+        return Ok(Err(problem));
     }
-    if applied.position == head.position {
-        if applied.hash != head.hash {
-            return Ok(Err(Violation::at(
-                Position::new(head.position.max(1)),
-                ViolationKind::Checkpoint,
-                "the checkpoint marker's chain hash is not the log's at its position",
-            )));
-        }
+    if applied == head {
         return Ok(Ok(Writes::new()));
     }
     let mut view = Overlay::over(map);
@@ -86,14 +109,6 @@ pub(crate) fn catch_up(
         }
         let (hash, recorded) = match replay::read_record(&chain, expected, &value) {
             Ok(r) => r,
-            // The first record after the marker chains from the marker's hash (K3).
-            Err((ViolationKind::PreviousHash, problem)) if chain == applied => {
-                return Ok(Err(Violation::at(
-                    expected,
-                    ViolationKind::Checkpoint,
-                    format!("{problem} (the first record after the checkpoint marker)"),
-                )));
-            }
             Err((kind, problem)) => return Ok(Err(Violation::at(expected, kind, problem))),
         };
         if let Err(v) = check(&view, &recorded) {
