@@ -201,15 +201,32 @@ fn projection_entries(map: &Map) -> SortedEntries {
     out
 }
 
-/// E6 in memory: how the writer's projections (`memory`) differ from the stored ones
-/// just checkpointed at the head and verified (`stored`), if they do.
-pub(crate) fn memory_differs(stored: &Map, memory: &Map) -> Option<String> {
-    fn entries(map: &Map) -> impl Iterator<Item = (&[u8], &[u8])> {
-        map.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+/// E6 in memory: how the writer's projections and content headers (`memory`) differ
+/// from the ones just checkpointed at the head and verified, if they do. One pass over
+/// the stored entries beside the map, copying neither.
+pub(crate) fn memory_differs(tree: &sled::Tree, memory: &Map) -> Result<Option<String>> {
+    let mut prefixes = schema::PROJECTION_PREFIXES.to_vec();
+    prefixes.push(schema::CONTENT);
+    prefixes.sort_unstable();
+    let differs = |what: String| Ok(Some(format!("in the writer's memory: {what}")));
+    let mut memory = memory.iter().peekable();
+    for prefix in prefixes {
+        for item in tree.scan_prefix([prefix]) {
+            let (key, value) = item.map_err(Error::sled("scan projections"))?;
+            if let Some((below, _)) = memory.next_if(|(k, _)| k.as_slice() < key.as_ref()) {
+                return differs(format!("entry {} is not stored", show_key(below)));
+            }
+            match memory.next_if(|(k, _)| k.as_slice() == key.as_ref()) {
+                Some((_, held)) if held.as_slice() == value.as_ref() => {}
+                Some(_) => return differs(format!("entry {} differs", show_key(&key))),
+                None => return differs(format!("stored entry {} is missing", show_key(&key))),
+            }
+        }
     }
-    merge(entries(stored), entries(memory))
-        .first()
-        .map(|d| format!("in the writer's memory: {}", d.describe()))
+    match memory.next() {
+        Some((key, _)) => differs(format!("entry {} is not stored", show_key(key))),
+        None => Ok(None),
+    }
 }
 
 /// How many records' worth of room to make up front in a buffer of projection entries:
@@ -495,5 +512,43 @@ mod tests {
         );
         let same = merge(stored(&[("k", "v")]), wanted(&[("k", "v")]));
         assert!(same.is_empty());
+    }
+
+    #[test]
+    fn memory_that_differs_from_the_stored_projections_is_named() {
+        // E6 in memory: the writer's map and what it checkpointed must be equal.
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        for (k, v) in [(&b"a1"[..], &b"x"[..]), (b"c1", b"8"), (b"v1", b"y")] {
+            db.insert(k, v).unwrap();
+        }
+        db.insert(b"L1", &b"not a projection"[..]).unwrap();
+        let map = |pairs: &[(&[u8], &[u8])]| -> Map {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .collect()
+        };
+        let same = map(&[(b"a1", b"x"), (b"c1", b"8"), (b"v1", b"y")]);
+        assert_eq!(memory_differs(&db, &same).unwrap(), None);
+        let cases: [(Map, &str); 4] = [
+            (
+                map(&[(b"a1", b"x"), (b"c1", b"8"), (b"v1", b"z")]),
+                "differs",
+            ),
+            (map(&[(b"a1", b"x"), (b"v1", b"y")]), "is missing"),
+            (
+                map(&[(b"a0", b"w"), (b"a1", b"x"), (b"c1", b"8"), (b"v1", b"y")]),
+                "not stored",
+            ),
+            (
+                map(&[(b"a1", b"x"), (b"c1", b"8"), (b"v1", b"y"), (b"w1", b"q")]),
+                "not stored",
+            ),
+        ];
+        for (memory, what) in cases {
+            let problem = memory_differs(&db, &memory).unwrap().expect("a difference");
+            assert!(problem.contains(what), "{problem}");
+        }
     }
 }

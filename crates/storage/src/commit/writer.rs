@@ -151,8 +151,8 @@ impl Writer {
             Ok(report) => report,
             Err(v) => return Ok(Err(v)),
         };
-        let stored = load::load(&self.db)?;
-        if let Some(problem) = crate::verify::memory_differs(&stored, &self.copies.current().map) {
+        if let Some(problem) = crate::verify::memory_differs(&self.db, &self.copies.current().map)?
+        {
             return Ok(Err(Violation::store(ViolationKind::Projection, problem)));
         }
         Ok(Ok(report))
