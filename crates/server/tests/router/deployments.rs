@@ -17,14 +17,7 @@ async fn setup(h: &Harness) -> (String, String, String, String) {
     h.version(&app, &profile, &[], r#"{"v":2}"#)
         .await
         .assert_status(201);
-    let r = h
-        .post_json(
-            &format!("/applications/{app}/environments"),
-            &json!({"Name": "prod"}),
-        )
-        .await;
-    r.assert_status(201);
-    let env = r.json()["Id"].as_str().expect("a string member").to_owned();
+    let env = environment(h, &app).await;
     let r = h
         .post_json(
             "/deploymentstrategies",
@@ -34,6 +27,18 @@ async fn setup(h: &Harness) -> (String, String, String, String) {
     r.assert_status(201);
     let strategy = r.json()["Id"].as_str().expect("a string member").to_owned();
     (app, profile, env, strategy)
+}
+
+/// Creates the environment `prod` of `app`; returns its id.
+async fn environment(h: &Harness, app: &str) -> String {
+    let r = h
+        .post_json(
+            &format!("/applications/{app}/environments"),
+            &json!({"Name": "prod"}),
+        )
+        .await;
+    r.assert_status(201);
+    r.json()["Id"].as_str().expect("a string member").to_owned()
 }
 
 fn deployments(app: &str, env: &str) -> String {
@@ -455,14 +460,7 @@ async fn a_label_deploys_the_newest_live_version_carrying_it() {
             .await
             .assert_status(201);
     }
-    let r = h
-        .post_json(
-            &format!("/applications/{app}/environments"),
-            &json!({"Name": "prod"}),
-        )
-        .await;
-    r.assert_status(201);
-    let env = r.json()["Id"].as_str().expect("a string member").to_owned();
+    let env = environment(&h, &app).await;
     let prod = json!({"DeploymentStrategyId": "AppConfig.AllAtOnce", "ConfigurationProfileId": profile, "ConfigurationVersion": "prod"});
 
     let r = start(&h, &app, &env, prod.clone()).await;
