@@ -15,8 +15,10 @@ use sha2::{Digest, Sha256};
 use verso_domain::{ContentHash, MemState, Position};
 
 use crate::content;
+use crate::engine::{Engine, Group, Meta, SledEngine};
 use crate::error::{Error, Result};
-use crate::log::{self, ChainHash, Head, codec, keys, schema};
+use crate::log::{ChainHash, Head, codec, schema};
+use crate::options::{Durability, StoreOptions};
 use crate::replay::{PROGRESS_EVERY, Violation, ViolationKind};
 use crate::store::Store;
 
@@ -31,7 +33,7 @@ const HEADER: u8 = b'H';
 const RECORD: u8 = b'R';
 const BLOB: u8 = b'B';
 const END: u8 = b'E';
-/// Records per sled batch on import.
+/// Records and contents per group on import.
 const IMPORT_BATCH: usize = 10_000;
 
 /// What a bundle holds.
@@ -105,7 +107,7 @@ impl Store {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<BundleReport> {
         let head = self.head();
-        let db = &self.inner.db;
+        let engine = &*self.inner.engine;
         let mut w = Hashing {
             inner: io::BufWriter::new(out),
             digest: Sha256::new(),
@@ -123,7 +125,7 @@ impl Store {
         let mut contents: Vec<ContentHash> = Vec::new();
         let mut seen = HashSet::new();
         let mut records = 0u64;
-        for item in log::raw_from(db, Position::FIRST) {
+        for item in engine.log_from(Position::FIRST) {
             let (position, value) = item?;
             if position.get() > head.position {
                 break;
@@ -154,7 +156,7 @@ impl Store {
         }
         let items = records + contents.len() as u64;
         for (done, hash) in (records + 1..).zip(&contents) {
-            let bytes = content::read(db, *hash)?
+            let bytes = content::read(engine, *hash)?
                 .ok_or_else(|| Error::corrupted(None, format!("content {hash} is not stored")))?;
             w.frame(BLOB, &[hash.as_bytes(), &bytes])?;
             if done.is_multiple_of(PROGRESS_EVERY) {
@@ -272,43 +274,56 @@ pub fn import_bundle_with_progress(
         Err(v) => return Ok(Err(v)),
     };
     std::fs::create_dir_all(dir).map_err(Error::io("create data directory"))?;
-    let db = sled::Config::new()
-        .path(dir)
-        .flush_every_ms(Some(500))
-        .open()
-        .map_err(Error::sled("open sled"))?;
+    let engine = SledEngine::open(
+        dir,
+        StoreOptions::default().cache_capacity,
+        Durability::Flush,
+        #[cfg(feature = "failpoints")]
+        std::sync::Arc::default(),
+    )?;
     // Second pass: the same checks again (the file could have changed), writing as it
-    // goes. The format marker is written last, so an import that stops early leaves a
-    // directory that `open` refuses (L2).
-    let mut batch = sled::Batch::default();
-    let mut pending = 0usize;
+    // goes, in groups as the writer appends them, without the projections. The format
+    // marker is written last, so an import that stops early leaves a directory that
+    // `open` refuses (L2).
+    let mut records: Vec<(Position, Vec<u8>)> = Vec::new();
+    let mut blobs: Vec<(ContentHash, Vec<u8>)> = Vec::new();
+    let mut head = Head::EMPTY;
     // Progress counts records and contents alike, against the first pass's totals.
     let items = report.records + report.blobs;
     let mut written = 0u64;
+    let append = |records: &mut Vec<(Position, Vec<u8>)>,
+                  blobs: &mut Vec<(ContentHash, Vec<u8>)>,
+                  head: &mut Head|
+     -> Result<()> {
+        let before = *head;
+        if let Some((position, value)) = records.last() {
+            let (_, hash) =
+                codec::unframe(value).map_err(|e| Error::corrupted(Some(*position), e))?;
+            *head = Head {
+                position: position.get(),
+                hash,
+            };
+        }
+        let group = Group {
+            records: std::mem::take(records),
+            contents: blobs.iter().map(|(h, b)| (*h, b.as_slice())).collect(),
+            head: *head,
+        };
+        engine.append(before, &group)?;
+        blobs.clear();
+        Ok(())
+    };
     let mut write = |item: Item<'_>| -> Result<()> {
         match item {
-            Item::Record(position, value) => batch.insert(keys::log(position).to_vec(), value),
-            Item::Blob(hash, bytes) => {
-                for (index, chunk) in bytes.chunks(schema::CHUNK_LEN).enumerate() {
-                    let index = u32::try_from(index)
-                        .map_err(|_| Error::Config("content has too many chunks".to_owned()))?;
-                    batch.insert(keys::chunk(hash, index).to_vec(), chunk);
-                }
-                batch.insert(
-                    keys::content(hash).to_vec(),
-                    (bytes.len() as u64).to_be_bytes().to_vec(),
-                );
-            }
+            Item::Record(position, value) => records.push((position, value.to_vec())),
+            Item::Blob(hash, bytes) => blobs.push((hash, bytes.to_vec())),
         }
-        pending += 1;
         written += 1;
         if written.is_multiple_of(PROGRESS_EVERY) {
             progress(ImportStep::Writing, written, items);
         }
-        if pending >= IMPORT_BATCH {
-            db.apply_batch(std::mem::take(&mut batch))
-                .map_err(Error::sled("import"))?;
-            pending = 0;
+        if records.len() + blobs.len() >= IMPORT_BATCH {
+            append(&mut records, &mut blobs, &mut head)?;
         }
         Ok(())
     };
@@ -321,18 +336,16 @@ pub fn import_bundle_with_progress(
     if let Err(v) = second {
         return Ok(Err(v));
     }
+    append(&mut records, &mut blobs, &mut head)?;
     progress(ImportStep::Writing, items, items);
-    let mut last = std::mem::take(&mut batch);
-    let head = codec::encode_value(&report.head)
-        .map_err(|e| Error::corrupted(None, format!("encode head: {e}")))?;
-    last.insert(schema::META_HEAD, head);
-    last.insert(schema::META_REBUILDING, &[1u8]);
-    last.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
-    let marker = [schema::LOG_FORMAT_MAGIC, &[schema::LOG_FORMAT]].concat();
-    last.insert(schema::META_FORMAT, marker);
-    db.apply_batch(last).map_err(Error::sled("import"))?;
-    db.flush().map_err(Error::sled("import"))?;
-    drop(db);
+    let format = [schema::LOG_FORMAT_MAGIC, &[schema::LOG_FORMAT]].concat();
+    engine.set_meta(&[
+        (Meta::Rebuilding, Some(&[1u8])),
+        (Meta::ProjectionFormat, Some(&[schema::PROJECTION_FORMAT])),
+        (Meta::Format, Some(&format)),
+    ])?;
+    engine.sync(Durability::Flush)?;
+    drop(engine);
     // Open rebuilds the projections from the log (the `rebuilding` marker), re-checking
     // every invariant, and its barrier makes the whole import durable; close syncs again.
     let store = Store::open_after_import(dir, progress)?;

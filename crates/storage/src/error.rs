@@ -88,7 +88,7 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// sled reported a failure that is not plain I/O.
+    /// The storage engine (sled) reported a failure that is not plain I/O.
     #[error("storage engine: {0}")]
     Engine(String),
     /// The stored data is not what Verso wrote.
@@ -183,13 +183,6 @@ impl Error {
 
     pub(crate) fn io(context: &'static str) -> impl FnOnce(io::Error) -> Self {
         move |source| Self::Io { context, source }
-    }
-
-    pub(crate) fn sled(context: &'static str) -> impl FnOnce(sled::Error) -> Self {
-        move |e| match e {
-            sled::Error::Io(source) => Self::Io { context, source },
-            other => Self::Engine(format!("{context}: {other}")),
-        }
     }
 
     /// A copy for fanning one failure out to every caller of a group. `io::Error` is not

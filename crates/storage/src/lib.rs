@@ -17,10 +17,10 @@
 //! | `store` | [`Store`]: open (recovery), submit, close |
 //! | `api`, `queries` | typed writes and reads on [`Store`] |
 //! | `commit` | the writer thread and the [`Ticket`]s callers wait on |
-//! | `durability` | the durable barrier |
+//! | `engine` | the storage-engine boundary: the log, content, the barrier and the checkpoint on disk; sled is its one implementation and the only module that names sled |
 //! | `log` | keys, the frozen record codec, the hash chain |
 //! | `projections` | the projections in memory: published snapshots, checkpoints, loading at open, the overlay the writer decides through |
-//! | `content` | content stored once per sha256, in chunks |
+//! | `content` | content stored once per sha256, verified on read |
 //! | `replay`, `verify`, `rebuild` | the fold of the log and what uses it |
 //!
 //! # What this crate is not
@@ -31,8 +31,10 @@ mod api;
 mod bundle;
 mod commit;
 mod content;
-mod durability;
+mod engine;
 mod error;
+#[cfg(feature = "failpoints")]
+mod failpoints;
 mod log;
 mod options;
 mod projections;

@@ -2,7 +2,7 @@
 //! for the writer (D4).
 //!
 //! A read sees exactly the groups whose barrier succeeded: projections from the
-//! snapshot, log records up to its head, content (immutable, by sha256) from sled
+//! snapshot, log records up to its head, content (immutable, by sha256) from the engine
 //! (docs/design/durability.md, R1).
 //!
 //! Environments, deployment strategies and tags are read in the submodule.
@@ -22,7 +22,7 @@ use verso_domain::{
 
 use crate::content;
 use crate::error::{Error, Outcome, Refused, Result};
-use crate::log::{self, codec, keys, schema};
+use crate::log::{codec, keys, schema};
 use crate::projections::overlay::Overlay;
 use crate::store::Store;
 
@@ -177,7 +177,7 @@ impl Store {
     /// # Errors
     /// [`Error::Corrupted`] when the stored bytes do not hash to `hash`.
     pub fn content(&self, hash: ContentHash) -> Result<Option<Vec<u8>>> {
-        content::read(&self.inner.db, hash)
+        content::read(&*self.inner.engine, hash)
     }
 
     /// The hosted stream of a profile, checking the application and profile exist.
@@ -199,15 +199,16 @@ impl Store {
     }
 
     fn with_content(&self, record: VersionRecord) -> Result<HostedVersion> {
-        let content = content::read(&self.inner.db, record.content.hash)?.ok_or_else(|| {
-            Error::corrupted(
-                Some(record.position),
-                format!(
-                    "content {} of {} version {} is not stored",
-                    record.content.hash, record.stream, record.version
-                ),
-            )
-        })?;
+        let content =
+            content::read(&*self.inner.engine, record.content.hash)?.ok_or_else(|| {
+                Error::corrupted(
+                    Some(record.position),
+                    format!(
+                        "content {} of {} version {} is not stored",
+                        record.content.hash, record.stream, record.version
+                    ),
+                )
+            })?;
         Ok(HostedVersion { record, content })
     }
 
@@ -353,7 +354,9 @@ impl Store {
     pub fn events(&self, from: Position) -> impl Iterator<Item = Result<Recorded>> + '_ {
         // R1: nothing past the published head.
         let head = self.head().position;
-        log::raw_from(&self.inner.db, from.max(Position::FIRST))
+        self.inner
+            .engine
+            .log_from(from.max(Position::FIRST))
             .take_while(move |item| item.as_ref().map_or(true, |(p, _)| p.get() <= head))
             .map(|item| {
                 let (position, value) = item?;

@@ -6,8 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
-use crate::log::{codec, schema};
+use crate::engine::{Engine, Meta};
+use crate::error::Result;
+use crate::projections::overlay::Writes;
 use crate::replay::{Contents, Violation};
 use crate::verify::{Compared, Difference, fold_and_compare};
 
@@ -26,7 +27,7 @@ pub struct RebuildReport {
     pub elapsed: Duration,
 }
 
-/// Entries per sled batch while rebuilding.
+/// Entries per checkpoint write while rebuilding.
 const CHUNK: usize = 10_000;
 
 /// How far a rebuild got, as [`rebuild`] reports it.
@@ -39,10 +40,10 @@ pub(crate) enum Step {
     Written { done: u64, total: u64 },
 }
 
-/// Rebuilds the projections of `tree`. `sync` makes writes durable; `progress` is told
+/// Rebuilds the projections of `engine`. `sync` makes writes durable; `progress` is told
 /// each [`Step`]. On a violation the projections are left as they were.
 pub(crate) fn rebuild(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
     sync: &mut dyn FnMut() -> Result<()>,
     progress: &mut dyn FnMut(Step),
 ) -> Result<std::result::Result<RebuildReport, Violation>> {
@@ -56,40 +57,35 @@ pub(crate) fn rebuild(
         entries: count,
         differences: changes,
         ..
-    } = match fold_and_compare(tree, Contents::Skip, None, &mut |n| {
+    } = match fold_and_compare(engine, Contents::Skip, None, &mut |n| {
         progress(Step::Replayed(n));
     })? {
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };
     let written = changes.len() as u64;
-    tree.insert(schema::META_REBUILDING, &[1u8])
-        .map_err(Error::sled("mark rebuild"))?;
+    engine.set_meta(&[(Meta::Rebuilding, Some(&[1u8]))])?;
     sync()?;
     let mut items = changes.into_iter();
     let mut done = 0;
     loop {
-        let mut batch = sled::Batch::default();
-        let mut n = 0;
-        for change in items.by_ref().take(CHUNK) {
-            match change {
-                Difference::Missing(k, v) | Difference::Differs(k, v) => batch.insert(k, v),
-                Difference::Extra(k) => batch.remove(k),
-            }
-            n += 1;
-        }
+        let chunk: Writes = items
+            .by_ref()
+            .take(CHUNK)
+            .map(|change| match change {
+                Difference::Missing(k, v) | Difference::Differs(k, v) => (k, Some(v)),
+                Difference::Extra(k) => (k, None),
+            })
+            .collect();
+        let n = chunk.len();
         let last = n < CHUNK;
         if last {
-            // The last changes and the end of the rebuild are one batch, with the
+            // The last changes and the end of the rebuild are one write, with the
             // checkpoint marker: the projections are now the fold at the head (K1).
-            let marker = codec::encode_value(&head)
-                .map_err(|e| Error::corrupted(None, format!("encode checkpoint marker: {e}")))?;
-            batch.insert(schema::META_APPLIED, marker);
-            batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
-            batch.remove(schema::META_REBUILDING);
+            engine.write_checkpoint(&chunk, head)?;
+        } else {
+            engine.write_checkpoint_part(&chunk)?;
         }
-        tree.apply_batch(batch)
-            .map_err(Error::sled("write projections"))?;
         done += n as u64;
         progress(Step::Written {
             done,

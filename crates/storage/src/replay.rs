@@ -11,8 +11,9 @@ use std::fmt;
 use verso_domain::projection::{apply, apply_owned};
 use verso_domain::{ContentHash, MemState, Position, Recorded, check};
 
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::log::{self, ChainHash, Head, codec};
+use crate::log::{ChainHash, Head, codec};
 
 /// Where and how the stored history breaks an invariant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,14 +124,14 @@ enum Read {
 
 /// Folds the log from position 1, checking every invariant on the way.
 ///
-/// Two threads share the work, in log order: one scans sled, checks each record's own
+/// Two threads share the work, in log order: one scans the log, checks each record's own
 /// position and chain hash (E1, E2), decodes it and notes the contents it refers to;
 /// the caller's thread checks each event against the state before it and folds it (E4,
 /// E5). The first violation in log order is the one reported, as with one thread: the
 /// reader stops at the first record it finds bad, and the folder meets every record
 /// before it first.
 pub(crate) fn fold(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
     contents: Contents,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<Folded, Violation>> {
@@ -138,10 +139,10 @@ pub(crate) fn fold(
     std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("verso-replay".into())
-            .spawn_scoped(scope, move || read_log(tree, contents, &sender))
+            .spawn_scoped(scope, move || read_log(engine, contents, &sender))
             .map_err(Error::io("start the replay reader"))?;
         // The receiver is dropped on any early return, which stops the reader.
-        let folded = fold_reads(tree, receiver, progress);
+        let folded = fold_reads(engine, receiver, progress);
         let contents = reader
             .join()
             .map_err(|_| Error::Engine("the replay reader panicked".into()))?;
@@ -154,7 +155,7 @@ pub(crate) fn fold(
 }
 
 fn fold_reads(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
     reads: crossbeam_channel::Receiver<Vec<Read>>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<(MemState, Head), Violation>> {
@@ -187,7 +188,7 @@ fn fold_reads(
         }
     }
     progress(head.position);
-    let stored = log::read_head(tree)?;
+    let stored = engine.head()?;
     if stored != head {
         let problem = if stored.position > head.position {
             format!(
@@ -212,14 +213,14 @@ fn fold_reads(
 /// batches, until the log ends, a record is bad, or the folder hangs up. Returns each
 /// content the records sent refer to, with the first position referring to it.
 fn read_log(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
     collect: Contents,
     out: &crossbeam_channel::Sender<Vec<Read>>,
 ) -> HashMap<ContentHash, Position> {
     let mut contents = HashMap::new();
     let mut chain = Head::EMPTY;
     let mut batch = Vec::with_capacity(BATCH);
-    for item in log::raw_from(tree, Position::FIRST) {
+    for item in engine.log_from(Position::FIRST) {
         let expected = Position::new(chain.position + 1);
         let read = match item {
             Err(e) => Read::Failed(e),
@@ -336,7 +337,7 @@ mod tests {
     use verso_domain::{ApplicationId, Event, Timestamp};
 
     use super::*;
-    use crate::log::keys;
+    use crate::engine::{Group, SledEngine};
 
     fn created(id: &ApplicationId) -> Event {
         Event::ApplicationCreated {
@@ -357,9 +358,10 @@ mod tests {
 
     /// A log of `events` (position 1 first), chained as the writer chains it, with the
     /// stored chain hash of the record at `bad_trailer` (if any) flipped.
-    fn log_of(events: Vec<Event>, bad_trailer: Option<u64>) -> (tempfile::TempDir, sled::Db) {
+    fn log_of(events: Vec<Event>, bad_trailer: Option<u64>) -> (tempfile::TempDir, SledEngine) {
         let dir = tempfile::tempdir().unwrap();
-        let db = sled::open(dir.path()).unwrap();
+        let engine = SledEngine::scratch(dir.path());
+        let mut records = Vec::new();
         let mut chain = codec::GENESIS;
         for (n, event) in (1..).zip(events) {
             let position = Position::new(n);
@@ -375,16 +377,25 @@ mod tests {
             if bad_trailer == Some(n) {
                 stored[0] ^= 1;
             }
-            db.insert(keys::log(position), codec::frame(&bytes, &stored))
-                .unwrap();
+            records.push((position, codec::frame(&bytes, &stored)));
             chain = hash;
         }
-        (dir, db)
+        let head = Head {
+            position: records.len() as u64,
+            hash: chain,
+        };
+        let group = Group {
+            records,
+            contents: Vec::new(),
+            head,
+        };
+        engine.append(Head::EMPTY, &group).unwrap();
+        (dir, engine)
     }
 
     /// The first violation a fold finds (where, and which rule), the same whether it
     /// collects contents or not.
-    fn first_violation(db: &sled::Db) -> Option<(Position, ViolationKind)> {
+    fn first_violation(db: &SledEngine) -> Option<(Position, ViolationKind)> {
         let found = [Contents::Collect, Contents::Skip].map(|contents| {
             match fold(db, contents, &mut |_| {}).unwrap() {
                 Ok(_) => None,

@@ -6,18 +6,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, TrySendError};
 use verso_domain::{Command, Limits, Position, Timestamp};
 
 use crate::bundle::ImportStep;
 use crate::commit::{Checked, Committed, Message, Progress, Request, Ticket, Writer, ticket};
-#[cfg(feature = "failpoints")]
-use crate::durability::Failpoints;
-use crate::durability::{Barrier, sync_dir};
+use crate::engine::{Engine, Meta, SledEngine};
 use crate::error::{Error, Outcome, Result};
-use crate::log::{self, Head, codec, schema};
+#[cfg(feature = "failpoints")]
+use crate::failpoints::Failpoints;
+use crate::log::{Head, codec, schema};
 use crate::options::{Durability, StoreOptions};
 use crate::projections::checkpoint::{self, Checkpointer};
 use crate::projections::load;
@@ -110,7 +109,8 @@ impl Shared {
 }
 
 pub(crate) struct Inner {
-    pub(crate) db: sled::Db,
+    /// Where the log, content and checkpoint are stored.
+    pub(crate) engine: Arc<dyn Engine>,
     tx: Sender<Message>,
     /// The writer thread; joined by `close` or on drop.
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -186,27 +186,23 @@ impl Store {
         on_rebuild: OnRebuild<'_>,
     ) -> Result<Self> {
         options.validate()?;
-        let db = open_sled(path, &options)?;
-        check_format(path, &db, IfEmpty::Create)?;
         #[cfg(feature = "failpoints")]
         let failpoints = Arc::new(Failpoints::default());
-        let mut barrier = Barrier::new(
+        let engine: Arc<dyn Engine> = Arc::new(SledEngine::open(
             path,
+            options.cache_capacity,
             options.durability,
             #[cfg(feature = "failpoints")]
             Arc::clone(&failpoints),
-        )?;
-        // Make the marker and the directory entries of a new store durable.
-        barrier.sync_as(&db, Durability::Sync)?;
-        sync_dir(path)?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            sync_dir(parent)?;
-        }
-        let head = recover(&db, &mut barrier, on_rebuild)?;
-        let last_timestamp = last_timestamp(&db, head)?;
-        let applied = load::applied(&db)?;
-        let mut map = load::load(&db)?;
-        let tail = match load::catch_up(&db, &mut map, applied, head)? {
+        )?);
+        check_format(path, &*engine, IfEmpty::Create)?;
+        // Make the markers of a new store durable.
+        engine.sync(Durability::Sync)?;
+        let head = recover(&*engine, on_rebuild)?;
+        let last_timestamp = last_timestamp(&*engine, head)?;
+        let applied = engine.checkpoint_head()?;
+        let mut map = load::load(&*engine)?;
+        let tail = match load::catch_up(&*engine, &mut map, applied, head)? {
             Ok(tail) => tail,
             Err(v) => return Err(Error::corrupted(v.position, v.problem)),
         };
@@ -219,7 +215,7 @@ impl Store {
             failpoints,
         });
         let mut checkpointer = Checkpointer::start(
-            db.clone(),
+            Arc::clone(&engine),
             applied,
             checkpoint::Every {
                 groups: options.checkpoint_groups,
@@ -231,14 +227,13 @@ impl Store {
             // K2: the next open starts from here rather than fold this tail again.
             checkpointer.group(&tail, head);
             checkpointer.flush()?;
-            barrier.sync_as(&db, Durability::Sync)?;
+            engine.sync(Durability::Sync)?;
         }
         let copies = Copies::new(shared.snapshot());
         let (tx, rx) = crossbeam_channel::bounded(options.queue);
         let writer = Writer {
-            db: db.clone(),
+            engine: Arc::clone(&engine),
             rx,
-            barrier,
             head,
             last_timestamp,
             options: options.clone(),
@@ -252,7 +247,7 @@ impl Store {
             .map_err(Error::io("spawn writer thread"))?;
         Ok(Self {
             inner: Arc::new(Inner {
-                db,
+                engine,
                 tx,
                 writer: Mutex::new(Some(handle)),
                 shared,
@@ -498,36 +493,6 @@ impl Drop for Inner {
     }
 }
 
-/// How long `open` waits for sled's directory lock. sled 0.34's I/O threads keep the
-/// data file (and its lock) open for a few milliseconds after the last handle of a
-/// closed store is dropped (sled #1289), so a reopen right after `close` would otherwise
-/// be refused; a store really held by another process or handle stays locked far longer.
-const LOCK_WAIT: Duration = Duration::from_secs(2);
-
-fn open_sled(path: &Path, options: &StoreOptions) -> Result<sled::Db> {
-    std::fs::create_dir_all(path).map_err(Error::io("create data directory"))?;
-    let deadline = Instant::now() + LOCK_WAIT;
-    loop {
-        let opened = sled::Config::new()
-            .path(path)
-            .cache_capacity(options.cache_capacity)
-            .flush_every_ms(Some(500))
-            .open();
-        match opened {
-            Ok(db) => return Ok(db),
-            Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
-                if Instant::now() >= deadline {
-                    return Err(Error::Locked {
-                        path: path.to_path_buf(),
-                    });
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(other) => return Err(Error::sled("open sled")(other)),
-        }
-    }
-}
-
 /// Whether an empty directory may become a new store.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum IfEmpty {
@@ -536,25 +501,19 @@ enum IfEmpty {
 }
 
 /// Invariant L2: a new store gets the marker; any other marker is refused.
-fn check_format(path: &Path, db: &sled::Db, if_empty: IfEmpty) -> Result<()> {
+fn check_format(path: &Path, engine: &dyn Engine, if_empty: IfEmpty) -> Result<()> {
     let expected = [schema::LOG_FORMAT_MAGIC, &[schema::LOG_FORMAT]].concat();
-    match db
-        .get(schema::META_FORMAT)
-        .map_err(Error::sled("read format marker"))?
-    {
-        Some(marker) if marker.as_ref() == expected.as_slice() => Ok(()),
+    match engine.meta(Meta::Format)? {
+        Some(marker) if *marker == *expected => Ok(()),
         Some(marker) => Err(Error::UnknownFormat {
             path: path.to_path_buf(),
             found: describe_marker(&marker),
             expected: schema::LOG_FORMAT,
         }),
-        None if if_empty == IfEmpty::Create && db.is_empty() => {
-            let mut batch = sled::Batch::default();
-            batch.insert(schema::META_FORMAT, expected);
-            batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
-            db.apply_batch(batch)
-                .map_err(Error::sled("write format marker"))
-        }
+        None if if_empty == IfEmpty::Create && engine.is_empty()? => engine.set_meta(&[
+            (Meta::Format, Some(&expected)),
+            (Meta::ProjectionFormat, Some(&[schema::PROJECTION_FORMAT])),
+        ]),
         None => Err(Error::UnknownFormat {
             path: path.to_path_buf(),
             found: "no format marker (not a Verso store)".to_owned(),
@@ -572,9 +531,9 @@ fn describe_marker(marker: &[u8]) -> String {
 
 /// The open path's checks: the head entry agrees with the last record (cheap: no
 /// replay), and projections are complete and of this build's format, else rebuilt.
-fn recover(db: &sled::Db, barrier: &mut Barrier, mut on_rebuild: OnRebuild<'_>) -> Result<Head> {
-    let head = log::read_head(db)?;
-    let last = log::last_position(db)?.map_or(0, Position::get);
+fn recover(engine: &dyn Engine, mut on_rebuild: OnRebuild<'_>) -> Result<Head> {
+    let head = engine.head()?;
+    let last = engine.last_position()?.map_or(0, Position::get);
     if last != head.position {
         return Err(Error::corrupted(
             Some(Position::new(head.position.max(last))),
@@ -584,18 +543,14 @@ fn recover(db: &sled::Db, barrier: &mut Barrier, mut on_rebuild: OnRebuild<'_>) 
             ),
         ));
     }
-    let rebuilding = db
-        .contains_key(schema::META_REBUILDING)
-        .map_err(Error::sled("read meta"))?;
-    let format = db
-        .get(schema::META_PROJECTION_FORMAT)
-        .map_err(Error::sled("read meta"))?;
-    let current = format.as_deref() == Some(&[schema::PROJECTION_FORMAT][..]);
+    let rebuilding = engine.meta(Meta::Rebuilding)?.is_some();
+    let current = projections_current(engine)?;
     // K3: a checkpoint that is not of this log (past its head, or of another chain at
     // its position, as after a log cut short by hand) is derived data gone stale: the
     // log is the truth, so the projections are rebuilt from it, loudly.
-    let stale =
-        current && !rebuilding && load::marker_problem(db, load::applied(db)?, head)?.is_some();
+    let stale = current
+        && !rebuilding
+        && load::marker_problem(engine, engine.checkpoint_head()?, head)?.is_some();
     if stale {
         tracing::warn!(
             head = head.position,
@@ -611,10 +566,8 @@ fn recover(db: &sled::Db, barrier: &mut Barrier, mut on_rebuild: OnRebuild<'_>) 
                 "projections are incomplete or of another format; rebuilding them from the log"
             );
         }
-        let checked = crate::rebuild::rebuild(
-            db,
-            &mut || barrier.sync_as(db, Durability::Sync),
-            &mut |step| {
+        let checked =
+            crate::rebuild::rebuild(engine, &mut || engine.sync(Durability::Sync), &mut |step| {
                 let (step, done, all) = match step {
                     rebuild::Step::Replayed(done) => (ImportStep::Rebuilding, done, total),
                     rebuild::Step::Written { done, total } => {
@@ -632,8 +585,7 @@ fn recover(db: &sled::Db, barrier: &mut Barrier, mut on_rebuild: OnRebuild<'_>) 
                         }
                     }
                 }
-            },
-        )?;
+            })?;
         if let Err(v) = checked {
             return Err(Error::corrupted(v.position, v.problem));
         }
@@ -659,14 +611,19 @@ fn rebuild_step(step: ImportStep) -> &'static str {
     }
 }
 
-fn last_timestamp(db: &sled::Db, head: Head) -> Result<Timestamp> {
+/// Whether the checkpoint is of this build's projection format.
+fn projections_current(engine: &dyn Engine) -> Result<bool> {
+    let format = engine.meta(Meta::ProjectionFormat)?;
+    Ok(format.as_deref() == Some(&[schema::PROJECTION_FORMAT][..]))
+}
+
+fn last_timestamp(engine: &dyn Engine, head: Head) -> Result<Timestamp> {
     if head.position == 0 {
         return Ok(Timestamp::from_millis(i64::MIN));
     }
     let position = Position::new(head.position);
-    let value = db
-        .get(log::keys::log(position))
-        .map_err(Error::sled("read log"))?
+    let value = engine
+        .record(position)?
         .ok_or_else(|| Error::corrupted(Some(position), "last record missing"))?;
     let (bytes, _) = codec::unframe(&value).map_err(|e| Error::corrupted(Some(position), e))?;
     let record = codec::decode(bytes).map_err(|e| Error::corrupted(Some(position), e))?;
@@ -679,29 +636,32 @@ fn last_timestamp(db: &sled::Db, head: Head) -> Result<Timestamp> {
 /// # Errors
 /// [`Error::Locked`] if a process has it open; [`Error::UnknownFormat`]; I/O errors.
 pub fn verify_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Checked<VerifyReport>> {
-    if !path.join("db").exists() {
+    if !SledEngine::exists(path) {
         return Err(Error::Io {
             context: "open store",
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no store in this directory"),
         });
     }
-    let db = open_sled(path, &StoreOptions::default())?;
-    check_format(path, &db, IfEmpty::Refuse)?;
-    let head = log::read_head(&db)?;
-    let applied = load::applied(&db)?;
-    let format = db
-        .get(schema::META_PROJECTION_FORMAT)
-        .map_err(Error::sled("read meta"))?;
+    let options = StoreOptions::default();
+    let engine = SledEngine::open(
+        path,
+        options.cache_capacity,
+        options.durability,
+        #[cfg(feature = "failpoints")]
+        Arc::default(),
+    )?;
+    check_format(path, &engine, IfEmpty::Refuse)?;
+    let head = engine.head()?;
+    let applied = engine.checkpoint_head()?;
     // A store of projection format 1 (before ADR 0007) keeps its projections at the head.
-    let current = format.as_deref() == Some(&[schema::PROJECTION_FORMAT][..]);
-    if applied == head || !current {
-        return crate::verify::verify(&db, progress);
+    if applied == head || !projections_current(&engine)? {
+        return crate::verify::verify(&engine, progress);
     }
     // K2: the checkpoint is behind the head; what open would make of it, checkpoint
     // plus the log after it, must equal the fold of the whole log.
-    let mut map = load::load(&db)?;
-    if let Err(v) = load::catch_up(&db, &mut map, applied, head)? {
+    let mut map = load::load(&engine)?;
+    if let Err(v) = load::catch_up(&engine, &mut map, applied, head)? {
         return Ok(Err(v));
     }
-    crate::verify::verify_against(&db, Some(&map), progress)
+    crate::verify::verify_against(&engine, Some(&map), progress)
 }

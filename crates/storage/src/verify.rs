@@ -9,8 +9,9 @@ use verso_domain::proton::TemplateSource;
 use verso_domain::{ContentHash, ContentRef, Position, ViewContent};
 
 use crate::content;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::log::{self, Head, schema};
+use crate::log::Head;
 use crate::projections::overlay::{Entries, SortedEntries};
 use crate::projections::{Map, is_projection};
 use crate::replay::{self, Contents, Folded, Violation, ViolationKind};
@@ -27,19 +28,19 @@ pub struct VerifyReport {
     pub projection_entries: u64,
 }
 
-/// Verifies everything stored in `tree`, whose stored projections are at the head.
+/// Verifies everything `engine` stores, whose checkpoint is at the head.
 pub(crate) fn verify(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<VerifyReport, Violation>> {
-    verify_against(tree, None, progress)
+    verify_against(engine, None, progress)
 }
 
-/// Verifies `tree` with `projections` (when given) standing for its stored projections:
+/// Verifies `engine` with `projections` (when given) standing for its stored projections:
 /// a store not open, whose checkpoint is behind the head, is verified with the
 /// checkpoint plus the fold of the log after it (K2).
 pub(crate) fn verify_against(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
     projections: Option<&Map>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<VerifyReport, Violation>> {
@@ -50,7 +51,7 @@ pub(crate) fn verify_against(
         canonical,
         entries,
         differences,
-    } = match fold_and_compare(tree, Contents::Collect, given, progress)? {
+    } = match fold_and_compare(engine, Contents::Collect, given, progress)? {
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };
@@ -58,7 +59,7 @@ pub(crate) fn verify_against(
     let mut referenced: Vec<_> = contents.iter().collect();
     referenced.sort_by_key(|(_, p)| **p);
     for (hash, position) in referenced {
-        match content::read(tree, *hash) {
+        match content::read(engine, *hash) {
             Ok(Some(_)) => {}
             Ok(None) => {
                 return Ok(Err(Violation::at(
@@ -78,7 +79,7 @@ pub(crate) fn verify_against(
     }
     // V7: contents a face stores in a canonical form decode and re-encode to their bytes.
     for (kind, reference) in canonical {
-        let bytes = match content::read(tree, reference.hash) {
+        let bytes = match content::read(engine, reference.hash) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
                 return Ok(Err(Violation::store(
@@ -135,20 +136,20 @@ pub(crate) struct Compared {
 /// projections, and `verify_path` on a store no writer has open. On a violation that
 /// thread is told to stop.
 pub(crate) fn fold_and_compare(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
     contents: Contents,
     given: Option<SortedEntries>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<Compared, Violation>> {
     let stop = AtomicBool::new(false);
     // Only to size the reader's buffer: the fold checks the head itself.
-    let records = log::read_head(tree).map_or(0, |h| h.position);
+    let records = engine.head().map_or(0, |h| h.position);
     std::thread::scope(|scope| {
         let stored = std::thread::Builder::new()
             .name("verso-projections".into())
             .spawn_scoped(scope, || match given {
                 Some(entries) => Ok(entries),
-                None => stored_projections(tree, &stop, records),
+                None => stored_projections(engine, &stop, records),
             })
             .map_err(Error::io("start the projection reader"))?;
         let stopped = |stored: std::thread::ScopedJoinHandle<'_, _>| {
@@ -160,7 +161,7 @@ pub(crate) fn fold_and_compare(
             state,
             head,
             contents,
-        } = match replay::fold(tree, contents, progress) {
+        } = match replay::fold(engine, contents, progress) {
             Ok(Ok(f)) => f,
             Ok(Err(v)) => {
                 stopped(stored);
@@ -204,23 +205,18 @@ fn projection_entries(map: &Map) -> SortedEntries {
 /// E6 in memory: how the writer's projections and content headers (`memory`) differ
 /// from the ones just checkpointed at the head and verified, if they do. One pass over
 /// the stored entries beside the map, copying neither.
-pub(crate) fn memory_differs(tree: &sled::Tree, memory: &Map) -> Result<Option<String>> {
-    let mut prefixes = schema::PROJECTION_PREFIXES.to_vec();
-    prefixes.push(schema::CONTENT);
-    prefixes.sort_unstable();
+pub(crate) fn memory_differs(engine: &dyn Engine, memory: &Map) -> Result<Option<String>> {
     let differs = |what: String| Ok(Some(format!("in the writer's memory: {what}")));
     let mut memory = memory.iter().peekable();
-    for prefix in prefixes {
-        for item in tree.scan_prefix([prefix]) {
-            let (key, value) = item.map_err(Error::sled("scan projections"))?;
-            if let Some((below, _)) = memory.next_if(|(k, _)| k.as_slice() < key.as_ref()) {
-                return differs(format!("entry {} is not stored", show_key(below)));
-            }
-            match memory.next_if(|(k, _)| k.as_slice() == key.as_ref()) {
-                Some((_, held)) if held.as_slice() == value.as_ref() => {}
-                Some(_) => return differs(format!("entry {} differs", show_key(&key))),
-                None => return differs(format!("stored entry {} is missing", show_key(&key))),
-            }
+    for item in engine.checkpoint() {
+        let (key, value) = item?;
+        if let Some((below, _)) = memory.next_if(|(k, _)| k.as_slice() < &*key) {
+            return differs(format!("entry {} is not stored", show_key(below)));
+        }
+        match memory.next_if(|(k, _)| k.as_slice() == &*key) {
+            Some((_, held)) if held.as_slice() == &*value => {}
+            Some(_) => return differs(format!("entry {} differs", show_key(&key))),
+            None => return differs(format!("stored entry {} is missing", show_key(&key))),
         }
     }
     match memory.next() {
@@ -306,22 +302,23 @@ fn in_key_order(parts: &[SortedEntries]) -> impl Iterator<Item = (&[u8], &[u8])>
 /// one buffer: sled hands out each key and value in an allocation of its own, and
 /// keeping millions of them until the merge (which runs on another thread) cost more
 /// than the copy.
-fn stored_projections(tree: &sled::Tree, stop: &AtomicBool, records: u64) -> Result<SortedEntries> {
-    // The prefixes are disjoint, so their scans in ascending prefix order are one sorted
-    // sequence.
-    let mut prefixes = schema::PROJECTION_PREFIXES;
-    prefixes.sort_unstable();
+fn stored_projections(
+    engine: &dyn Engine,
+    stop: &AtomicBool,
+    records: u64,
+) -> Result<SortedEntries> {
     // Room as in `encode_projections`: about 220 bytes in two entries per record.
     let records = room_for(records);
     let mut out =
         SortedEntries::with_capacity(records.saturating_mul(224), records.saturating_mul(2));
-    for prefix in prefixes {
-        for item in tree.scan_prefix([prefix]) {
-            let (key, value) = item.map_err(Error::sled("scan projections"))?;
-            out.push_in_order(&key, &value);
-            if out.len().is_multiple_of(4096) && stop.load(Ordering::Relaxed) {
-                return Ok(SortedEntries::with_capacity(0, 0));
-            }
+    for item in engine.checkpoint() {
+        let (key, value) = item?;
+        if !is_projection(&key) {
+            continue;
+        }
+        out.push_in_order(&key, &value);
+        if out.len().is_multiple_of(4096) && stop.load(Ordering::Relaxed) {
+            return Ok(SortedEntries::with_capacity(0, 0));
         }
     }
     Ok(out)
@@ -518,11 +515,21 @@ mod tests {
     fn memory_that_differs_from_the_stored_projections_is_named() {
         // E6 in memory: the writer's map and what it checkpointed must be equal.
         let dir = tempfile::tempdir().unwrap();
-        let db = sled::open(dir.path()).unwrap();
-        for (k, v) in [(&b"a1"[..], &b"x"[..]), (b"c1", b"8"), (b"v1", b"y")] {
-            db.insert(k, v).unwrap();
-        }
-        db.insert(b"L1", &b"not a projection"[..]).unwrap();
+        let db = crate::engine::SledEngine::scratch(dir.path());
+        let entries = [(&b"a1"[..], &b"x"[..]), (b"c1", b"8"), (b"v1", b"y")]
+            .map(|(k, v)| (k.to_vec(), Some(v.to_vec())));
+        db.write_checkpoint(&entries.into_iter().collect(), Head::EMPTY)
+            .unwrap();
+        // A log record is not a checkpoint entry.
+        let record = crate::engine::Group {
+            records: vec![(Position::FIRST, b"not a projection".to_vec())],
+            contents: Vec::new(),
+            head: Head {
+                position: 1,
+                hash: Head::EMPTY.hash,
+            },
+        };
+        db.append(Head::EMPTY, &record).unwrap();
         let map = |pairs: &[(&[u8], &[u8])]| -> Map {
             pairs
                 .iter()

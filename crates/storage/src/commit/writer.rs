@@ -2,9 +2,9 @@
 //!
 //! One named thread owns every append. It takes what is queued (up to `max_batch`
 //! commands), decides each against the projections in memory plus the writes of the
-//! commands before it in the group, writes the group's records, new content and head as
-//! one sled batch, crosses the durable barrier once, publishes the next snapshot, and
-//! only then completes every caller. The projection writes go to the checkpointer.
+//! commands before it in the group, appends the group's records, new content and head to
+//! the engine at once, crosses the durable barrier once, publishes the next snapshot,
+//! and only then completes every caller. The projection writes go to the checkpointer.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,14 +15,14 @@ use verso_domain::{Command, Content, Position, Recorded, Timestamp, decide};
 
 use super::{Committed, Completer, Subject};
 use crate::content;
-use crate::durability::Barrier;
+use crate::engine::{Engine, Group};
 use crate::error::{Error, Outcome, Refused, Result};
-use crate::log::{Head, codec, keys, schema};
+use crate::log::{Head, codec};
 use crate::options::{Durability, StoreOptions};
 use crate::projections::checkpoint::Checkpointer;
-use crate::projections::overlay::Overlay;
+use crate::projections::load;
+use crate::projections::overlay::{Overlay, Writes};
 use crate::projections::snapshot::{Copies, Published};
-use crate::projections::{self, load};
 use crate::rebuild::{RebuildReport, Step};
 use crate::replay::{Violation, ViolationKind};
 use crate::store::Shared;
@@ -57,26 +57,26 @@ pub(crate) type Checked<T> = std::result::Result<T, Violation>;
 /// The writer's state. Invariant C2: `head` is the last position written and only this
 /// thread assigns positions.
 pub(crate) struct Writer {
-    pub(crate) db: sled::Db,
+    pub(crate) engine: Arc<dyn Engine>,
     pub(crate) rx: Receiver<Message>,
-    pub(crate) barrier: Barrier,
     pub(crate) head: Head,
     pub(crate) last_timestamp: Timestamp,
     pub(crate) options: StoreOptions,
     pub(crate) shared: Arc<Shared>,
     /// The projections: the published snapshot, decided against, and the spare copy.
     pub(crate) copies: Copies,
-    /// Writes acknowledged groups' projection entries to sled now and then.
+    /// Writes acknowledged groups' projection entries to the checkpoint now and then.
     pub(crate) checkpointer: Checkpointer,
 }
 
-/// A decided group: each command's outcome, the pending writes, and the new head with
-/// its timestamp.
-type Decided = (
-    Vec<Outcome<Committed>>,
-    crate::projections::overlay::Writes,
-    (Head, Timestamp),
-);
+/// A decided group: each command's outcome, what it appends, the projection writes
+/// (for memory and the checkpointer) and the new head's timestamp.
+struct Decided<'a> {
+    outcomes: Vec<Outcome<Committed>>,
+    group: Group<'a>,
+    writes: Writes,
+    timestamp: Timestamp,
+}
 
 /// The outcome of each command of a group, in order.
 type Replies = Vec<(
@@ -147,11 +147,12 @@ impl Writer {
             return Err(Error::Poisoned);
         }
         self.checkpointer.flush()?;
-        let report = match crate::verify::verify(&self.db, progress)? {
+        let report = match crate::verify::verify(&*self.engine, progress)? {
             Ok(report) => report,
             Err(v) => return Ok(Err(v)),
         };
-        if let Some(problem) = crate::verify::memory_differs(&self.db, &self.copies.current().map)?
+        if let Some(problem) =
+            crate::verify::memory_differs(&*self.engine, &self.copies.current().map)?
         {
             return Ok(Err(Violation::store(ViolationKind::Projection, problem)));
         }
@@ -163,17 +164,13 @@ impl Writer {
             return Err(Error::Poisoned);
         }
         self.checkpointer.flush()?;
-        let db = self.db.clone();
-        let barrier = &mut self.barrier;
-        let result = crate::rebuild::rebuild(
-            &db,
-            &mut || barrier.sync_as(&db, Durability::Sync),
-            &mut |step| {
+        let engine = &*self.engine;
+        let result =
+            crate::rebuild::rebuild(engine, &mut || engine.sync(Durability::Sync), &mut |step| {
                 if let Step::Replayed(n) = step {
                     progress(n);
                 }
-            },
-        );
+            });
         if result.is_err() {
             // The projections may be half written; refuse to decide against them.
             self.shared.poisoned.store(true, Ordering::SeqCst);
@@ -181,7 +178,7 @@ impl Writer {
         }
         if matches!(result, Ok(Ok(_))) {
             // The stored projections are now the fold at the head: so is memory.
-            let map = load::load(&self.db)?;
+            let map = load::load(&*self.engine)?;
             self.copies = Copies::new(Arc::new(Published {
                 head: self.head,
                 map,
@@ -197,7 +194,7 @@ impl Writer {
             return Err(Error::Poisoned);
         }
         self.checkpointer.flush()?;
-        self.barrier.sync_as(&self.db, Durability::Sync)?;
+        self.engine.sync(Durability::Sync)?;
         Ok(self.head)
     }
 
@@ -221,8 +218,12 @@ impl Writer {
             .iter()
             .map(|r| (&r.command, r.actor.clone()))
             .collect();
-        let decided = self.decide_group(&commands);
-        let (outcomes, pending, next) = match decided {
+        let Decided {
+            outcomes,
+            group: appended,
+            writes,
+            timestamp,
+        } = match self.decide_group(&commands) {
             Ok(d) => d,
             Err(e) => {
                 // Nothing was written: fail the group, the store stays usable.
@@ -233,41 +234,31 @@ impl Writer {
                 return;
             }
         };
+        // The records, new content and head go to the engine; the projection entries and
+        // content headers to memory and the checkpointer.
+        let written = (!appended.records.is_empty()).then(|| {
+            self.engine
+                .append(self.head, &appended)
+                .and_then(|()| self.engine.sync(self.options.durability))
+        });
+        let next = appended.head;
+        // The content in the group is borrowed from the commands: done with it.
+        drop(appended);
+        drop(commands);
+        let memory = Arc::new(writes);
         let replies: Replies = group
             .into_iter()
             .zip(outcomes)
             .map(|(r, o)| (r.reply, Ok(o)))
             .collect();
-        if pending.is_empty() {
+        let Some(written) = written else {
             Self::reply(replies);
             return;
-        }
-        // The projection entries and content headers go to memory and the checkpointer;
-        // the records, content chunks and head to sled.
-        let mut batch = sled::Batch::default();
-        let mut memory = crate::projections::overlay::Writes::new();
-        for (key, value) in pending {
-            if projections::is_in_memory(&key) {
-                memory.insert(key, value);
-            } else {
-                match value {
-                    Some(v) => batch.insert(key, v),
-                    None => batch.remove(key),
-                }
-            }
-        }
-        let memory = Arc::new(memory);
-        // Invariant C3: the group's records, content chunks and head are one batch of
-        // one tree, so sled applies all of them or none after a crash.
-        let written = self
-            .db
-            .apply_batch(batch)
-            .map_err(Error::sled("write group"))
-            .and_then(|()| self.barrier.sync(&self.db));
+        };
         match written {
             Ok(()) => {
-                self.head = next.0;
-                self.last_timestamp = next.1;
+                self.head = next;
+                self.last_timestamp = timestamp;
                 // R1: readers see the group only now, after its barrier, and before any
                 // of its callers is told.
                 let snapshot = self.copies.advance(Arc::clone(&memory), self.head);
@@ -308,13 +299,18 @@ impl Writer {
 
     /// Decides every command of the group in order; returns each outcome, the pending
     /// writes and the new head with its timestamp.
-    fn decide_group(&self, commands: &[(&Command, Option<Arc<str>>)]) -> Result<Decided> {
-        // No sled read while deciding: the view is the published snapshot in memory.
+    fn decide_group<'c>(
+        &self,
+        commands: &[(&'c Command, Option<Arc<str>>)],
+    ) -> Result<Decided<'c>> {
+        // No storage read while deciding: the view is the published snapshot in memory.
         let mut view = Overlay::over(&self.copies.current().map);
         let mut head = self.head;
         let mut last_timestamp = self.last_timestamp;
         let mut outcomes = Vec::with_capacity(commands.len());
-        for (command, actor) in commands {
+        let mut records = Vec::new();
+        let mut contents = Vec::new();
+        for &(command, ref actor) in commands {
             // Every record of the command gets this time, and the kernel decides at it
             // (deployments are functions of time). Never earlier than the record before
             // (P5), whatever the clock does.
@@ -345,9 +341,9 @@ impl Writer {
                     .find(|c| c.hash() == reference.hash);
                 let Some(c) = found else {
                     // A header can be missing from memory after a rebuild (content.rs):
-                    // then the chunks say whether the content is stored. The one sled
+                    // then the engine says whether the content is stored. The one storage
                     // read of the write path, and only on this rare path.
-                    if content::stored(&self.db, reference.hash)? {
+                    if self.engine.has_content(reference.hash)? {
                         content::remember(&mut view, &reference);
                         continue;
                     }
@@ -359,9 +355,10 @@ impl Writer {
                         ),
                     ));
                 };
-                content::write_new(&mut view, c)?;
+                content::remember(&mut view, &reference);
+                contents.push((c.hash(), c.bytes()));
             }
-            let mut records = Vec::with_capacity(decision.events.len());
+            let mut committed = Vec::with_capacity(decision.events.len());
             for event in decision.events {
                 last_timestamp = now;
                 let position = Position::new(head.position + 1);
@@ -374,13 +371,13 @@ impl Writer {
                 let bytes = codec::encode(&recorded, &head.hash)
                     .map_err(|e| Error::corrupted(Some(position), e))?;
                 let hash = codec::chain_hash(&head.hash, &bytes);
-                view.put_raw(keys::log(position).to_vec(), codec::frame(&bytes, &hash));
+                records.push((position, codec::frame(&bytes, &hash)));
                 apply(&mut view, &recorded);
                 head = Head {
                     position: position.get(),
                     hash,
                 };
-                records.push(recorded);
+                committed.push(recorded);
             }
             if let Some(e) = view.take_error() {
                 return Err(e);
@@ -392,18 +389,25 @@ impl Writer {
             if let Some(e) = view.take_error() {
                 return Err(e);
             }
-            outcomes.push(Ok(Committed { records, subject }));
+            outcomes.push(Ok(Committed {
+                records: committed,
+                subject,
+            }));
         }
-        if head != self.head {
-            let encoded = codec::encode_value(&head)
-                .map_err(|e| Error::corrupted(None, format!("encode head: {e}")))?;
-            view.put_raw(schema::META_HEAD.to_vec(), encoded);
-        }
-        let (pending, error) = view.into_pending();
+        let (writes, error) = view.into_pending();
         if let Some(e) = error {
             return Err(e);
         }
-        Ok((outcomes, pending, (head, last_timestamp)))
+        Ok(Decided {
+            outcomes,
+            group: Group {
+                records,
+                contents,
+                head,
+            },
+            writes,
+            timestamp: last_timestamp,
+        })
     }
 }
 

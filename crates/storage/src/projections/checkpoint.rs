@@ -1,11 +1,12 @@
-//! The checkpointer: writes the projections to sled now and then, off the
+//! The checkpointer: writes the projections to the engine now and then, off the
 //! acknowledgement path (ADR 0007, docs/design/durability.md, invariant K1).
 //!
 //! The writer merges each acknowledged group's overlay (projection entries and content
 //! headers; the last write of a key wins) into the handle's pending writes. Every
 //! `groups` groups, or `interval` after the first group not yet written (the writer
 //! waits on its queue no longer than that), the handle hands the merged writes to a
-//! thread of its own, which writes them as one `apply_batch` with the `applied` marker.
+//! thread of its own, which writes them with the `applied` marker in one
+//! [`Engine::write_checkpoint`].
 //! The thread is woken once per checkpoint, not per group, and never syncs: the
 //! writer's next barrier, or close, makes a checkpoint durable.
 
@@ -17,8 +18,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::is_in_memory;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::log::{Head, codec, schema};
+use crate::log::Head;
 use crate::projections::overlay::Writes;
 use crate::store::Shared;
 
@@ -60,7 +62,7 @@ pub(crate) struct Checkpointer {
 impl Checkpointer {
     /// Starts the thread for a store whose stored checkpoint is at `applied`.
     pub(crate) fn start(
-        db: sled::Db,
+        engine: Arc<dyn Engine>,
         applied: Head,
         every: Every,
         shared: Arc<Shared>,
@@ -68,7 +70,7 @@ impl Checkpointer {
         let (tx, rx) = crossbeam_channel::unbounded();
         let thread = std::thread::Builder::new()
             .name("verso-checkpoint".to_owned())
-            .spawn(move || write_jobs(&db, &shared, &rx))
+            .spawn(move || write_jobs(&*engine, &shared, &rx))
             .map_err(Error::io("spawn checkpoint thread"))?;
         Ok(Self {
             every,
@@ -156,9 +158,9 @@ impl Drop for Checkpointer {
 }
 
 /// The checkpointer thread: writes each job, in order, until the handle hangs up.
-fn write_jobs(db: &sled::Db, shared: &Shared, jobs: &Receiver<Job>) {
+fn write_jobs(engine: &dyn Engine, shared: &Shared, jobs: &Receiver<Job>) {
     for job in jobs {
-        let written = write(db, shared, job.writes, job.head);
+        let written = write(engine, shared, &job.writes, job.head);
         if let Err(e) = &written
             && e.kind() != crate::error::ErrorKind::Poisoned
         {
@@ -170,22 +172,12 @@ fn write_jobs(db: &sled::Db, shared: &Shared, jobs: &Receiver<Job>) {
     }
 }
 
-/// K1: the writes and the marker, in one batch.
-fn write(db: &sled::Db, shared: &Shared, writes: Writes, head: Head) -> Result<()> {
-    // IMPORTANT: after a failed barrier sled's state is unknown: write nothing more.
+/// K1: the writes and the marker, at once.
+fn write(engine: &dyn Engine, shared: &Shared, writes: &Writes, head: Head) -> Result<()> {
+    // IMPORTANT: after a failed barrier the engine's state is unknown: write nothing more.
     if shared.poisoned.load(Ordering::SeqCst) {
         return Err(Error::Poisoned);
     }
-    let marker = codec::encode_value(&head)
-        .map_err(|e| Error::corrupted(None, format!("encode checkpoint marker: {e}")))?;
-    let mut batch = sled::Batch::default();
-    for (key, value) in writes {
-        match value {
-            Some(v) => batch.insert(key, v),
-            None => batch.remove(key),
-        }
-    }
-    batch.insert(schema::META_APPLIED, marker);
     #[cfg(feature = "failpoints")]
     let failed = shared.failpoints.take_checkpoint_failure();
     #[cfg(not(feature = "failpoints"))]
@@ -196,8 +188,7 @@ fn write(db: &sled::Db, shared: &Shared, writes: Writes, head: Head) -> Result<(
             source: std::io::Error::other("failpoint: checkpoint write fails"),
         })
     } else {
-        db.apply_batch(batch)
-            .map_err(Error::sled("write checkpoint"))
+        engine.write_checkpoint(writes, head)
     };
     if written.is_err() {
         shared.poisoned.store(true, Ordering::SeqCst);

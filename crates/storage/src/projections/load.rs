@@ -6,47 +6,30 @@ use verso_domain::{Position, check};
 
 use super::{Map, apply_writes, is_in_memory};
 use crate::content;
-use crate::error::{Error, Result};
-use crate::log::{self, Head, codec, keys, schema};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::log::{Head, codec};
 use crate::projections::overlay::{Overlay, Writes};
 use crate::replay::{self, Violation, ViolationKind};
 
 /// The stored projection entries and content headers, in key order.
-pub(crate) fn load(tree: &sled::Tree) -> Result<Map> {
-    let mut prefixes = schema::PROJECTION_PREFIXES.to_vec();
-    prefixes.push(schema::CONTENT);
-    prefixes.sort_unstable();
-    // The prefixes are disjoint and scanned in ascending order, so the entries come in
-    // key order, which lets the map be built in bulk rather than by one insert each.
+pub(crate) fn load(engine: &dyn Engine) -> Result<Map> {
+    // The entries come in key order, which lets the map be built in bulk rather than by
+    // one insert each.
     let mut entries = Vec::new();
-    for prefix in prefixes {
-        for item in tree.scan_prefix([prefix]) {
-            let (key, value) = item.map_err(Error::sled("load projections"))?;
-            debug_assert!(is_in_memory(&key));
-            entries.push((key.to_vec(), value.to_vec()));
-        }
+    for item in engine.checkpoint() {
+        let (key, value) = item?;
+        debug_assert!(is_in_memory(&key));
+        entries.push((key.to_vec(), value.to_vec()));
     }
     Ok(entries.into_iter().collect())
-}
-
-/// The head the stored projections are the fold of (the `applied` marker); the empty
-/// head when there is none (a new store).
-pub(crate) fn applied(tree: &sled::Tree) -> Result<Head> {
-    match tree
-        .get(schema::META_APPLIED)
-        .map_err(Error::sled("read checkpoint marker"))?
-    {
-        None => Ok(Head::EMPTY),
-        Some(bytes) => codec::decode_value(&bytes)
-            .map_err(|e| Error::corrupted(None, format!("checkpoint marker: {e}"))),
-    }
 }
 
 /// K3: what is wrong with the checkpoint marker `applied` against the log up to
 /// `head`, if anything: it must not pass the head, and its chain hash must be the one
 /// the log stores at its position.
 pub(crate) fn marker_problem(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
     applied: Head,
     head: Head,
 ) -> Result<Option<Violation>> {
@@ -66,8 +49,8 @@ pub(crate) fn marker_problem(
     } else if applied.position == 0 {
         Some(Head::EMPTY.hash)
     } else {
-        tree.get(keys::log(at))
-            .map_err(Error::sled("read log"))?
+        engine
+            .record(at)?
             .and_then(|value| codec::unframe(&value).ok().map(|(_, hash)| hash))
     };
     Ok((logs_hash != Some(applied.hash)).then(|| {
@@ -84,12 +67,12 @@ pub(crate) fn marker_problem(
 /// before it (E5), with the headers of the content they introduced. Returns the writes
 /// the tail made (for the next checkpoint), or the first violation.
 pub(crate) fn catch_up(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
     map: &mut Map,
     applied: Head,
     head: Head,
 ) -> Result<std::result::Result<Writes, Violation>> {
-    if let Some(problem) = marker_problem(tree, applied, head)? {
+    if let Some(problem) = marker_problem(engine, applied, head)? {
         return Ok(Err(problem));
     }
     if applied == head {
@@ -97,7 +80,7 @@ pub(crate) fn catch_up(
     }
     let mut view = Overlay::over(map);
     let mut chain = applied;
-    for item in log::raw_from(tree, Position::new(applied.position + 1)) {
+    for item in engine.log_from(Position::new(applied.position + 1)) {
         let (key_position, value) = item?;
         let expected = Position::new(chain.position + 1);
         if key_position != expected {

@@ -1,5 +1,5 @@
 //! The projections in memory (ADR 0007): the writer decides against them, readers read
-//! the snapshots it publishes, and a checkpointer writes them to sled now and then.
+//! the snapshots it publishes, and a checkpointer writes them to the engine now and then.
 //!
 //! | module | what it owns |
 //! | --- | --- |
@@ -10,7 +10,7 @@
 //!
 //! The map holds each projection entry in its stored form (key and value bytes as in
 //! docs/design/event-log.md), and the content headers, so that the writer answers "is
-//! this content stored?" without reading sled.
+//! this content stored?" without reading storage.
 
 pub(crate) mod checkpoint;
 pub(crate) mod load;

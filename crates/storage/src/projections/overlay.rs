@@ -2,9 +2,9 @@
 //! writes.
 //!
 //! The writer decides each command of a group against a [`Overlay`] of the published
-//! snapshot whose overlay holds the writes of the commands before it in the same group;
-//! the overlay's log records, content and head become one sled batch, and its
-//! projection writes the next snapshot (ADR 0007). Readers use an `Overlay` of a snapshot
+//! snapshot whose overlay holds the projection writes of the commands before it in the
+//! same group; once the group's records, content and head are appended and durable,
+//! those writes make the next snapshot (ADR 0007). Readers use an `Overlay` of a snapshot
 //! with an empty overlay: they never wait for the writer (R1). A decoding failure inside
 //! the kernel's infallible [`ReadModel`] is kept in the view and reported by
 //! [`Overlay::take_error`], never swallowed.
@@ -34,7 +34,8 @@ use crate::log::{codec, keys, schema};
 use crate::projections::Map;
 use crate::projections::snapshot::Published;
 
-/// Writes not yet in sled, in key order; `None` is a delete.
+/// Projection writes not yet in a snapshot or checkpoint, in key order; `None` is a
+/// delete.
 pub(crate) type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 type PendingIter<'a> = Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a>;
@@ -62,7 +63,8 @@ enum Base<'t> {
 pub(crate) struct Overlay<'t> {
     /// The projections under the overlay.
     base: Base<'t>,
-    /// Writes not yet in sled; `None` is a delete. Only the writer's views have any.
+    /// Writes not yet in the snapshot; `None` is a delete. Only the writer's views have
+    /// any.
     pending: Writes,
     /// The first failure met by a `ReadModel` or `WriteModel` method.
     error: RefCell<Option<Error>>,

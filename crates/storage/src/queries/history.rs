@@ -20,8 +20,9 @@ use verso_domain::{
 use verso_domain::{ConnectInstanceId, ViewId};
 
 use crate::content;
+use crate::engine::Value;
 use crate::error::{Error, Outcome, Result};
-use crate::log::{self, codec};
+use crate::log::codec;
 use crate::store::Store;
 
 /// One line of `verso log`: a record with what an auditor needs to see of it.
@@ -713,7 +714,9 @@ impl Store {
         let head = Position::new(self.head().position);
         let to = Some(filter.to.map_or(head, |to| to.min(head)));
         let filter = filter.clone();
-        log::raw_from(&self.inner.db, from)
+        self.inner
+            .engine
+            .log_from(from)
             .take_while(move |item| {
                 item.as_ref()
                     .map_or(true, |(p, _)| to.is_none_or(|to| *p <= to))
@@ -919,12 +922,13 @@ impl Store {
         let Some(record) = record else {
             return Ok(None);
         };
-        let content = content::read(&self.inner.db, record.content.hash)?.ok_or_else(|| {
-            Error::corrupted(
-                Some(record.position),
-                format!("content {} is not stored", record.content.hash),
-            )
-        })?;
+        let content =
+            content::read(&*self.inner.engine, record.content.hash)?.ok_or_else(|| {
+                Error::corrupted(
+                    Some(record.position),
+                    format!("content {} is not stored", record.content.hash),
+                )
+            })?;
         Ok(Some(VersionAt {
             position: fold.position,
             application_name: String::new(),
@@ -1022,7 +1026,7 @@ impl Store {
 }
 
 /// A record and its stored chain hash.
-fn entry(item: Result<(Position, sled::IVec)>) -> Result<(Recorded, [u8; 32])> {
+fn entry(item: Result<(Position, Value)>) -> Result<(Recorded, [u8; 32])> {
     let (position, value) = item?;
     let (bytes, hash) = codec::unframe(&value).map_err(|e| Error::corrupted(Some(position), e))?;
     let record = codec::decode(bytes).map_err(|e| Error::corrupted(Some(position), e))?;

@@ -1,4 +1,4 @@
-//! The durable barrier (architecture.md D4, docs/design/durability.md §Barrier).
+//! sled's durable barrier (architecture.md D4, docs/design/durability.md §Barrier).
 //!
 //! sled 0.34.7's `flush()` writes with `pwrite` + `sync_file_range`, which neither
 //! flushes the device cache nor commits file metadata, and its real `fsync` runs on a
@@ -21,38 +21,15 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 #[cfg(feature = "failpoints")]
 use std::sync::Arc;
-#[cfg(feature = "failpoints")]
-use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::sled_error;
 use crate::error::{Error, Result};
+#[cfg(feature = "failpoints")]
+use crate::failpoints::Failpoints;
 use crate::options::Durability;
-
-/// Injected failures at the barrier, for tests (feature `failpoints`).
-#[cfg(feature = "failpoints")]
-#[derive(Debug, Default)]
-pub(crate) struct Failpoints {
-    /// How many of the next syncs fail.
-    pub(crate) fail_syncs: AtomicU32,
-    /// How many of the next checkpoint writes fail.
-    pub(crate) fail_checkpoints: AtomicU32,
-    /// Held for reading by the writer around each group: a test that holds it for
-    /// writing keeps the writer from committing (and the queue from draining).
-    pub(crate) writer_gate: std::sync::RwLock<()>,
-}
-
-#[cfg(feature = "failpoints")]
-impl Failpoints {
-    /// Whether this checkpoint write is to fail (counting it down).
-    pub(crate) fn take_checkpoint_failure(&self) -> bool {
-        self.fail_checkpoints
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-    }
-}
 
 /// Makes groups durable; owned by the writer thread.
 pub(crate) struct Barrier {
-    mode: Durability,
     dir: PathBuf,
     /// sled's data file, opened by us: `fdatasync` on any descriptor of a file flushes
     /// that file's dirty pages.
@@ -84,7 +61,6 @@ impl Barrier {
             BlobWatch::none()
         };
         let mut barrier = Self {
-            mode,
             dir: dir.to_path_buf(),
             db_file,
             synced_blobs: HashSet::new(),
@@ -97,21 +73,16 @@ impl Barrier {
         Ok(barrier)
     }
 
-    /// Makes everything written to sled so far durable, as the store's mode says.
-    pub(crate) fn sync(&mut self, db: &sled::Db) -> Result<()> {
-        self.sync_as(db, self.mode)
-    }
-
     /// Makes everything written to sled so far durable, as `mode` says.
     pub(crate) fn sync_as(&mut self, db: &sled::Db, mode: Durability) -> Result<()> {
         match mode {
             Durability::Buffered => Ok(()),
             Durability::Flush => {
-                db.flush().map_err(Error::sled("flush"))?;
+                db.flush().map_err(sled_error("flush"))?;
                 Ok(())
             }
             Durability::Sync => {
-                db.flush().map_err(Error::sled("flush"))?;
+                db.flush().map_err(sled_error("flush"))?;
                 self.sync_blobs()?;
                 self.sync_data_file()
             }
@@ -120,15 +91,11 @@ impl Barrier {
 
     fn sync_data_file(&self) -> Result<()> {
         #[cfg(feature = "failpoints")]
-        {
-            let left = self.failpoints.fail_syncs.load(Ordering::SeqCst);
-            if left > 0 {
-                self.failpoints.fail_syncs.store(left - 1, Ordering::SeqCst);
-                return Err(Error::Io {
-                    context: "fdatasync sled data file",
-                    source: std::io::Error::other("injected failure (failpoint)"),
-                });
-            }
+        if self.failpoints.take_sync_failure() {
+            return Err(Error::Io {
+                context: "fdatasync sled data file",
+                source: std::io::Error::other("injected failure (failpoint)"),
+            });
         }
         self.db_file
             .sync_data()
@@ -306,15 +273,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::open(dir.path()).unwrap();
         let mut barrier = barrier(dir.path());
-        barrier.sync(&db).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
         assert!(barrier.synced_blobs.is_empty());
         std::fs::write(dir.path().join("blobs").join("4096"), b"blob").unwrap();
-        barrier.sync(&db).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
         assert!(barrier.synced_blobs.contains(&OsString::from("4096")));
         let outside = dir.path().join("moved");
         std::fs::write(&outside, b"blob").unwrap();
         std::fs::rename(&outside, dir.path().join("blobs").join("4097")).unwrap();
-        barrier.sync(&db).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
         assert!(barrier.synced_blobs.contains(&OsString::from("4097")));
     }
 
@@ -326,13 +293,13 @@ mod tests {
         let mut barrier = barrier(dir.path());
         let at_open = barrier.listings;
         db.insert(b"k", vec![0u8; 1024]).unwrap();
-        barrier.sync(&db).unwrap();
-        barrier.sync(&db).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
         assert_eq!(barrier.listings, at_open);
         std::fs::write(dir.path().join("blobs").join("1"), b"blob").unwrap();
-        barrier.sync(&db).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
         assert_eq!(barrier.listings, at_open + 1);
-        barrier.sync(&db).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
         assert_eq!(barrier.listings, at_open + 1);
     }
 
@@ -346,7 +313,7 @@ mod tests {
             assert!(barrier.watch.inotify.is_none(), "{mode:?}");
             let at_open = barrier.listings;
             std::fs::write(dir.path().join("blobs").join("1"), b"blob").unwrap();
-            barrier.sync(&db).unwrap();
+            barrier.sync_as(&db, mode).unwrap();
             assert_eq!(barrier.listings, at_open, "{mode:?} barriers never list");
             barrier.sync_as(&db, Durability::Sync).unwrap();
             assert_eq!(barrier.listings, at_open + 1);
@@ -369,11 +336,11 @@ mod tests {
         std::fs::rename(&blobs, dir.path().join("blobs-old")).unwrap();
         std::fs::create_dir(&blobs).unwrap();
         std::fs::write(blobs.join("8192"), b"blob").unwrap();
-        barrier.sync(&db).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
         assert!(barrier.synced_blobs.contains(&OsString::from("8192")));
         // The watch was on the old directory: later files in the new one are found too.
         std::fs::write(blobs.join("8193"), b"blob").unwrap();
-        barrier.sync(&db).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
         assert!(barrier.synced_blobs.contains(&OsString::from("8193")));
     }
 
@@ -384,7 +351,7 @@ mod tests {
         std::fs::remove_dir(dir.path().join("blobs")).unwrap();
         let mut barrier = barrier(dir.path());
         db.insert(b"k", b"v").unwrap();
-        barrier.sync(&db).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
         assert!(barrier.synced_blobs.is_empty());
     }
 }
