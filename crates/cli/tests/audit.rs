@@ -490,10 +490,10 @@ fn tampering_with_the_store_fails_verify_at_the_right_position() {
         problem.contains("do not hash to the stored chain hash"),
         "{problem}"
     );
-    // One flipped byte in a content chunk: named at the first record referring to it
-    // (E7). The first chunk in key order belongs to some content; find its version.
+    // One flipped byte of stored content: named at the first record referring to it
+    // (E7). The first part of packed content (`P`) starts with some content's bytes.
     let copy = tampered(base.path(), |db| {
-        let (key, _) = db.scan_prefix(b"C").next().unwrap().unwrap();
+        let (key, _) = db.scan_prefix(b"P").next().unwrap().unwrap();
         flip(db, &key, |_| 0);
     });
     let (code, position, problem) = verdict(copy.path(), &[]);

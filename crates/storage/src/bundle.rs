@@ -108,6 +108,7 @@ impl Store {
     ) -> Result<BundleReport> {
         let head = self.head();
         let engine = &*self.inner.engine;
+        let view = self.view();
         let mut w = Hashing {
             inner: io::BufWriter::new(out),
             digest: Sha256::new(),
@@ -156,7 +157,7 @@ impl Store {
         }
         let items = records + contents.len() as u64;
         for (done, hash) in (records + 1..).zip(&contents) {
-            let bytes = content::read(engine, *hash)?
+            let bytes = content::read(engine, &view, *hash)?
                 .ok_or_else(|| Error::corrupted(None, format!("content {hash} is not stored")))?;
             w.frame(BLOB, &[hash.as_bytes(), &bytes])?;
             if done.is_multiple_of(PROGRESS_EVERY) {
@@ -338,7 +339,7 @@ pub fn import_bundle_with_progress(
     }
     append(&mut records, &mut blobs, &mut head)?;
     progress(ImportStep::Writing, items, items);
-    let format = [schema::LOG_FORMAT_MAGIC, &[schema::LOG_FORMAT]].concat();
+    let format = [schema::LOG_FORMAT_MAGIC, &[schema::STORE_FORMAT]].concat();
     engine.set_meta(&[
         (Meta::Rebuilding, Some(&[1u8])),
         (Meta::ProjectionFormat, Some(&[schema::PROJECTION_FORMAT])),

@@ -100,13 +100,13 @@ pub enum Error {
         what: String,
     },
     /// The directory holds a store of a format this build does not know.
-    #[error("{path}: unknown store format {found}; this build reads format {expected}")]
+    #[error("{path}: unknown store format {found}; this build reads store formats 1 to {expected}")]
     UnknownFormat {
         /// The data directory.
         path: PathBuf,
         /// What the marker says.
         found: String,
-        /// What this build reads.
+        /// The newest format this build reads (and the one it writes).
         expected: u8,
     },
     /// Another process (or another `Store` in this one) has the directory open; `open`

@@ -177,7 +177,7 @@ impl Store {
     /// # Errors
     /// [`Error::Corrupted`] when the stored bytes do not hash to `hash`.
     pub fn content(&self, hash: ContentHash) -> Result<Option<Vec<u8>>> {
-        content::read(&*self.inner.engine, hash)
+        content::read(&*self.inner.engine, &self.view(), hash)
     }
 
     /// The hosted stream of a profile, checking the application and profile exist.
@@ -199,8 +199,8 @@ impl Store {
     }
 
     fn with_content(&self, record: VersionRecord) -> Result<HostedVersion> {
-        let content =
-            content::read(&*self.inner.engine, record.content.hash)?.ok_or_else(|| {
+        let content = content::read(&*self.inner.engine, &self.view(), record.content.hash)?
+            .ok_or_else(|| {
                 Error::corrupted(
                     Some(record.position),
                     format!(

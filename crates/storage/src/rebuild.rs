@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::engine::{Engine, Meta};
 use crate::error::Result;
 use crate::projections::overlay::Writes;
-use crate::replay::{Contents, Violation};
+use crate::replay::Violation;
 use crate::verify::{Compared, Difference, fold_and_compare};
 
 /// What a rebuild did.
@@ -57,7 +57,7 @@ pub(crate) fn rebuild(
         entries: count,
         differences: changes,
         ..
-    } = match fold_and_compare(engine, Contents::Skip, None, &mut |n| {
+    } = match fold_and_compare(engine, None, true, &mut |n| {
         progress(Step::Replayed(n));
     })? {
         Ok(c) => c,

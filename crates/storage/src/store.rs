@@ -500,24 +500,40 @@ enum IfEmpty {
     Refuse,
 }
 
-/// Invariant L2: a new store gets the marker; any other marker is refused.
+/// Invariant L2: a new store gets the marker; a marker of a format this build does not
+/// read is refused. A store of format 1 is marked format 2 when it is opened to write
+/// (`if_empty` is `Create`): this build packs the content it adds (`schema::STORE_FORMAT`),
+/// which an older build could not read.
 fn check_format(path: &Path, engine: &dyn Engine, if_empty: IfEmpty) -> Result<()> {
-    let expected = [schema::LOG_FORMAT_MAGIC, &[schema::LOG_FORMAT]].concat();
+    let current = [schema::LOG_FORMAT_MAGIC, &[schema::STORE_FORMAT]].concat();
     match engine.meta(Meta::Format)? {
-        Some(marker) if *marker == *expected => Ok(()),
-        Some(marker) => Err(Error::UnknownFormat {
-            path: path.to_path_buf(),
-            found: describe_marker(&marker),
-            expected: schema::LOG_FORMAT,
-        }),
+        Some(marker) if *marker == *current => Ok(()),
+        Some(marker) => match marker.strip_prefix(schema::LOG_FORMAT_MAGIC) {
+            Some([format]) if schema::STORE_FORMATS_READ.contains(format) => {
+                if if_empty == IfEmpty::Create {
+                    tracing::info!(
+                        from = format,
+                        to = schema::STORE_FORMAT,
+                        "marking the store with this build's format (nothing is rewritten)"
+                    );
+                    engine.set_meta(&[(Meta::Format, Some(&current))])?;
+                }
+                Ok(())
+            }
+            _ => Err(Error::UnknownFormat {
+                path: path.to_path_buf(),
+                found: describe_marker(&marker),
+                expected: schema::STORE_FORMAT,
+            }),
+        },
         None if if_empty == IfEmpty::Create && engine.is_empty()? => engine.set_meta(&[
-            (Meta::Format, Some(&expected)),
+            (Meta::Format, Some(&current)),
             (Meta::ProjectionFormat, Some(&[schema::PROJECTION_FORMAT])),
         ]),
         None => Err(Error::UnknownFormat {
             path: path.to_path_buf(),
             found: "no format marker (not a Verso store)".to_owned(),
-            expected: schema::LOG_FORMAT,
+            expected: schema::STORE_FORMAT,
         }),
     }
 }
@@ -653,9 +669,11 @@ pub fn verify_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Checked
     check_format(path, &engine, IfEmpty::Refuse)?;
     let head = engine.head()?;
     let applied = engine.checkpoint_head()?;
-    // A store of projection format 1 (before ADR 0007) keeps its projections at the head.
-    if applied == head || !projections_current(&engine)? {
-        return crate::verify::verify(&engine, progress);
+    // A store of an earlier projection format is rebuilt when it is next opened: its
+    // projections are compared (it keeps them at the head), its content headers not.
+    let current = projections_current(&engine)?;
+    if applied == head || !current {
+        return crate::verify::verify(&engine, current, progress);
     }
     // K2: the checkpoint is behind the head; what open would make of it, checkpoint
     // plus the log after it, must equal the fold of the whole log.
@@ -663,5 +681,5 @@ pub fn verify_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Checked
     if let Err(v) = load::catch_up(&engine, &mut map, applied, head)? {
         return Ok(Err(v));
     }
-    crate::verify::verify_against(&engine, Some(&map), progress)
+    crate::verify::verify_against(&engine, Some(&map), true, progress)
 }

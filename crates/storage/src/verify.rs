@@ -12,9 +12,10 @@ use crate::content;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::log::Head;
+use crate::log::keys;
 use crate::projections::overlay::{Entries, SortedEntries};
-use crate::projections::{Map, is_projection};
-use crate::replay::{self, Contents, Folded, Violation, ViolationKind};
+use crate::projections::{Map, is_in_memory, is_projection};
+use crate::replay::{self, Folded, Violation, ViolationKind};
 
 /// What a successful verification walked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,38 +29,48 @@ pub struct VerifyReport {
     pub projection_entries: u64,
 }
 
-/// Verifies everything `engine` stores, whose checkpoint is at the head.
+/// Verifies everything `engine` stores, whose checkpoint is at the head. `headers`: the
+/// checkpoint is of this build's projection format, so its content headers are
+/// compared too.
 pub(crate) fn verify(
     engine: &dyn Engine,
+    headers: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<VerifyReport, Violation>> {
-    verify_against(engine, None, progress)
+    verify_against(engine, None, headers, progress)
 }
 
-/// Verifies `engine` with `projections` (when given) standing for its stored projections:
-/// a store not open, whose checkpoint is behind the head, is verified with the
-/// checkpoint plus the fold of the log after it (K2).
+/// Verifies `engine` with `projections` (when given) standing for its checkpoint: a
+/// store not open, whose checkpoint is behind the head, is verified with the checkpoint
+/// plus the fold of the log after it (K2).
 pub(crate) fn verify_against(
     engine: &dyn Engine,
     projections: Option<&Map>,
+    headers: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<VerifyReport, Violation>> {
-    let given = projections.map(projection_entries);
+    let given = projections.map(|map| checkpoint_entries(map, headers));
     let Compared {
         head,
         contents,
+        headers: derived,
         canonical,
         entries,
         differences,
-    } = match fold_and_compare(engine, Contents::Collect, given, progress)? {
+    } = match fold_and_compare(engine, given, headers, progress)? {
         Ok(c) => c,
         Err(v) => return Ok(Err(v)),
     };
-    // E7: every content the log refers to is stored and hashes to its key.
+    let read = |hash: ContentHash| match derived.get(&hash) {
+        Some(header) => content::read_at(engine, hash, header),
+        None => Ok(None),
+    };
+    // E7: every content the log refers to is stored where the engine says and hashes
+    // to its key.
     let mut referenced: Vec<_> = contents.iter().collect();
-    referenced.sort_by_key(|(_, p)| **p);
-    for (hash, position) in referenced {
-        match content::read(engine, *hash) {
+    referenced.sort_by_key(|(_, (p, _))| *p);
+    for (hash, (position, _)) in referenced {
+        match read(*hash) {
             Ok(Some(_)) => {}
             Ok(None) => {
                 return Ok(Err(Violation::at(
@@ -79,7 +90,7 @@ pub(crate) fn verify_against(
     }
     // V7: contents a face stores in a canonical form decode and re-encode to their bytes.
     for (kind, reference) in canonical {
-        let bytes = match content::read(engine, reference.hash) {
+        let bytes = match read(reference.hash) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
                 return Ok(Err(Violation::store(
@@ -117,19 +128,24 @@ pub(crate) fn verify_against(
 pub(crate) struct Compared {
     /// The head the log ends at.
     pub(crate) head: Head,
-    /// Each content referenced by the log, with the first position referring to it
-    /// (when asked for).
-    pub(crate) contents: HashMap<ContentHash, Position>,
+    /// Each content referenced by the log: the first position referring to it, and its
+    /// length.
+    pub(crate) contents: HashMap<ContentHash, (Position, u64)>,
+    /// The header of each of those contents, as the log and the engine's record of
+    /// where groups put content make it (`content::header`).
+    pub(crate) headers: HashMap<ContentHash, Vec<u8>>,
     /// The contents the fold holds in a canonical form, with which form (V7).
     pub(crate) canonical: Vec<(CanonicalKind, ContentRef)>,
-    /// Projection entries the fold produces.
+    /// Projection entries the fold produces (content headers not counted: they are one
+    /// per content).
     pub(crate) entries: u64,
-    /// Every way the stored projections differ from the fold, in key order.
+    /// Every way the stored checkpoint differs from the fold, in key order.
     pub(crate) differences: Vec<Difference>,
 }
 
 /// Folds the log (checking every invariant on the way) and compares the stored
-/// projections with the fold. Verification and rebuild share it.
+/// checkpoint with the fold: its projection entries, and its content headers if
+/// `headers`. Verification and rebuild share it.
 ///
 /// The stored entries are read on a thread of their own while the log is folded. Nothing
 /// changes them meanwhile: `Store` runs this on its writer, the only thread that writes
@@ -137,8 +153,8 @@ pub(crate) struct Compared {
 /// thread is told to stop.
 pub(crate) fn fold_and_compare(
     engine: &dyn Engine,
-    contents: Contents,
     given: Option<SortedEntries>,
+    headers: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<std::result::Result<Compared, Violation>> {
     let stop = AtomicBool::new(false);
@@ -149,7 +165,7 @@ pub(crate) fn fold_and_compare(
             .name("verso-projections".into())
             .spawn_scoped(scope, || match given {
                 Some(entries) => Ok(entries),
-                None => stored_projections(engine, &stop, records),
+                None => stored_entries(engine, headers, &stop, records),
             })
             .map_err(Error::io("start the projection reader"))?;
         let stopped = |stored: std::thread::ScopedJoinHandle<'_, _>| {
@@ -157,24 +173,32 @@ pub(crate) fn fold_and_compare(
             // What stopped the fold is the answer, whatever the reader met.
             let _ = stored.join();
         };
-        let Folded {
-            state,
-            head,
-            contents,
-        } = match replay::fold(engine, contents, progress) {
-            Ok(Ok(f)) => f,
+        let folded = replay::fold(engine, progress)
+            .map(|f| f.map(|f| (derive_headers(engine, &f.contents), f)));
+        let (
+            derived,
+            Folded {
+                state,
+                head,
+                contents,
+            },
+        ) = match folded {
+            Ok(Ok((Ok(derived), f))) => (derived, f),
+            Ok(Ok((Err(e), _))) | Err(e) => {
+                stopped(stored);
+                return Err(e);
+            }
             Ok(Err(v)) => {
                 stopped(stored);
                 return Ok(Err(v));
             }
-            Err(e) => {
-                stopped(stored);
-                return Err(e);
-            }
         };
         // Encoding overlaps the end of the stored scan.
-        let wanted = encode_projections(&state, head.position)?;
+        let mut wanted: Vec<_> = encode_projections(&state, head.position)?.into();
         let entries = wanted.iter().map(SortedEntries::len).sum::<usize>() as u64;
+        if headers {
+            wanted.push(header_entries(&derived));
+        }
         let canonical = state.canonical_contents().collect();
         // Freeing a large fold takes a while: a thread of its own does it, which the
         // answer does not wait for (a scoped one would hold up the scope's end).
@@ -186,6 +210,7 @@ pub(crate) fn fold_and_compare(
         Ok(Ok(Compared {
             head,
             contents,
+            headers: derived,
             canonical,
             entries,
             differences,
@@ -193,13 +218,57 @@ pub(crate) fn fold_and_compare(
     })
 }
 
-/// The projection entries of `map` (not its content headers), in key order.
-fn projection_entries(map: &Map) -> SortedEntries {
+/// The content headers the log's references and the engine's record of where groups
+/// put content make: the location the engine gives, else (content of store format 1,
+/// kept by hash) none.
+fn derive_headers(
+    engine: &dyn Engine,
+    referenced: &HashMap<ContentHash, (Position, u64)>,
+) -> Result<HashMap<ContentHash, Vec<u8>>> {
+    let mut headers = HashMap::with_capacity(referenced.len());
+    for item in engine.contents_from(0) {
+        let (hash, len, location) = item?;
+        if referenced.contains_key(&hash) {
+            headers.insert(hash, content::header(len, &location));
+        }
+    }
+    for (hash, (_, len)) in referenced {
+        headers
+            .entry(*hash)
+            .or_insert_with(|| content::header(*len, &[]));
+    }
+    Ok(headers)
+}
+
+/// The headers as checkpoint entries, in key order.
+fn header_entries(headers: &HashMap<ContentHash, Vec<u8>>) -> SortedEntries {
+    let mut entries: Vec<_> = headers
+        .iter()
+        .map(|(hash, header)| (keys::content(*hash), header))
+        .collect();
+    entries.sort_unstable_by_key(|(key, _)| *key);
+    let bytes = entries.iter().map(|(k, v)| k.len() + v.len()).sum();
+    let mut out = SortedEntries::with_capacity(bytes, entries.len());
+    for (key, value) in entries {
+        out.push_in_order(&key, value);
+    }
+    out
+}
+
+/// The entries of `map` compared with a fold: its projection entries, and its content
+/// headers if `headers`; in key order.
+fn checkpoint_entries(map: &Map, headers: bool) -> SortedEntries {
     let mut out = SortedEntries::with_capacity(0, 0);
-    for (key, value) in map.iter().filter(|(k, _)| is_projection(k)) {
+    for (key, value) in map.iter().filter(|(k, _)| compared(k, headers)) {
         out.push_in_order(key, value);
     }
     out
+}
+
+/// Whether a checkpoint entry is compared with the fold: projection entries always,
+/// content headers when the checkpoint is of this build's format.
+fn compared(key: &[u8], headers: bool) -> bool {
+    is_projection(key) || (headers && is_in_memory(key))
 }
 
 /// E6 in memory: how the writer's projections and content headers (`memory`) differ
@@ -298,12 +367,14 @@ fn in_key_order(parts: &[SortedEntries]) -> impl Iterator<Item = (&[u8], &[u8])>
     })
 }
 
-/// Every stored projection entry, in key order (empty once `stop` is set), copied into
+/// Every stored checkpoint entry compared with the fold ([`compared`]), in key order
+/// (empty once `stop` is set), copied into
 /// one buffer: sled hands out each key and value in an allocation of its own, and
 /// keeping millions of them until the merge (which runs on another thread) cost more
 /// than the copy.
-fn stored_projections(
+fn stored_entries(
     engine: &dyn Engine,
+    headers: bool,
     stop: &AtomicBool,
     records: u64,
 ) -> Result<SortedEntries> {
@@ -313,7 +384,7 @@ fn stored_projections(
         SortedEntries::with_capacity(records.saturating_mul(224), records.saturating_mul(2));
     for item in engine.checkpoint() {
         let (key, value) = item?;
-        if !is_projection(&key) {
+        if !compared(&key, headers) {
             continue;
         }
         out.push_in_order(&key, &value);

@@ -98,12 +98,13 @@ fn an_import_reports_each_step_in_order_up_to_its_total() {
         ],
     );
     // Records (the application, the profile and 30 versions); records and the 29
-    // distinct contents; records replayed; every projection entry of the fold.
+    // distinct contents; records replayed; every projection entry of the fold and a
+    // header per content.
     assert_eq!(report.records, 32);
     assert_eq!(report.blobs, 29);
     assert_eq!(
         got,
-        [32, 32 + 29, 32, verified.projection_entries],
+        [32, 32 + 29, 32, verified.projection_entries + 29],
         "{calls:?}"
     );
 }

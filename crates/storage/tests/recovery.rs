@@ -97,6 +97,95 @@ fn a_store_whose_format_marker_says_nine_is_refused_naming_format_nine() {
     assert_eq!(err.kind(), ErrorKind::UnknownFormat, "{err}");
 }
 
+/// Makes a closed store look as the builds before store format 2 wrote it: content in
+/// `C` chunks by hash (`C` + sha256 + chunk index), content headers holding the length
+/// only, projection format 2 and the format-1 marker (docs/design/event-log.md).
+fn as_store_format_1(dir: &Path, contents: &[Vec<u8>]) {
+    edit_with_sled(dir, |db| {
+        for prefix in [b"P", b"Q"] {
+            for item in db.scan_prefix(prefix) {
+                db.remove(item.unwrap().0).unwrap();
+            }
+        }
+        for content in contents {
+            let hash = ContentHash::of(content);
+            for (index, chunk) in (0u32..).zip(content.chunks(4096)) {
+                let mut key = vec![b'C'];
+                key.extend_from_slice(hash.as_bytes());
+                key.extend_from_slice(&index.to_be_bytes());
+                db.insert(key, chunk).unwrap();
+            }
+            let mut header = vec![b'c'];
+            header.extend_from_slice(hash.as_bytes());
+            db.insert(header, &(content.len() as u64).to_be_bytes()[..])
+                .unwrap();
+        }
+        db.insert(b"\x00projection-format", &[2u8]).unwrap();
+        db.insert(b"\x00format", &b"verso-log\x01"[..]).unwrap();
+    });
+}
+
+#[test]
+fn a_store_of_format_1_keeps_its_content_readable_and_packs_what_it_adds() {
+    // Store format 2 (docs/design/event-log.md): a store an earlier build wrote opens
+    // without rewriting its content; its marker says 2 afterwards, so an earlier build
+    // refuses it rather than miss the packed content.
+    let dir = tempfile::tempdir().unwrap();
+    let old = vec![vec![1u8; 10], vec![2u8; 3 * 4096 + 5], Vec::new()];
+    let store = Store::open(dir.path()).unwrap();
+    let (app, profile) = setup(&store);
+    for content in &old {
+        create(&store, &app, &profile, content.clone());
+    }
+    store.close().unwrap();
+    as_store_format_1(dir.path(), &old);
+    let verified = verso_storage::verify_path(dir.path(), &mut |_| {}).unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
+
+    let store = reopen(dir.path());
+    for (version, content) in (1..).zip(&old) {
+        let read = store
+            .hosted_version(&app, &profile, version)
+            .unwrap()
+            .unwrap();
+        assert_eq!(&read.content, content, "version {version}");
+    }
+    let new = vec![3u8; 5000];
+    assert_eq!(create(&store, &app, &profile, new.clone()), 4);
+    assert!(store.verify().unwrap().is_ok());
+    store.close().unwrap();
+    edit_with_sled(dir.path(), |db| {
+        assert_eq!(
+            db.get(b"\x00format").unwrap().unwrap().as_ref(),
+            b"verso-log\x02"
+        );
+        assert!(
+            db.scan_prefix(b"P").next().is_some(),
+            "the new content is packed"
+        );
+    });
+    let store = reopen(dir.path());
+    assert_eq!(
+        store
+            .hosted_version(&app, &profile, 4)
+            .unwrap()
+            .unwrap()
+            .content,
+        new
+    );
+    assert_eq!(
+        store
+            .hosted_version(&app, &profile, 2)
+            .unwrap()
+            .unwrap()
+            .content,
+        old[1]
+    );
+    store.close().unwrap();
+    let verified = verso_storage::verify_path(dir.path(), &mut |_| {}).unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
+}
+
 #[test]
 fn a_sled_database_without_a_format_marker_is_refused() {
     // Invariant L2: a sled database that is not a Verso store is not adopted as one.

@@ -12,7 +12,7 @@ mod support;
 use std::path::Path;
 
 use tempfile::TempDir;
-use verso_domain::{ContentHash, Position};
+use verso_domain::Position;
 use verso_storage::{
     ErrorKind, NewApplication, NewHostedVersion, NewProfile, ProfileChanges, Store, Violation,
     ViolationKind, verify_path,
@@ -262,11 +262,12 @@ fn swapping_two_adjacent_records_fails_verification_at_the_first() {
 }
 
 #[test]
-fn flipping_one_byte_of_a_content_chunk_fails_verification() {
-    // Invariant E7: a stored content's sha256 equals its key.
+fn flipping_one_byte_of_stored_content_fails_verification() {
+    // Invariant E7: a stored content's sha256 equals its key. The first part of the
+    // first segment of packed content (`P`) starts with a content's bytes.
     let base = build();
     let copy = tampered(base.path(), |db| {
-        let (key, _) = db.scan_prefix(b"C").next().unwrap().unwrap();
+        let (key, _) = db.scan_prefix(b"P").next().unwrap().unwrap();
         flip(db, &key, |_| 0);
     });
     let v = violation(copy.path());
@@ -275,11 +276,11 @@ fn flipping_one_byte_of_a_content_chunk_fails_verification() {
 }
 
 #[test]
-fn deleting_a_content_chunk_fails_verification() {
+fn deleting_part_of_the_stored_content_fails_verification() {
     // Invariant E7: content the log refers to is stored, whole.
     let base = build();
     let copy = tampered(base.path(), |db| {
-        let (key, _) = db.scan_prefix(b"C").next().unwrap().unwrap();
+        let (key, _) = db.scan_prefix(b"P").next().unwrap().unwrap();
         db.remove(key).unwrap();
     });
     let v = violation(copy.path());
@@ -395,11 +396,13 @@ fn content_whose_bytes_changed_is_refused_by_a_query_as_corrupted() {
     assert_eq!(version.content, content);
     store.close().unwrap();
 
-    // The first (only) chunk of the content: `C`, its sha256, chunk index 0.
-    let mut chunk = vec![b'C'];
-    chunk.extend_from_slice(ContentHash::of(&content).as_bytes());
-    chunk.extend_from_slice(&0u32.to_be_bytes());
-    let copy = tampered(dir.path(), |db| flip(db, &chunk, |_| 0));
+    // The store's only content is the first (only) part of the first segment of packed
+    // content (`P`).
+    let copy = tampered(dir.path(), |db| {
+        let (part, value) = db.scan_prefix(b"P").next().unwrap().unwrap();
+        assert_eq!(value.as_ref(), content.as_slice());
+        flip(db, &part, |_| 0);
+    });
     let store = Store::open(copy.path()).unwrap();
     let err = store
         .hosted_version(&app, &profile, 1)

@@ -17,7 +17,7 @@ use super::{Committed, Completer, Subject};
 use crate::content;
 use crate::engine::{Engine, Group};
 use crate::error::{Error, Outcome, Refused, Result};
-use crate::log::{Head, codec};
+use crate::log::{Head, codec, keys};
 use crate::options::{Durability, StoreOptions};
 use crate::projections::checkpoint::Checkpointer;
 use crate::projections::load;
@@ -147,7 +147,7 @@ impl Writer {
             return Err(Error::Poisoned);
         }
         self.checkpointer.flush()?;
-        let report = match crate::verify::verify(&*self.engine, progress)? {
+        let report = match crate::verify::verify(&*self.engine, true, progress)? {
             Ok(report) => report,
             Err(v) => return Ok(Err(v)),
         };
@@ -236,10 +236,17 @@ impl Writer {
         };
         // The records, new content and head go to the engine; the projection entries and
         // content headers to memory and the checkpointer.
+        let mut writes = writes;
         let written = (!appended.records.is_empty()).then(|| {
-            self.engine
-                .append(self.head, &appended)
-                .and_then(|()| self.engine.sync(self.options.durability))
+            let locations = self.engine.append(self.head, &appended)?;
+            // The content headers, now with where the engine put each content.
+            for ((hash, bytes), location) in appended.contents.iter().zip(&locations) {
+                writes.insert(
+                    keys::content(*hash).to_vec(),
+                    Some(content::header(bytes.len() as u64, location)),
+                );
+            }
+            self.engine.sync(self.options.durability)
         });
         let next = appended.head;
         // The content in the group is borrowed from the commands: done with it.
@@ -340,13 +347,8 @@ impl Writer {
                     .copied()
                     .find(|c| c.hash() == reference.hash);
                 let Some(c) = found else {
-                    // A header can be missing from memory after a rebuild (content.rs):
-                    // then the engine says whether the content is stored. The one storage
-                    // read of the write path, and only on this rare path.
-                    if self.engine.has_content(reference.hash)? {
-                        content::remember(&mut view, &reference);
-                        continue;
-                    }
+                    // Every stored content has a header (content.rs): the kernel let
+                    // through a reference to content that is neither.
                     return Err(Error::corrupted(
                         None,
                         format!(
@@ -355,7 +357,8 @@ impl Writer {
                         ),
                     ));
                 };
-                content::remember(&mut view, &reference);
+                // Where it goes is known once the group is appended (`commit`).
+                content::remember(&mut view, &reference, &[]);
                 contents.push((c.hash(), c.bytes()));
             }
             let mut committed = Vec::with_capacity(decision.events.len());

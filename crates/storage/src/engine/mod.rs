@@ -40,6 +40,13 @@ pub(crate) type LogIter<'a> = Box<dyn Iterator<Item = Result<(Position, Value)>>
 /// order.
 pub(crate) type EntryIter<'a> = Box<dyn Iterator<Item = Result<(Value, Value)>> + Send + 'a>;
 
+/// Where content is: its sha256, its length and the engine's location for it (bytes
+/// only the engine reads; empty for content an older store format keeps by hash).
+pub(crate) type Located = (ContentHash, u64, Vec<u8>);
+
+/// The contents groups stored, with their locations, in the order they were stored.
+pub(crate) type LocatedIter<'a> = Box<dyn Iterator<Item = Result<Located>> + Send + 'a>;
+
 /// What one group appends: its records at the positions after the expected head, the
 /// content they introduce, and the new head.
 pub(crate) struct Group<'a> {
@@ -77,18 +84,22 @@ pub(crate) trait Engine: Send + Sync {
     /// The position of the last record stored, whatever the head entry says.
     fn last_position(&self) -> Result<Option<Position>>;
     /// Appends `group` if the stored head is still `expected`, else fails and writes
-    /// nothing. Not durable until [`Engine::sync`] returns.
-    fn append(&self, expected: Head, group: &Group<'_>) -> Result<()>;
+    /// nothing. Not durable until [`Engine::sync`] returns. Returns where each of the
+    /// group's contents was put, in their order.
+    fn append(&self, expected: Head, group: &Group<'_>) -> Result<Vec<Vec<u8>>>;
     /// The log from `from` on.
     fn log_from(&self, from: Position) -> LogIter<'_>;
     /// The stored value of the record at `at`.
     fn record(&self, at: Position) -> Result<Option<Value>>;
 
-    /// The bytes of the content with `hash`, as stored (the caller checks the hash,
-    /// E7); `None` when the store does not hold it. The empty content is always held.
-    fn content(&self, hash: ContentHash) -> Result<Option<Vec<u8>>>;
-    /// Whether the store holds the content with `hash`, without reading it.
-    fn has_content(&self, hash: ContentHash) -> Result<bool>;
+    /// The `len` bytes of the content with `hash` at `location` (as [`Engine::append`]
+    /// or [`Engine::contents_from`] gave it), as stored: the caller checks the hash
+    /// (E7). `None` when nothing is stored there. The empty content is always held.
+    fn content(&self, hash: ContentHash, len: u64, location: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Every content stored by the groups whose first record is at `from` or later (all
+    /// of them from 0), with its location, without reading the bytes: what a fold of
+    /// the log needs to rebuild the content headers.
+    fn contents_from(&self, from: u64) -> LocatedIter<'_>;
 
     /// Makes everything written so far durable, as `mode` says (the barrier, D4).
     fn sync(&self, mode: Durability) -> Result<()>;

@@ -21,10 +21,20 @@ pub(crate) const META_REBUILDING: &[u8] = b"\x00rebuilding";
 
 /// The log keyspace: `L` + position (u64 BE) -> record.
 pub(crate) const LOG: u8 = b'L';
-/// Content headers: `c` + sha256 -> length (u64 BE).
+/// Content headers: `c` + sha256 -> length (u64 BE), then where the engine put the
+/// bytes (nothing for content in `C` chunks; see `engine::sled_engine`). Held in memory
+/// and checkpointed, never written by a group.
 pub(crate) const CONTENT: u8 = b'c';
-/// Content chunks: `C` + sha256 + chunk index (u32 BE) -> at most `CHUNK_LEN` bytes.
+/// Content chunks of store format 1: `C` + sha256 + chunk index (u32 BE) -> at most
+/// `CHUNK_LEN` bytes. Read, never written, since store format 2.
 pub(crate) const CHUNK: u8 = b'C';
+/// Packed content (store format 2): `P`, the segment (first position u64 BE, batch
+/// u32 BE) and the part (u32 BE) -> at most `CHUNK_LEN` bytes of the contents a group
+/// introduced, end to end.
+pub(crate) const PACKED: u8 = b'P';
+/// Packed content's index: `Q` + segment -> each content's sha256, length and offset in
+/// the segment, so that locations are found without reading the bytes.
+pub(crate) const PACKED_INDEX: u8 = b'Q';
 
 /// Projection keyspaces. All of them are dropped and refilled by a rebuild.
 pub(crate) const APPLICATION: u8 = b'a';
@@ -96,15 +106,24 @@ pub(crate) const PROJECTION_PREFIXES: [u8; 19] = [
     PUBLISHED,
 ];
 
-/// The log format this build writes and reads. The marker value is
-/// `b"verso-log"` followed by this byte.
+/// The record format this build writes and reads (the first byte of every record, and of
+/// a bundle's records).
 pub(crate) const LOG_FORMAT: u8 = 1;
+/// The store format this build writes: the format marker's value is `b"verso-log"`
+/// followed by this byte. 2: new content is packed (`P`, `Q`); 1: content in `C` chunks
+/// by hash. This build reads both and marks a format-1 store 2 when it opens it for
+/// writing (nothing else changes: its chunks stay readable).
+pub(crate) const STORE_FORMAT: u8 = 2;
+/// The store formats this build opens.
+pub(crate) const STORE_FORMATS_READ: [u8; 2] = [1, 2];
 /// The marker's fixed text.
 pub(crate) const LOG_FORMAT_MAGIC: &[u8] = b"verso-log";
 /// The projection encoding this build writes. Bump it when a projection record changes;
 /// stores with another value are rebuilt at open. 2: the stored projections are a
 /// checkpoint with an `applied` marker (ADR 0007); 1 had them at the head, no marker.
-pub(crate) const PROJECTION_FORMAT: u8 = 2;
+/// 3: every stored content has a header, which says where its bytes are (store format
+/// 2), and verify and rebuild derive the headers from the log like the projections.
+pub(crate) const PROJECTION_FORMAT: u8 = 3;
 
 /// Content is stored in chunks of at most this many bytes, so that no sled value, and
 /// no sled leaf node of at most 17 entries, reaches sled's blob threshold (a quarter of

@@ -78,6 +78,12 @@ pub(crate) fn catch_up(
     if applied == head {
         return Ok(Ok(Writes::new()));
     }
+    // Where the groups after the checkpoint put the content they introduced.
+    let mut stored = std::collections::HashMap::new();
+    for item in engine.contents_from(applied.position + 1) {
+        let (hash, _, location) = item?;
+        stored.insert(hash, location);
+    }
     let mut view = Overlay::over(map);
     let mut chain = applied;
     for item in engine.log_from(Position::new(applied.position + 1)) {
@@ -102,11 +108,12 @@ pub(crate) fn catch_up(
             )));
         }
         apply(&mut view, &recorded);
-        // The headers of the content this record introduced: their chunks are in the
+        // The headers of the content this record introduced: the bytes are in the
         // log's groups, the headers only in memory and checkpoints (content.rs).
         for reference in recorded.event.contents() {
             if !content::contains(&view, reference.hash)? {
-                content::remember(&mut view, &reference);
+                let location = stored.get(&reference.hash).map_or(&[][..], Vec::as_slice);
+                content::remember(&mut view, &reference, location);
             }
         }
         if let Some(e) = view.take_error() {

@@ -922,8 +922,8 @@ impl Store {
         let Some(record) = record else {
             return Ok(None);
         };
-        let content =
-            content::read(&*self.inner.engine, record.content.hash)?.ok_or_else(|| {
+        let content = content::read(&*self.inner.engine, &self.view(), record.content.hash)?
+            .ok_or_else(|| {
                 Error::corrupted(
                     Some(record.position),
                     format!("content {} is not stored", record.content.hash),

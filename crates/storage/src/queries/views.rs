@@ -122,9 +122,10 @@ impl Store {
     /// [`Error::Corrupted`] when the content is missing, does not hash to its reference,
     /// or is not view content.
     pub fn view_content(&self, content: ContentRef) -> Result<ViewContent> {
-        let bytes = content::read(&*self.inner.engine, content.hash)?.ok_or_else(|| {
-            Error::corrupted(None, format!("view content {} is not stored", content.hash))
-        })?;
+        let bytes =
+            content::read(&*self.inner.engine, &self.view(), content.hash)?.ok_or_else(|| {
+                Error::corrupted(None, format!("view content {} is not stored", content.hash))
+            })?;
         ViewContent::parse(&bytes)
             .map_err(|e| Error::corrupted(None, format!("view content {}: {e}", content.hash)))
     }
