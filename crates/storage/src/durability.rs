@@ -38,6 +38,33 @@ pub(crate) struct Failpoints {
     /// Held for reading by the writer around each group: a test that holds it for
     /// writing keeps the writer from committing (and the queue from draining).
     pub(crate) writer_gate: std::sync::RwLock<()>,
+    /// The step of a checkpoint at which the process aborts, if any.
+    pub(crate) crash_at: std::sync::Mutex<Option<CheckpointStep>>,
+    /// Whether a checkpoint batch was applied since the last barrier began: the next
+    /// barrier that returns Ok has made it durable ([`CheckpointStep::Durable`]).
+    checkpoint_applied: std::sync::atomic::AtomicBool,
+}
+
+/// The steps of a checkpoint, in order (docs/design/durability.md, "step of a
+/// checkpoint", which says what a crash at each leaves): where
+/// [`Store::crash_at_checkpoint`](crate::Store::crash_at_checkpoint) aborts the process
+/// (feature `failpoints`).
+#[cfg(feature = "failpoints")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckpointStep {
+    /// A checkpoint is due: the writer has merged the acknowledged groups' writes into
+    /// its memory and not yet handed them to the checkpointer thread.
+    Due,
+    /// The checkpointer thread has the writes and has built the batch of the entries and
+    /// the `applied` marker, not yet applied.
+    HandedOver,
+    /// The batch is applied in sled (in its memory), not yet made durable by a barrier.
+    Applied,
+    /// A `Sync` barrier begun after the batch was applied has returned Ok: the checkpoint
+    /// is durable. Before anything else that barrier covers is acknowledged (the writer's
+    /// next group, or close).
+    Durable,
 }
 
 #[cfg(feature = "failpoints")]
@@ -47,6 +74,23 @@ impl Failpoints {
         self.fail_checkpoints
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
+    }
+
+    /// A checkpoint reached `step`: aborts the process if that is the step chosen, as
+    /// kill -9 would stop it (no destructor, no close, no flush). An applied batch is
+    /// also noted, so that the next barrier to return Ok reaches `Durable`.
+    pub(crate) fn reached(&self, step: CheckpointStep) {
+        if step == CheckpointStep::Applied {
+            self.checkpoint_applied.store(true, Ordering::SeqCst);
+        }
+        let chosen = *self
+            .crash_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if chosen == Some(step) {
+            eprintln!("verso failpoint: aborting at checkpoint step {step:?}");
+            std::process::abort();
+        }
     }
 }
 
@@ -111,9 +155,20 @@ impl Barrier {
                 Ok(())
             }
             Durability::Sync => {
+                // Taken before the flush: a checkpoint applied since is in what it writes.
+                #[cfg(feature = "failpoints")]
+                let covers_checkpoint = self
+                    .failpoints
+                    .checkpoint_applied
+                    .swap(false, Ordering::SeqCst);
                 db.flush().map_err(Error::sled("flush"))?;
                 self.sync_blobs()?;
-                self.sync_data_file()
+                self.sync_data_file()?;
+                #[cfg(feature = "failpoints")]
+                if covers_checkpoint {
+                    self.failpoints.reached(CheckpointStep::Durable);
+                }
+                Ok(())
             }
         }
     }

@@ -52,6 +52,8 @@ pub use bundle::{
     verify_bundle_with_progress,
 };
 pub use commit::{Committed, Mapped, Subject, Ticket};
+#[cfg(feature = "failpoints")]
+pub use durability::CheckpointStep;
 pub use error::{Conflict, Error, ErrorKind, Outcome, Refused, Result};
 pub use log::{ChainHash, Head};
 pub use options::{Clock, Durability, StoreOptions};

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::is_in_memory;
+#[cfg(feature = "failpoints")]
+use crate::durability::{CheckpointStep, Failpoints};
 use crate::error::{Error, Result};
 use crate::log::{Head, codec, schema};
 use crate::projections::overlay::Writes;
@@ -55,6 +57,8 @@ pub(crate) struct Checkpointer {
     handed: Head,
     tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+    #[cfg(feature = "failpoints")]
+    failpoints: Arc<Failpoints>,
 }
 
 impl Checkpointer {
@@ -66,6 +70,8 @@ impl Checkpointer {
         shared: Arc<Shared>,
     ) -> Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
+        #[cfg(feature = "failpoints")]
+        let failpoints = Arc::clone(&shared.failpoints);
         let thread = std::thread::Builder::new()
             .name("verso-checkpoint".to_owned())
             .spawn(move || write_jobs(&db, &shared, &rx))
@@ -79,6 +85,8 @@ impl Checkpointer {
             handed: applied,
             tx: Some(tx),
             thread: Some(thread),
+            #[cfg(feature = "failpoints")]
+            failpoints,
         })
     }
 
@@ -137,6 +145,8 @@ impl Checkpointer {
             return true;
         }
         self.handed = job.head;
+        #[cfg(feature = "failpoints")]
+        self.failpoints.reached(CheckpointStep::Due);
         // A thread that is gone has failed and poisoned the store already.
         self.tx.as_ref().is_some_and(|tx| tx.send(job).is_ok())
     }
@@ -187,6 +197,8 @@ fn write(db: &sled::Db, shared: &Shared, writes: Writes, head: Head) -> Result<(
     }
     batch.insert(schema::META_APPLIED, marker);
     #[cfg(feature = "failpoints")]
+    shared.failpoints.reached(CheckpointStep::HandedOver);
+    #[cfg(feature = "failpoints")]
     let failed = shared.failpoints.take_checkpoint_failure();
     #[cfg(not(feature = "failpoints"))]
     let failed = false;
@@ -201,6 +213,10 @@ fn write(db: &sled::Db, shared: &Shared, writes: Writes, head: Head) -> Result<(
     };
     if written.is_err() {
         shared.poisoned.store(true, Ordering::SeqCst);
+    }
+    #[cfg(feature = "failpoints")]
+    if written.is_ok() {
+        shared.failpoints.reached(CheckpointStep::Applied);
     }
     written
 }
