@@ -61,6 +61,8 @@ pub use verso_domain::{
     RejectionKind, ReplicateTo, StreamId, StreamVersion, TaggedResource, Timestamp, ValidatorKind,
     VersionSelector, deployment,
 };
+#[cfg(feature = "failpoints")]
+pub use verso_storage::CheckpointStep;
 pub use verso_storage::{
     Clock, Committed, Conflict, DeploymentStrategyChanges, Durability, EnvironmentChanges, Error,
     ErrorKind, Head, HostedVersion, Mapped, NewApplication, NewDeployment, NewDeploymentStrategy,

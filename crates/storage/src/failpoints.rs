@@ -1,7 +1,7 @@
 //! Injected failures, for tests (feature `failpoints`): the barrier's syncs, checkpoint
-//! writes, and a gate that holds the writer.
+//! writes, a gate that holds the writer, and a process abort at a step of a checkpoint.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// What the tests asked to fail. Shared by the store, its engine and the writer.
 #[derive(Debug, Default)]
@@ -13,12 +13,56 @@ pub(crate) struct Failpoints {
     /// Held for reading by the writer around each group: a test that holds it for
     /// writing keeps the writer from committing (and the queue from draining).
     pub(crate) writer_gate: std::sync::RwLock<()>,
+    /// The step of a checkpoint at which the process aborts, if any.
+    pub(crate) crash_at: std::sync::Mutex<Option<CheckpointStep>>,
+    /// Whether a checkpoint batch was applied since the last barrier began: the next
+    /// barrier that returns Ok has made it durable ([`CheckpointStep::Durable`]).
+    pub(crate) checkpoint_applied: AtomicBool,
+}
+
+/// The steps of a checkpoint, in order (docs/design/durability.md, "step of a
+/// checkpoint", which says what a crash at each leaves): where
+/// [`Store::crash_at_checkpoint`](crate::Store::crash_at_checkpoint) aborts the process
+/// (feature `failpoints`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckpointStep {
+    /// A checkpoint is due: the writer has merged the acknowledged groups' writes into
+    /// its memory and not yet handed them to the checkpointer thread.
+    Due,
+    /// The checkpointer thread has the writes, not yet written (the engine writes them
+    /// with the `applied` marker at once).
+    HandedOver,
+    /// The checkpoint is written in the engine (in sled's memory), not yet made durable
+    /// by a barrier.
+    Applied,
+    /// A `Sync` barrier begun after the checkpoint was written has returned Ok: the
+    /// checkpoint is durable. Before anything else that barrier covers is acknowledged
+    /// (the writer's next group, or close).
+    Durable,
 }
 
 impl Failpoints {
     /// Whether this checkpoint write is to fail (counting it down).
     pub(crate) fn take_checkpoint_failure(&self) -> bool {
         take(&self.fail_checkpoints)
+    }
+
+    /// A checkpoint reached `step`: aborts the process if that is the step chosen, as
+    /// kill -9 would stop it (no destructor, no close, no flush). A written checkpoint is
+    /// also noted, so that the next barrier to return Ok reaches `Durable`.
+    pub(crate) fn reached(&self, step: CheckpointStep) {
+        if step == CheckpointStep::Applied {
+            self.checkpoint_applied.store(true, Ordering::SeqCst);
+        }
+        let chosen = *self
+            .crash_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if chosen == Some(step) {
+            eprintln!("verso failpoint: aborting at checkpoint step {step:?}");
+            std::process::abort();
+        }
     }
 
     /// Whether this sync is to fail (counting it down).

@@ -55,6 +55,8 @@ pub use bundle::{
 };
 pub use commit::{Committed, Mapped, Subject, Ticket};
 pub use error::{Conflict, Error, ErrorKind, Outcome, Refused, Result};
+#[cfg(feature = "failpoints")]
+pub use failpoints::CheckpointStep;
 pub use log::{ChainHash, Head};
 pub use options::{Clock, Durability, StoreOptions};
 pub use queries::history::{

@@ -436,6 +436,20 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Aborts the process (`std::process::abort`: like kill -9, no destructor, close or
+    /// flush runs) when a checkpoint of this store next reaches `step` (feature
+    /// `failpoints`). For crash tests, which run it in a child process.
+    #[cfg(feature = "failpoints")]
+    pub fn crash_at_checkpoint(&self, step: crate::failpoints::CheckpointStep) {
+        *self
+            .inner
+            .shared
+            .failpoints
+            .crash_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(step);
+    }
+
     /// Makes the next `times` checkpoint writes fail (feature `failpoints`).
     #[cfg(feature = "failpoints")]
     pub fn fail_next_checkpoints(&self, times: u32) {

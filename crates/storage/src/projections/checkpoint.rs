@@ -20,6 +20,8 @@ use crossbeam_channel::{Receiver, Sender};
 use super::is_in_memory;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+#[cfg(feature = "failpoints")]
+use crate::failpoints::{CheckpointStep, Failpoints};
 use crate::log::Head;
 use crate::projections::overlay::Writes;
 use crate::store::Shared;
@@ -57,6 +59,8 @@ pub(crate) struct Checkpointer {
     handed: Head,
     tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+    #[cfg(feature = "failpoints")]
+    failpoints: Arc<Failpoints>,
 }
 
 impl Checkpointer {
@@ -68,6 +72,8 @@ impl Checkpointer {
         shared: Arc<Shared>,
     ) -> Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
+        #[cfg(feature = "failpoints")]
+        let failpoints = Arc::clone(&shared.failpoints);
         let thread = std::thread::Builder::new()
             .name("verso-checkpoint".to_owned())
             .spawn(move || write_jobs(&*engine, &shared, &rx))
@@ -81,6 +87,8 @@ impl Checkpointer {
             handed: applied,
             tx: Some(tx),
             thread: Some(thread),
+            #[cfg(feature = "failpoints")]
+            failpoints,
         })
     }
 
@@ -139,6 +147,8 @@ impl Checkpointer {
             return true;
         }
         self.handed = job.head;
+        #[cfg(feature = "failpoints")]
+        self.failpoints.reached(CheckpointStep::Due);
         // A thread that is gone has failed and poisoned the store already.
         self.tx.as_ref().is_some_and(|tx| tx.send(job).is_ok())
     }
@@ -179,6 +189,8 @@ fn write(engine: &dyn Engine, shared: &Shared, writes: &Writes, head: Head) -> R
         return Err(Error::Poisoned);
     }
     #[cfg(feature = "failpoints")]
+    shared.failpoints.reached(CheckpointStep::HandedOver);
+    #[cfg(feature = "failpoints")]
     let failed = shared.failpoints.take_checkpoint_failure();
     #[cfg(not(feature = "failpoints"))]
     let failed = false;
@@ -192,6 +204,10 @@ fn write(engine: &dyn Engine, shared: &Shared, writes: &Writes, head: Head) -> R
     };
     if written.is_err() {
         shared.poisoned.store(true, Ordering::SeqCst);
+    }
+    #[cfg(feature = "failpoints")]
+    if written.is_ok() {
+        shared.failpoints.reached(CheckpointStep::Applied);
     }
     written
 }

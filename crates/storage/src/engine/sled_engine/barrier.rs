@@ -25,7 +25,7 @@ use std::sync::Arc;
 use super::sled_error;
 use crate::error::{Error, Result};
 #[cfg(feature = "failpoints")]
-use crate::failpoints::Failpoints;
+use crate::failpoints::{CheckpointStep, Failpoints};
 use crate::options::Durability;
 
 /// Makes groups durable; owned by the writer thread.
@@ -82,9 +82,20 @@ impl Barrier {
                 Ok(())
             }
             Durability::Sync => {
+                // Taken before the flush: a checkpoint applied since is in what it writes.
+                #[cfg(feature = "failpoints")]
+                let covers_checkpoint = self
+                    .failpoints
+                    .checkpoint_applied
+                    .swap(false, std::sync::atomic::Ordering::SeqCst);
                 db.flush().map_err(sled_error("flush"))?;
                 self.sync_blobs()?;
-                self.sync_data_file()
+                self.sync_data_file()?;
+                #[cfg(feature = "failpoints")]
+                if covers_checkpoint {
+                    self.failpoints.reached(CheckpointStep::Durable);
+                }
+                Ok(())
             }
         }
     }
