@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use verso_domain::{
     Command, ConnectInstanceId, Content, ContentHash, CreateView, EncodedViewContent, Event,
     IdempotencyKey, Limits, RejectionKind, StreamId, ViewContent, ViewId, ViewStatus,
-    projection::ReadModel,
+    projection::{AppConfigRead, ConnectRead, StreamRead},
     stream::{IDEMPOTENCY_WINDOW_MILLIS, RequestDigest},
 };
 

@@ -13,7 +13,7 @@ use verso_domain::{
         DeploymentRecord, DeploymentState, DeploymentStatus, TriggeredBy, in_rollout,
         live_deployment, rollout_bucket,
     },
-    projection::ReadModel,
+    projection::AppConfigRead,
 };
 
 use crate::support::{

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use verso_domain::{
     Command, ContentHash, CreateEnvironmentTemplate, CreateEnvironmentTemplateVersion, Event,
     IdempotencyKey, RejectionKind, StreamId,
-    projection::ReadModel,
+    projection::ProtonRead,
     proton::{TemplateName, TemplateSource, TemplateVersion, TemplateVersionStatus},
     stream::{IDEMPOTENCY_WINDOW_MILLIS, RequestDigest},
 };

@@ -409,7 +409,7 @@ impl Writer {
 
 /// The latest live version of `stream`: the one a create just appended.
 fn latest_version(view: &Overlay<'_>, stream: &verso_domain::StreamId) -> Option<Subject> {
-    use verso_domain::projection::ReadModel;
+    use verso_domain::projection::StreamRead;
     let head = view.stream(stream)?;
     head.latest_live
         .and_then(|v| view.version(stream, v))
@@ -424,7 +424,7 @@ fn created_template_version(
     c: &verso_domain::CreateEnvironmentTemplateVersion,
 ) -> Option<Subject> {
     use verso_domain::StreamId;
-    use verso_domain::projection::ReadModel;
+    use verso_domain::projection::{ProtonRead, StreamRead};
     use verso_domain::proton::TemplateVersion;
     let generation = view.template(&c.template)?.generation;
     let token = c
@@ -451,7 +451,7 @@ fn created_template_version(
 
 /// The record a command is about, as it stands right after the command.
 fn subject(view: &Overlay<'_>, command: &Command) -> Option<Subject> {
-    use verso_domain::projection::ReadModel;
+    use verso_domain::projection::{AppConfigRead, ConnectRead, ProtonRead};
     match command {
         Command::CreateApplication(c) => view
             .application(&c.id)
