@@ -27,10 +27,14 @@
 //! `fn f<R: ReadModel + ?Sized>(state: &R)` can call any read method. A function that
 //! needs one face only may take the narrower trait; a caller holding a concrete type
 //! (a `MemState`, say) imports the part whose methods it calls.
+//!
+//! [`subject`] answers, for any `ReadModel`, which record a command is about once it is
+//! applied: what the writer reports to the caller.
 
 mod apply;
 mod mem;
 mod records;
+mod subject;
 
 pub use apply::{apply, apply_owned};
 pub use mem::{CanonicalKind, MemState, Part};
@@ -39,6 +43,7 @@ pub use records::{
     ProfileRecord, StreamHead, TemplateRecord, TemplateTokenRecord, TemplateVersionRecord,
     VersionRecord, ViewRecord, ViewTokenRecord,
 };
+pub use subject::{Subject, subject};
 
 use std::borrow::Cow;
 
