@@ -29,7 +29,7 @@
 //! use std::collections::BTreeMap;
 //! use verso_domain::{
 //!     ApplicationId, Command, CreateApplication, Limits, MemState, Position, Recorded,
-//!     Timestamp, decide, projection::{ReadModel, apply},
+//!     Timestamp, decide, projection::{AppConfigRead, apply},
 //! };
 //!
 //! let mut state = MemState::new();

@@ -30,7 +30,7 @@ use verso_domain::{
     Position, ProfileId, Recorded, StreamId, StreamVersion, TaggedResource, Timestamp,
     UpdateApplication, UpdateDeploymentStrategy, UpdateEnvironment, UpdateProfile, ValidatorInput,
     ValidatorKind, check, decide,
-    projection::{ReadModel, apply, apply_owned},
+    projection::{AppConfigRead, ProtonRead, StreamRead, apply, apply_owned},
     stream::{AppendOutcome, AppendVersion, RequestDigest, decide_append},
 };
 use verso_domain::{

@@ -463,7 +463,7 @@ fn show_key(key: &[u8]) -> String {
 mod tests {
     use std::borrow::Cow;
 
-    use verso_domain::projection::{VersionRecord, WriteModel};
+    use verso_domain::projection::{StreamWrite, VersionRecord};
     use verso_domain::{ApplicationId, MemState, ProfileId, StreamId, StreamVersion, Timestamp};
 
     use super::*;

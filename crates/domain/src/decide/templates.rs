@@ -93,7 +93,7 @@ pub(super) fn create_version<R: ReadModel + ?Sized>(
             now,
         )?
     {
-        // The first version answers; the writer finds it through the token.
+        // The first version answers: `projection::subject` finds it through the token.
         return Ok(Decision::nothing());
     }
     let content = c.source.to_ref();

@@ -36,7 +36,7 @@ pub(super) fn create<R: ReadModel + ?Sized>(
     if let Some(key) = &c.client_token
         && key_replayed(token_use(state, &c.instance, &key.token), key, now)?
     {
-        // The first view answers; the writer finds it through the token.
+        // The first view answers: `projection::subject` finds it through the token.
         return Ok(Decision::nothing());
     }
     view_is_new(state, &c.instance, &c.id, &c.name)?;

@@ -4,8 +4,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
-    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, TemplateRecord, TemplateTokenRecord,
+    AppConfigRead, AppConfigWrite, ApplicationRecord, ConnectRead, ConnectWrite, DeploymentRecord,
+    DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord, ProfileRecord, ProtonRead,
+    ProtonWrite, StreamHead, StreamRead, StreamWrite, TemplateRecord, TemplateTokenRecord,
     TemplateVersionRecord, VersionRecord, ViewRecord, ViewTokenRecord, WriteModel,
 };
 use crate::connect::{ConnectInstanceId, ViewId};
@@ -258,7 +259,7 @@ impl MemState {
 
     /// Writes the version records numbered `range` in (stream, version) order into
     /// `target`: a share of [`Part::Versions`], so that two threads can write one part.
-    pub fn write_versions_into<W: WriteModel + ?Sized>(
+    pub fn write_versions_into<W: StreamWrite + ?Sized>(
         &self,
         range: std::ops::Range<usize>,
         target: &mut W,
@@ -342,27 +343,7 @@ impl MemState {
     }
 }
 
-impl ReadModel for MemState {
-    fn application(&self, id: &ApplicationId) -> Option<Cow<'_, ApplicationRecord>> {
-        self.applications.get(id).map(Cow::Borrowed)
-    }
-
-    fn application_count(&self) -> u64 {
-        self.applications.len() as u64
-    }
-
-    fn profile(
-        &self,
-        application: &ApplicationId,
-        id: &ProfileId,
-    ) -> Option<Cow<'_, ProfileRecord>> {
-        self.profiles.get(application)?.get(id).map(Cow::Borrowed)
-    }
-
-    fn profile_count(&self, application: &ApplicationId) -> u64 {
-        self.profiles.get(application).map_or(0, |p| p.len() as u64)
-    }
-
+impl StreamRead for MemState {
     fn stream(&self, stream: &StreamId) -> Option<StreamHead> {
         self.streams.get(stream)?.head
     }
@@ -388,6 +369,38 @@ impl ReadModel for MemState {
 
     fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord> {
         self.streams.get(stream)?.idempotency.get(token).copied()
+    }
+
+    fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion> {
+        self.streams
+            .get(stream)?
+            .labels
+            .iter()
+            .filter(|(l, _)| l == label)
+            .map(|(_, v)| *v)
+            .next_back()
+    }
+}
+
+impl AppConfigRead for MemState {
+    fn application(&self, id: &ApplicationId) -> Option<Cow<'_, ApplicationRecord>> {
+        self.applications.get(id).map(Cow::Borrowed)
+    }
+
+    fn application_count(&self) -> u64 {
+        self.applications.len() as u64
+    }
+
+    fn profile(
+        &self,
+        application: &ApplicationId,
+        id: &ProfileId,
+    ) -> Option<Cow<'_, ProfileRecord>> {
+        self.profiles.get(application)?.get(id).map(Cow::Borrowed)
+    }
+
+    fn profile_count(&self, application: &ApplicationId) -> u64 {
+        self.profiles.get(application).map_or(0, |p| p.len() as u64)
     }
 
     fn hosted_bytes(&self) -> u64 {
@@ -424,16 +437,6 @@ impl ReadModel for MemState {
         self.deployment_strategies.len() as u64
     }
 
-    fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion> {
-        self.streams
-            .get(stream)?
-            .labels
-            .iter()
-            .filter(|(l, _)| l == label)
-            .map(|(_, v)| *v)
-            .next_back()
-    }
-
     fn deployment(
         &self,
         application: &ApplicationId,
@@ -457,7 +460,9 @@ impl ReadModel for MemState {
             .next_back()
             .map(|(_, r)| r.clone())
     }
+}
 
+impl ConnectRead for MemState {
     fn view(&self, instance: &ConnectInstanceId, id: &ViewId) -> Option<ViewRecord> {
         self.views.get(&(instance.clone(), id.clone())).cloned()
     }
@@ -480,7 +485,9 @@ impl ReadModel for MemState {
             .get(&(instance.clone(), token.to_owned()))
             .cloned()
     }
+}
 
+impl ProtonRead for MemState {
     fn template(&self, name: &TemplateName) -> Option<TemplateRecord> {
         self.templates.get(name).cloned()
     }
@@ -546,34 +553,7 @@ impl MemState {
     }
 }
 
-impl WriteModel for MemState {
-    fn put_application(&mut self, record: ApplicationRecord) {
-        self.applications.insert(record.id.clone(), record);
-    }
-
-    fn remove_application(&mut self, id: &ApplicationId) {
-        self.applications.remove(id);
-    }
-
-    fn put_profile(&mut self, record: ProfileRecord) {
-        if !self.profiles.contains_key(&record.application) {
-            self.profiles
-                .insert(record.application.clone(), BTreeMap::new());
-        }
-        if let Some(profiles) = self.profiles.get_mut(&record.application) {
-            profiles.insert(record.id.clone(), record);
-        }
-    }
-
-    fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId) {
-        if let Some(profiles) = self.profiles.get_mut(application) {
-            profiles.remove(id);
-            if profiles.is_empty() {
-                self.profiles.remove(application);
-            }
-        }
-    }
-
+impl StreamWrite for MemState {
     fn put_stream(&mut self, stream: &StreamId, head: StreamHead) {
         self.stream_mut(stream).head = Some(head);
     }
@@ -606,6 +586,35 @@ impl WriteModel for MemState {
         self.stream_mut(stream)
             .idempotency
             .insert(token.to_owned(), record);
+    }
+}
+
+impl AppConfigWrite for MemState {
+    fn put_application(&mut self, record: ApplicationRecord) {
+        self.applications.insert(record.id.clone(), record);
+    }
+
+    fn remove_application(&mut self, id: &ApplicationId) {
+        self.applications.remove(id);
+    }
+
+    fn put_profile(&mut self, record: ProfileRecord) {
+        if !self.profiles.contains_key(&record.application) {
+            self.profiles
+                .insert(record.application.clone(), BTreeMap::new());
+        }
+        if let Some(profiles) = self.profiles.get_mut(&record.application) {
+            profiles.insert(record.id.clone(), record);
+        }
+    }
+
+    fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId) {
+        if let Some(profiles) = self.profiles.get_mut(application) {
+            profiles.remove(id);
+            if profiles.is_empty() {
+                self.profiles.remove(application);
+            }
+        }
     }
 
     fn set_hosted_bytes(&mut self, bytes: u64) {
@@ -644,7 +653,9 @@ impl WriteModel for MemState {
             record,
         );
     }
+}
 
+impl ConnectWrite for MemState {
     fn put_view(&mut self, record: ViewRecord) {
         self.views
             .insert((record.instance.clone(), record.id.clone()), record);
@@ -668,7 +679,9 @@ impl WriteModel for MemState {
         self.view_tokens
             .insert((instance.clone(), token.to_owned()), record);
     }
+}
 
+impl ProtonWrite for MemState {
     fn put_template(&mut self, record: TemplateRecord) {
         self.templates.insert(record.name.clone(), record);
     }

@@ -1,13 +1,40 @@
 //! Projections: the read models that are pure folds of the log (architecture.md D2).
 //!
 //! [`ReadModel`] is what `decide` and `apply` may look at; [`WriteModel`] is what `apply`
-//! changes. The storage crate implements both over sled; [`MemState`] is the in-memory
-//! reference implementation used by tests and by verification, which folds the log into
-//! a `MemState` and compares it with what is stored.
+//! changes. The storage crate implements both over its stored form; [`MemState`] is the
+//! in-memory reference implementation used by tests and by verification, which folds the
+//! log into a `MemState` and compares it with what is stored.
+//!
+//! # One trait per face
+//!
+//! Both sides are cut along the kernel and its three faces (architecture.md D1), by what
+//! each method serves:
+//!
+//! | part | read | write | what it holds |
+//! | --- | --- | --- | --- |
+//! | kernel | [`StreamRead`] | [`StreamWrite`] | stream heads, version records, labels, content uses, idempotency keys: what every face's versions use |
+//! | AppConfig | [`AppConfigRead`] | [`AppConfigWrite`] | applications, profiles, environments (and retired environment ids), deployment strategies, deployments, hosted bytes |
+//! | Connect | [`ConnectRead`] | [`ConnectWrite`] | views, view names, `CreateView` `ClientToken`s |
+//! | Proton | [`ProtonRead`] | [`ProtonWrite`] | templates, template versions, published versions, version `clientToken`s |
+//!
+//! Labels and the idempotency view are the kernel's although only one face uses each
+//! today: they are kept per stream and written by the kernel's fold of a created version,
+//! whatever its stream. Hosted bytes are AppConfig's: only hosted configuration versions
+//! count towards the hosted store quota.
+//!
+//! [`ReadModel`] and [`WriteModel`] are the four parts together, implemented for every
+//! type that implements the four (a blanket impl), so they remain the names callers use:
+//! `fn f<R: ReadModel + ?Sized>(state: &R)` can call any read method. A function that
+//! needs one face only may take the narrower trait; a caller holding a concrete type
+//! (a `MemState`, say) imports the part whose methods it calls.
+//!
+//! [`subject`] answers, for any `ReadModel`, which record a command is about once it is
+//! applied: what the writer reports to the caller.
 
 mod apply;
 mod mem;
 mod records;
+mod subject;
 
 pub use apply::{apply, apply_owned};
 pub use mem::{CanonicalKind, MemState, Part};
@@ -16,6 +43,7 @@ pub use records::{
     ProfileRecord, StreamHead, TemplateRecord, TemplateTokenRecord, TemplateVersionRecord,
     VersionRecord, ViewRecord, ViewTokenRecord,
 };
+pub use subject::{Subject, subject};
 
 use std::borrow::Cow;
 
@@ -27,19 +55,46 @@ use crate::id::{
 };
 use crate::proton::{TemplateName, TemplateVersion};
 
-/// Read access to the projections.
+/// Read access to all the projections: the kernel's and every face's.
 ///
-/// Contract: every method answers as of the last applied event; implementations do no
-/// validation of their own.
-pub trait ReadModel {
-    /// An application, if it exists (deleted applications do not). Borrowed where the
-    /// implementation holds it (a replay checks every record against one), owned where
-    /// it is decoded.
+/// Contract (for every part): each method answers as of the last applied event;
+/// implementations do no validation of their own.
+pub trait ReadModel: StreamRead + AppConfigRead + ConnectRead + ProtonRead {}
+
+impl<T: StreamRead + AppConfigRead + ConnectRead + ProtonRead + ?Sized> ReadModel for T {}
+
+/// Write access to all the projections: [`apply`] changes a state through it (together
+/// with [`ReadModel`]), and [`MemState::write_part_into`] writes the entries of a fold to
+/// one.
+pub trait WriteModel: StreamWrite + AppConfigWrite + ConnectWrite + ProtonWrite {}
+
+impl<T: StreamWrite + AppConfigWrite + ConnectWrite + ProtonWrite + ?Sized> WriteModel for T {}
+
+/// Read access to the kernel's projections: streams and their versions, labels and
+/// idempotency keys, whatever face a stream belongs to. Contract as [`ReadModel`]'s.
+pub trait StreamRead {
+    /// A stream's head, if a version was ever created in it.
+    fn stream(&self, stream: &StreamId) -> Option<StreamHead>;
+    /// A version record, deleted ones included. Borrowed where the implementation holds
+    /// it (a replay checks every record against one), owned where it is decoded.
+    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<Cow<'_, VersionRecord>>;
+    /// The highest live version below `below`.
+    fn live_version_below(&self, stream: &StreamId, below: StreamVersion) -> Option<StreamVersion>;
+    /// The idempotency record for `token` in `stream`.
+    fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord>;
+    /// The newest live version of `stream` carrying `label` (architecture.md §4).
+    fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion>;
+}
+
+/// Read access to AppConfig's projections. Contract as [`ReadModel`]'s.
+pub trait AppConfigRead {
+    /// An application, if it exists (deleted applications do not). Borrowed or owned as
+    /// for [`StreamRead::version`].
     fn application(&self, id: &ApplicationId) -> Option<Cow<'_, ApplicationRecord>>;
     /// How many applications exist.
     fn application_count(&self) -> u64;
     /// A configuration profile, if it exists; borrowed or owned as for
-    /// [`application`](Self::application).
+    /// [`StreamRead::version`].
     fn profile(
         &self,
         application: &ApplicationId,
@@ -47,15 +102,6 @@ pub trait ReadModel {
     ) -> Option<Cow<'_, ProfileRecord>>;
     /// How many profiles an application has.
     fn profile_count(&self, application: &ApplicationId) -> u64;
-    /// A stream's head, if a version was ever created in it.
-    fn stream(&self, stream: &StreamId) -> Option<StreamHead>;
-    /// A version record, deleted ones included; borrowed or owned as for
-    /// [`application`](Self::application).
-    fn version(&self, stream: &StreamId, version: StreamVersion) -> Option<Cow<'_, VersionRecord>>;
-    /// The highest live version below `below`.
-    fn live_version_below(&self, stream: &StreamId, below: StreamVersion) -> Option<StreamVersion>;
-    /// The idempotency record for `token` in `stream`.
-    fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord>;
     /// Total bytes of live hosted configuration versions (for the hosted store quota).
     fn hosted_bytes(&self) -> u64;
     /// An environment, if it exists.
@@ -75,8 +121,6 @@ pub trait ReadModel {
     fn deployment_strategy(&self, id: &DeploymentStrategyId) -> Option<DeploymentStrategyRecord>;
     /// How many deployment strategies users created (predefined ones not counted).
     fn deployment_strategy_count(&self) -> u64;
-    /// The newest live version of `stream` carrying `label` (architecture.md §4).
-    fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion>;
     /// Deployment `number` of an environment.
     fn deployment(
         &self,
@@ -90,6 +134,10 @@ pub trait ReadModel {
         application: &ApplicationId,
         environment: &EnvironmentId,
     ) -> Option<DeploymentRecord>;
+}
+
+/// Read access to Amazon Connect's projections. Contract as [`ReadModel`]'s.
+pub trait ConnectRead {
     /// A Connect view, deleted ones included (their ids are never used again).
     fn view(&self, instance: &ConnectInstanceId, id: &ViewId) -> Option<ViewRecord>;
     /// The live view of the instance with this name.
@@ -98,6 +146,10 @@ pub trait ReadModel {
     fn view_count(&self, instance: &ConnectInstanceId) -> u64;
     /// What a `CreateView` `ClientToken` of the instance first produced.
     fn view_token(&self, instance: &ConnectInstanceId, token: &str) -> Option<ViewTokenRecord>;
+}
+
+/// Read access to AWS Proton's projections. Contract as [`ReadModel`]'s.
+pub trait ProtonRead {
     /// A Proton template's last generation, deleted or not.
     fn template(&self, name: &TemplateName) -> Option<TemplateRecord>;
     /// How many live templates there are.
@@ -123,21 +175,13 @@ pub trait ReadModel {
     ) -> Option<TemplateTokenRecord>;
 }
 
-/// Write access to the projections: [`apply`] changes a state through it (together with
-/// [`ReadModel`]), and [`MemState::write_part_into`] writes the entries of a fold to one.
-pub trait WriteModel {
-    /// Inserts or replaces an application.
-    fn put_application(&mut self, record: ApplicationRecord);
-    /// Removes an application.
-    fn remove_application(&mut self, id: &ApplicationId);
-    /// Inserts or replaces a profile.
-    fn put_profile(&mut self, record: ProfileRecord);
-    /// Removes a profile.
-    fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId);
+/// Write access to the kernel's projections.
+pub trait StreamWrite {
     /// Inserts or replaces a stream head.
     fn put_stream(&mut self, stream: &StreamId, head: StreamHead);
-    /// Inserts or replaces a version record: borrowed when the caller keeps the record (writing a fold out, where versions are
-    /// most of the entries), owned when it was just made.
+    /// Inserts or replaces a version record: borrowed when the caller keeps the record
+    /// (writing a fold out, where versions are most of the entries), owned when it was
+    /// just made.
     fn put_version(&mut self, record: Cow<'_, VersionRecord>);
     /// Adds `version` to the versions carrying `label`.
     fn put_label(&mut self, stream: &StreamId, label: &str, version: StreamVersion);
@@ -149,6 +193,18 @@ pub trait WriteModel {
     fn remove_content_use(&mut self, hash: ContentHash, stream: &StreamId, version: StreamVersion);
     /// Records an idempotency key's first result.
     fn put_idempotency(&mut self, stream: &StreamId, token: &str, record: IdempotencyRecord);
+}
+
+/// Write access to AppConfig's projections.
+pub trait AppConfigWrite {
+    /// Inserts or replaces an application.
+    fn put_application(&mut self, record: ApplicationRecord);
+    /// Removes an application.
+    fn remove_application(&mut self, id: &ApplicationId);
+    /// Inserts or replaces a profile.
+    fn put_profile(&mut self, record: ProfileRecord);
+    /// Removes a profile.
+    fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId);
     /// Sets the live hosted bytes total.
     fn set_hosted_bytes(&mut self, bytes: u64);
     /// Inserts or replaces an environment.
@@ -163,6 +219,10 @@ pub trait WriteModel {
     fn remove_deployment_strategy(&mut self, id: &DeploymentStrategyId);
     /// Inserts or replaces a deployment.
     fn put_deployment(&mut self, record: DeploymentRecord);
+}
+
+/// Write access to Amazon Connect's projections.
+pub trait ConnectWrite {
     /// Inserts or replaces a view.
     fn put_view(&mut self, record: ViewRecord);
     /// Records that the instance's live view `name` is `id`.
@@ -176,6 +236,10 @@ pub trait WriteModel {
         token: &str,
         record: ViewTokenRecord,
     );
+}
+
+/// Write access to AWS Proton's projections.
+pub trait ProtonWrite {
     /// Inserts or replaces a template.
     fn put_template(&mut self, record: TemplateRecord);
     /// Inserts or replaces a template version.

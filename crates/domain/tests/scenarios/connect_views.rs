@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use verso_domain::{
     Command, ConnectInstanceId, Content, ContentHash, CreateView, EncodedViewContent, Event,
     IdempotencyKey, Limits, RejectionKind, StreamId, ViewContent, ViewId, ViewStatus,
-    projection::ReadModel,
+    projection::{AppConfigRead, ConnectRead, StreamRead, Subject},
     stream::{IDEMPOTENCY_WINDOW_MILLIS, RequestDigest},
 };
 
@@ -557,6 +557,51 @@ fn delete_view_version_needs_a_live_version() {
     given([published(1, "a", T1), version(1, 1, T1)])
         .when(delete(1))
         .then_events(&[version_deleted(1, 1)]);
+}
+
+// --- what the writer reports (projection::subject) ------------------------------------------
+
+#[test]
+fn each_view_command_reports_its_record_as_it_stands_after_it() {
+    let view = |g: &Given| Some(Subject::View(view_of(g, 1)));
+    let first = with_token(create(1, "a", ViewStatus::Published, T1), "tok");
+    let (g, reported) = given([]).when_reported(Command::CreateView(first));
+    assert_eq!(reported, view(&g));
+    // A replayed ClientToken, under the fresh id the store draws for every create,
+    // creates nothing and reports the view it first created.
+    let retry = with_token(create(2, "a", ViewStatus::Published, T1), "tok");
+    let (g, reported) = g.when_reported(Command::CreateView(retry));
+    assert_eq!(reported, view(&g));
+    assert!(g.state().view(&inst("i1"), &vid(2)).is_none());
+    let (g, reported) = g.when_reported(Command::UpdateViewContent {
+        instance: inst("i1"),
+        view: vid(1),
+        status: ViewStatus::Published,
+        content: enc(T2),
+    });
+    assert_eq!(reported, view(&g));
+    assert_eq!(view_of(&g, 1).latest, Some(vc(T2).to_ref()));
+    // A version create reports the version it froze; an unchanged one, the highest
+    // version, which answered it.
+    let version = |g: &Given, n: u64| {
+        let record = g
+            .state()
+            .version(&stream(1), v(n))
+            .expect("the version exists");
+        Some(Subject::Version(record.into_owned()))
+    };
+    let (g, reported) = g.when_reported(create_version(1, None));
+    assert_eq!(reported, version(&g, 1));
+    let (g, reported) = g.when_reported(create_version(1, None));
+    assert_eq!(reported, version(&g, 1));
+    let (g, reported) = g.when_reported(Command::UpdateViewMetadata {
+        instance: inst("i1"),
+        view: vid(1),
+        name: Some("b".to_owned()),
+        description: None,
+    });
+    assert_eq!(reported, None);
+    assert_eq!(view_of(&g, 1).name, "b");
 }
 
 // --- replay re-checks -------------------------------------------------------------------

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use verso_domain::{
     Command, CreateDeploymentStrategy, Detail, Event, GrowthFactor, GrowthType, Limits,
     RejectionKind, ReplicateTo, UpdateDeploymentStrategy, predefined_strategies,
-    predefined_strategy, projection::ReadModel,
+    predefined_strategy, projection::AppConfigRead,
 };
 
 use crate::support::{

@@ -8,16 +8,17 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 use verso_domain::{
     Command, Detail, Event, GrowthType, RejectionKind, StartDeployment, StreamVersion, Timestamp,
-    UpdateDeploymentStrategy,
+    UpdateApplication, UpdateDeploymentStrategy, UpdateEnvironment, UpdateProfile,
     deployment::{
         DeploymentRecord, DeploymentState, DeploymentStatus, TriggeredBy, in_rollout,
         live_deployment, rollout_bucket,
     },
-    projection::ReadModel,
+    projection::{AppConfigRead, Subject},
 };
 
 use crate::support::{
-    Given, app, application_created, content, create_version, deployment_started,
+    Given, app, application_created, content, create_application, create_environment,
+    create_profile, create_strategy, create_version, delete_version, deployment_started,
     deployment_stopped, env, environment_created, given, hosted_profile_created, prof,
     profile_created, schedule, start_deployment, start_deployment_input, stop_deployment, strategy,
     strategy_created, strategy_created_with, strategy_deleted, version_created,
@@ -1172,6 +1173,97 @@ fn delete_environment_after_its_deployment_rolled_back_is_accepted() {
     g.at(after(&d, MIN))
         .when(delete_environment())
         .then_accepted();
+}
+
+// --- what the writer reports (projection::subject) -----------------------------------
+
+/// The record of variant `$kind` that a reported subject holds.
+macro_rules! reported {
+    ($reported:expr, $kind:ident) => {
+        match $reported {
+            Some(Subject::$kind(record)) => record,
+            other => panic!(concat!("expected ", stringify!($kind), ", got {:?}"), other),
+        }
+    };
+}
+
+#[test]
+fn each_appconfig_command_reports_its_record_as_it_stands_after_it() {
+    // The catalog: each create and update reports the record with the change made.
+    let (g, r) = given([]).when_reported(Command::CreateApplication(create_application("app1")));
+    assert_eq!(reported!(r, Application).id, app("app1"));
+    let (g, r) = g.when_reported(Command::UpdateApplication(UpdateApplication {
+        id: app("app1"),
+        name: Some("payments".to_owned()),
+        description: None,
+    }));
+    assert_eq!(reported!(r, Application).name, "payments");
+    let (g, r) = g.when_reported(Command::CreateProfile(create_profile("app1", "prf1")));
+    assert_eq!(reported!(r, Profile).id, prof("prf1"));
+    let (g, r) = g.when_reported(Command::UpdateProfile {
+        application: app("app1"),
+        profile: prof("prf1"),
+        changes: UpdateProfile {
+            name: Some("flags".to_owned()),
+            ..UpdateProfile::default()
+        },
+    });
+    assert_eq!(reported!(r, Profile).name, "flags");
+    let (g, r) = g.when_reported(Command::CreateEnvironment(create_environment(
+        "app1", "env1",
+    )));
+    assert_eq!(reported!(r, Environment).id, env("env1"));
+    let (g, r) = g.when_reported(Command::UpdateEnvironment {
+        application: app("app1"),
+        environment: env("env1"),
+        changes: UpdateEnvironment {
+            description: Some("production".to_owned()),
+            ..UpdateEnvironment::default()
+        },
+    });
+    assert_eq!(
+        reported!(r, Environment).description.as_deref(),
+        Some("production")
+    );
+    let (g, r) = g.when_reported(Command::CreateDeploymentStrategy(create_strategy(LINEAR)));
+    assert_eq!(reported!(r, DeploymentStrategy).id, strategy(LINEAR));
+    let (g, r) = g.when_reported(Command::UpdateDeploymentStrategy {
+        strategy: strategy(LINEAR),
+        changes: UpdateDeploymentStrategy {
+            description: Some("slow".to_owned()),
+            ..UpdateDeploymentStrategy::default()
+        },
+    });
+    assert_eq!(
+        reported!(r, DeploymentStrategy).description.as_deref(),
+        Some("slow")
+    );
+    // A hosted version create reports the latest live version: the one it appended, even
+    // when a deleted number lies below it.
+    let create = |bytes: &[u8]| Command::CreateHostedVersion(create_version("app1", "prf1", bytes));
+    let (g, r) = g.when_reported(create(b"a"));
+    assert_eq!(reported!(r, Version).version, StreamVersion::new(1));
+    let (g, _) = g.when_reported(create(b"b"));
+    let (g, r) = g.when_reported(delete_version("app1", "prf1", 2));
+    assert_eq!(r, None);
+    let (g, r) = g.when_reported(create(b"c"));
+    let created = reported!(r, Version);
+    assert_eq!(
+        (created.version, created.content),
+        (StreamVersion::new(3), content(b"c").to_ref())
+    );
+    // A start reports the deployment it started; a stop, the deployment it stopped.
+    let (g, r) = g.when_reported(start(LINEAR));
+    assert_eq!(reported!(r, Deployment).number, 1);
+    let (g, r) = g.when_reported(stop(1, false));
+    let stopped = reported!(r, Deployment);
+    assert_eq!((stopped.number, stopped.stopped.is_some()), (1, true));
+    let (_, r) = g.when_reported(start_deployment("app1", "env1", "prf1", "3", LINEAR));
+    let started = reported!(r, Deployment);
+    assert_eq!(
+        (started.number, started.version),
+        (2, StreamVersion::new(3))
+    );
 }
 
 // --- replay (E5) -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use verso_domain::{
     Command, CreateEnvironment, DeleteApplication, Detail, EnvironmentState, Event, Limits,
-    Monitor, RejectionKind, UpdateEnvironment, projection::ReadModel,
+    Monitor, RejectionKind, UpdateEnvironment, projection::AppConfigRead,
 };
 
 use crate::support::{

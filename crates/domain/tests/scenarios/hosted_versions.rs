@@ -3,7 +3,7 @@
 
 use verso_domain::{
     Command, ContentHash, CreateHostedVersion, Detail, Event, Limits, RejectionKind,
-    projection::ReadModel,
+    projection::{AppConfigRead, StreamRead},
 };
 
 use crate::support::{

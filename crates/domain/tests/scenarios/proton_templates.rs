@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use verso_domain::{
     Command, ContentHash, CreateEnvironmentTemplate, CreateEnvironmentTemplateVersion, Event,
     IdempotencyKey, RejectionKind, StreamId,
-    projection::ReadModel,
+    projection::{ProtonRead, Subject},
     proton::{TemplateName, TemplateSource, TemplateVersion, TemplateVersionStatus},
     stream::{IDEMPOTENCY_WINDOW_MILLIS, RequestDigest},
 };
@@ -474,6 +474,64 @@ fn deleting_a_missing_version_appends_nothing() {
         .when(delete(tv(5, 0)))
         .then_nothing_appended();
     given([]).when(delete(tv(1, 0))).then_nothing_appended();
+}
+
+// --- what the writer reports (projection::subject) --------------------------------------------
+
+/// The version a template version create reports.
+#[track_caller]
+fn reported_version(reported: Option<Subject>) -> TemplateVersion {
+    match reported {
+        Some(Subject::TemplateVersion(r)) => r.version,
+        other => panic!("expected a template version, got {other:?}"),
+    }
+}
+
+#[test]
+fn each_template_command_reports_its_record_as_it_stands_after_it() {
+    let template = |g: &Given, n: &str| g.state().template(&name(n)).map(Subject::Template);
+    let create = |n: &str| Command::CreateEnvironmentTemplate(create_template(n, "d"));
+    let (g, reported) = given([]).when_reported(create("env"));
+    assert_eq!(reported, template(&g, "env"));
+    // No major: a new major. A major: its next minor.
+    let version =
+        |major, key| Command::CreateEnvironmentTemplateVersion(create_version(major, key));
+    let (g, reported) = g.when_reported(version(None, "a"));
+    assert_eq!(reported_version(reported), tv(1, 0));
+    let (g, reported) = g.when_reported(version(Some(1), "b"));
+    assert_eq!(reported_version(reported), tv(1, 1));
+    let (g, reported) = g.when_reported(version(None, "c"));
+    assert_eq!(reported_version(reported), tv(2, 0));
+    // A replayed clientToken creates nothing and reports the version it first created,
+    // not the latest minor.
+    let tokened =
+        Command::CreateEnvironmentTemplateVersion(with_token(create_version(Some(1), "d"), "tok"));
+    let (g, reported) = g.when_reported(tokened.clone());
+    assert_eq!(reported_version(reported), tv(1, 2));
+    let (g, reported) = g.when_reported(version(Some(1), "e"));
+    assert_eq!(reported_version(reported), tv(1, 3));
+    let (g, reported) = g.when_reported(tokened);
+    assert_eq!(reported_version(reported), tv(1, 2));
+    let (g, reported) = g.when_reported(update(tv(1, 2), TemplateVersionStatus::Published));
+    let Some(Subject::TemplateVersion(updated)) = reported else {
+        panic!("expected a template version, got {reported:?}");
+    };
+    assert_eq!(
+        (updated.version, updated.status),
+        (tv(1, 2), TemplateVersionStatus::Published)
+    );
+    let (g, reported) = g.when_reported(delete(tv(1, 3)));
+    assert_eq!(reported, None);
+    // A template delete reports the template, marked deleted.
+    let (g, _) = g.when_reported(create("other"));
+    let (g, reported) = g.when_reported(Command::DeleteEnvironmentTemplate {
+        template: name("other"),
+    });
+    assert_eq!(reported, template(&g, "other"));
+    let Some(Subject::Template(deleted)) = reported else {
+        panic!("expected a template, got {reported:?}");
+    };
+    assert!(!deleted.is_live());
 }
 
 // --- replay re-checks ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use verso_domain::{
     ContentHash, Event, IdempotencyKey, MemState, RejectionKind, ValidatorKind, ValidatorRef,
-    Violation, check, projection::ReadModel,
+    Violation, check, projection::AppConfigRead,
 };
 
 use crate::support::{

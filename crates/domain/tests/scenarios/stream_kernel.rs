@@ -4,7 +4,7 @@
 
 use verso_domain::{
     ContentHash, Detail, Event, IdempotencyKey, Rejection, RejectionKind, StreamId,
-    projection::ReadModel,
+    projection::StreamRead,
     stream::{AppendOutcome, AppendVersion, ExistingReason, RequestDigest, decide_append},
 };
 

@@ -12,8 +12,10 @@ use verso_domain::{
     CreateEnvironment, CreateHostedVersion, CreateProfile, Decision, DeploymentStrategyId, Detail,
     EnvironmentId, Event, GrowthFactor, GrowthType, HOSTED_LOCATION, Limits, MemState, Position,
     ProfileId, Recorded, Rejection, RejectionKind, ReplicateTo, StartDeployment, StreamId,
-    StreamVersion, Timestamp, VersionSelector, Violation, check, decide, deployment::Schedule,
-    predefined_strategy, projection::apply,
+    StreamVersion, Timestamp, VersionSelector, Violation, check, decide,
+    deployment::Schedule,
+    predefined_strategy,
+    projection::{Subject, apply, subject},
 };
 
 /// The content type every version built here carries.
@@ -500,6 +502,16 @@ impl Given {
         self
     }
 
+    /// Applies `event`, which `decide` produced, at the next position once replay's
+    /// `check` accepts it.
+    #[track_caller]
+    fn record_decided(&mut self, event: &Event) {
+        if let Err(violation) = self.when_replayed(event.clone()) {
+            panic!("decide produced {event:?}, which check refuses: {violation}");
+        }
+        self.record(event.clone());
+    }
+
     /// Decides `command` against the state.
     pub(crate) fn when(self, command: Command) -> Then {
         let result = decide(&self.state, &command, &self.limits, self.now());
@@ -507,6 +519,15 @@ impl Given {
             given: self,
             result,
         }
+    }
+
+    /// Decides `command`, which must be accepted, and applies what it appends (each event
+    /// passing `check`); returns the state after it and the record the writer reports for
+    /// it: the existing version that answered it, else its [`subject`] in that state.
+    #[track_caller]
+    pub(crate) fn when_reported(self, command: Command) -> (Self, Option<Subject>) {
+        let then = self.when(command.clone());
+        then.then_reported(&command)
     }
 
     /// Checks `event` as replay would, as the next record after the given ones.
@@ -580,12 +601,32 @@ impl Then {
         );
         let mut given = self.given;
         for event in &decision.events {
-            if let Err(violation) = given.when_replayed(event.clone()) {
-                panic!("decide produced {event:?}, which check refuses: {violation}");
-            }
-            given.record(event.clone());
+            given.record_decided(event);
         }
         (decision.events, given)
+    }
+
+    /// Asserts the command (`command`) was accepted, applies what it appends (each event
+    /// passing `check`), and returns the state after it with the record the writer
+    /// reports: the existing version that answered it, else its [`subject`].
+    #[track_caller]
+    fn then_reported(self, command: &Command) -> (Given, Option<Subject>) {
+        let decision = match self.result {
+            Ok(d) => d,
+            Err(r) => panic!(
+                "expected the command to be accepted, got {:?}: {r}",
+                r.kind()
+            ),
+        };
+        let mut given = self.given;
+        for event in &decision.events {
+            given.record_decided(event);
+        }
+        let reported = match decision.existing {
+            Some(existing) => Some(Subject::Version(existing)),
+            None => subject(given.state(), command),
+        };
+        (given, reported)
     }
 
     /// Asserts the command was accepted and appends nothing (it changes nothing).

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use verso_domain::{Command, Detail, Event, RejectionKind, TaggedResource, projection::ReadModel};
+use verso_domain::{
+    Command, Detail, Event, RejectionKind, TaggedResource, projection::AppConfigRead,
+};
 
 use crate::support::{
     Given, app, application_created, env, environment_created, environment_deleted, given,

@@ -9,10 +9,7 @@ pub use completion::{Mapped, Ticket};
 pub(crate) use writer::{Checked, Message, Progress, Request, Writer};
 
 use verso_domain::Recorded;
-use verso_domain::projection::{
-    ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
-    ProfileRecord, TemplateRecord, TemplateVersionRecord, VersionRecord, ViewRecord,
-};
+pub use verso_domain::projection::Subject;
 
 /// What an accepted command produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,28 +21,4 @@ pub struct Committed {
     /// The record the command is about, as it stood right after the command (for a
     /// create that appended nothing, the existing version that answered it).
     pub subject: Option<Subject>,
-}
-
-/// The record a command is about.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Subject {
-    /// An application.
-    Application(ApplicationRecord),
-    /// A configuration profile.
-    Profile(ProfileRecord),
-    /// A version.
-    Version(VersionRecord),
-    /// An environment.
-    Environment(EnvironmentRecord),
-    /// A user deployment strategy.
-    DeploymentStrategy(DeploymentStrategyRecord),
-    /// A deployment.
-    Deployment(DeploymentRecord),
-    /// A Connect view.
-    View(ViewRecord),
-    /// A Proton environment template (marked deleted after a delete).
-    Template(TemplateRecord),
-    /// A Proton environment template version.
-    TemplateVersion(TemplateVersionRecord),
 }

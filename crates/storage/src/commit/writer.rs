@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crossbeam_channel::Receiver;
-use verso_domain::projection::apply;
+use verso_domain::projection::{apply, subject};
 use verso_domain::{Command, Content, Position, Recorded, Timestamp, decide};
 
 use super::{Committed, Completer, Subject};
@@ -411,130 +411,5 @@ impl Writer {
             writes,
             timestamp: last_timestamp,
         })
-    }
-}
-
-/// The latest live version of `stream`: the one a create just appended.
-fn latest_version(view: &Overlay<'_>, stream: &verso_domain::StreamId) -> Option<Subject> {
-    use verso_domain::projection::ReadModel;
-    let head = view.stream(stream)?;
-    head.latest_live
-        .and_then(|v| view.version(stream, v))
-        .map(|r| Subject::Version(r.into_owned()))
-}
-
-/// The version a template version create answered with: the one its token names (the
-/// token is recorded anew by an append, and names the first version on a replay), else
-/// the latest minor of the major it created or added to.
-fn created_template_version(
-    view: &Overlay<'_>,
-    c: &verso_domain::CreateEnvironmentTemplateVersion,
-) -> Option<Subject> {
-    use verso_domain::StreamId;
-    use verso_domain::projection::ReadModel;
-    use verso_domain::proton::TemplateVersion;
-    let generation = view.template(&c.template)?.generation;
-    let token = c
-        .client_token
-        .as_ref()
-        .and_then(|k| view.template_token(&c.template, generation, &k.token));
-    let version = match token {
-        Some(t) => t.version,
-        None => {
-            let major = match c.major {
-                Some(m) => m,
-                None => view
-                    .stream(&StreamId::template(&c.template, generation))?
-                    .latest_live?
-                    .get(),
-            };
-            let minors = StreamId::template_major(&c.template, generation, major);
-            TemplateVersion::in_major(major, view.stream(&minors)?.latest_live?)
-        }
-    };
-    view.template_version(&c.template, generation, version)
-        .map(Subject::TemplateVersion)
-}
-
-/// The record a command is about, as it stands right after the command.
-fn subject(view: &Overlay<'_>, command: &Command) -> Option<Subject> {
-    use verso_domain::projection::ReadModel;
-    match command {
-        Command::CreateApplication(c) => view
-            .application(&c.id)
-            .map(|a| Subject::Application(a.into_owned())),
-        Command::UpdateApplication(c) => view
-            .application(&c.id)
-            .map(|a| Subject::Application(a.into_owned())),
-        Command::CreateProfile(c) => view
-            .profile(&c.application, &c.id)
-            .map(|p| Subject::Profile(p.into_owned())),
-        Command::UpdateProfile {
-            application,
-            profile,
-            ..
-        } => view
-            .profile(application, profile)
-            .map(|p| Subject::Profile(p.into_owned())),
-        Command::CreateEnvironment(c) => view
-            .environment(&c.application, &c.id)
-            .map(Subject::Environment),
-        Command::UpdateEnvironment {
-            application,
-            environment,
-            ..
-        } => view
-            .environment(application, environment)
-            .map(Subject::Environment),
-        Command::CreateDeploymentStrategy(c) => view
-            .deployment_strategy(&c.id)
-            .map(Subject::DeploymentStrategy),
-        Command::UpdateDeploymentStrategy { strategy, .. } => view
-            .deployment_strategy(strategy)
-            .map(Subject::DeploymentStrategy),
-        Command::StartDeployment(c) => view
-            .latest_deployment(&c.application, &c.environment)
-            .map(Subject::Deployment),
-        Command::StopDeployment {
-            application,
-            environment,
-            number,
-            ..
-        } => view
-            .deployment(application, environment, *number)
-            .map(Subject::Deployment),
-        Command::CreateHostedVersion(c) => {
-            let stream = verso_domain::StreamId::hosted(&c.application, &c.profile);
-            latest_version(view, &stream)
-        }
-        Command::CreateViewVersion {
-            instance, view: id, ..
-        } => latest_version(view, &verso_domain::StreamId::view(instance, id)),
-        Command::CreateView(c) => {
-            // A replayed ClientToken answers with the view it first created.
-            let id = match &c.client_token {
-                Some(key) if view.view(&c.instance, &c.id).is_none() => {
-                    view.view_token(&c.instance, &key.token)?.view
-                }
-                _ => c.id.clone(),
-            };
-            view.view(&c.instance, &id).map(Subject::View)
-        }
-        Command::UpdateViewContent {
-            instance, view: id, ..
-        } => view.view(instance, id).map(Subject::View),
-        Command::CreateEnvironmentTemplate(c) => view.template(&c.template).map(Subject::Template),
-        Command::DeleteEnvironmentTemplate { template } => {
-            view.template(template).map(Subject::Template)
-        }
-        Command::CreateEnvironmentTemplateVersion(c) => created_template_version(view, c),
-        Command::UpdateEnvironmentTemplateVersion {
-            template, version, ..
-        } => {
-            let generation = view.template(template)?.generation;
-            view.template_version(template, generation, *version)
-                .map(Subject::TemplateVersion)
-        }
-        _ => None,
     }
 }

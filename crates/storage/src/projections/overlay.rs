@@ -18,9 +18,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use verso_domain::projection::{
-    ApplicationRecord, DeploymentRecord, DeploymentStrategyRecord, EnvironmentRecord,
-    IdempotencyRecord, ProfileRecord, ReadModel, StreamHead, TemplateRecord, TemplateTokenRecord,
-    TemplateVersionRecord, VersionRecord, ViewRecord, ViewTokenRecord, WriteModel,
+    AppConfigRead, AppConfigWrite, ApplicationRecord, ConnectRead, ConnectWrite, DeploymentRecord,
+    DeploymentStrategyRecord, EnvironmentRecord, IdempotencyRecord, ProfileRecord, ProtonRead,
+    ProtonWrite, StreamHead, StreamRead, StreamWrite, TemplateRecord, TemplateTokenRecord,
+    TemplateVersionRecord, VersionRecord, ViewRecord, ViewTokenRecord,
 };
 use verso_domain::proton::{TemplateName, TemplateVersion};
 use verso_domain::{
@@ -324,28 +325,7 @@ impl Iterator for Merged<'_> {
     }
 }
 
-impl ReadModel for Overlay<'_> {
-    fn application(&self, id: &ApplicationId) -> Option<Cow<'_, ApplicationRecord>> {
-        self.or_fail(self.application_checked(id)).map(Cow::Owned)
-    }
-
-    fn application_count(&self) -> u64 {
-        self.count(&[schema::APPLICATION])
-    }
-
-    fn profile(
-        &self,
-        application: &ApplicationId,
-        id: &ProfileId,
-    ) -> Option<Cow<'_, ProfileRecord>> {
-        self.or_fail(self.profile_checked(application, id))
-            .map(Cow::Owned)
-    }
-
-    fn profile_count(&self, application: &ApplicationId) -> u64 {
-        self.count(&keys::profile_prefix(application))
-    }
-
+impl StreamRead for Overlay<'_> {
     fn stream(&self, stream: &StreamId) -> Option<StreamHead> {
         self.or_fail(self.get(&keys::stream(stream)))
     }
@@ -374,6 +354,42 @@ impl ReadModel for Overlay<'_> {
 
     fn idempotency(&self, stream: &StreamId, token: &str) -> Option<IdempotencyRecord> {
         self.or_fail(self.get(&keys::idempotency(stream, token)))
+    }
+
+    fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion> {
+        // Deletes remove a version's label entry, so the newest entry is live.
+        let newest = self.scan(&keys::label_prefix(stream, label), true).next();
+        match newest {
+            None => None,
+            Some(Err(e)) => {
+                self.fail(e);
+                None
+            }
+            Some(Ok((key, _))) => keys::trailing_version(&key),
+        }
+    }
+}
+
+impl AppConfigRead for Overlay<'_> {
+    fn application(&self, id: &ApplicationId) -> Option<Cow<'_, ApplicationRecord>> {
+        self.or_fail(self.application_checked(id)).map(Cow::Owned)
+    }
+
+    fn application_count(&self) -> u64 {
+        self.count(&[schema::APPLICATION])
+    }
+
+    fn profile(
+        &self,
+        application: &ApplicationId,
+        id: &ProfileId,
+    ) -> Option<Cow<'_, ProfileRecord>> {
+        self.or_fail(self.profile_checked(application, id))
+            .map(Cow::Owned)
+    }
+
+    fn profile_count(&self, application: &ApplicationId) -> u64 {
+        self.count(&keys::profile_prefix(application))
     }
 
     fn hosted_bytes(&self) -> u64 {
@@ -423,19 +439,6 @@ impl ReadModel for Overlay<'_> {
         self.count(&[schema::DEPLOYMENT_STRATEGY])
     }
 
-    fn version_by_label(&self, stream: &StreamId, label: &str) -> Option<StreamVersion> {
-        // Deletes remove a version's label entry, so the newest entry is live.
-        let newest = self.scan(&keys::label_prefix(stream, label), true).next();
-        match newest {
-            None => None,
-            Some(Err(e)) => {
-                self.fail(e);
-                None
-            }
-            Some(Ok((key, _))) => keys::trailing_version(&key),
-        }
-    }
-
     fn deployment(
         &self,
         application: &ApplicationId,
@@ -468,7 +471,9 @@ impl ReadModel for Overlay<'_> {
             },
         }
     }
+}
 
+impl ConnectRead for Overlay<'_> {
     fn view(&self, instance: &ConnectInstanceId, id: &ViewId) -> Option<ViewRecord> {
         self.or_fail(self.get(&keys::view(instance, id)))
     }
@@ -484,7 +489,9 @@ impl ReadModel for Overlay<'_> {
     fn view_token(&self, instance: &ConnectInstanceId, token: &str) -> Option<ViewTokenRecord> {
         self.or_fail(self.get(&keys::view_token(instance, token)))
     }
+}
 
+impl ProtonRead for Overlay<'_> {
     fn template(&self, name: &TemplateName) -> Option<TemplateRecord> {
         self.or_fail(self.get(&keys::template(name)))
     }
@@ -536,23 +543,7 @@ impl ReadModel for Overlay<'_> {
 /// `delete_raw`: the writer's [`Overlay`] and the [`Entries`] of a fold share one encoding.
 macro_rules! write_model {
     ($target:ty) => {
-        impl WriteModel for $target {
-            fn put_application(&mut self, record: ApplicationRecord) {
-                self.put(keys::application(&record.id), &record);
-            }
-
-            fn remove_application(&mut self, id: &ApplicationId) {
-                self.delete_raw(keys::application(id));
-            }
-
-            fn put_profile(&mut self, record: ProfileRecord) {
-                self.put(keys::profile(&record.application, &record.id), &record);
-            }
-
-            fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId) {
-                self.delete_raw(keys::profile(application, id));
-            }
-
+        impl StreamWrite for $target {
             fn put_stream(&mut self, stream: &StreamId, head: StreamHead) {
                 self.put(keys::stream(stream), &head);
             }
@@ -601,6 +592,24 @@ macro_rules! write_model {
             ) {
                 self.put(keys::idempotency(stream, token), &record);
             }
+        }
+
+        impl AppConfigWrite for $target {
+            fn put_application(&mut self, record: ApplicationRecord) {
+                self.put(keys::application(&record.id), &record);
+            }
+
+            fn remove_application(&mut self, id: &ApplicationId) {
+                self.delete_raw(keys::application(id));
+            }
+
+            fn put_profile(&mut self, record: ProfileRecord) {
+                self.put(keys::profile(&record.application, &record.id), &record);
+            }
+
+            fn remove_profile(&mut self, application: &ApplicationId, id: &ProfileId) {
+                self.delete_raw(keys::profile(application, id));
+            }
 
             fn set_hosted_bytes(&mut self, bytes: u64) {
                 // Absent means zero, so that the stored form does not depend on history.
@@ -637,7 +646,9 @@ macro_rules! write_model {
                     &record,
                 );
             }
+        }
 
+        impl ConnectWrite for $target {
             fn put_view(&mut self, record: ViewRecord) {
                 self.put(keys::view(&record.instance, &record.id), &record);
             }
@@ -658,7 +669,9 @@ macro_rules! write_model {
             ) {
                 self.put(keys::view_token(instance, token), &record);
             }
+        }
 
+        impl ProtonWrite for $target {
             fn put_template(&mut self, record: TemplateRecord) {
                 self.put(keys::template(&record.name), &record);
             }

@@ -14,7 +14,7 @@ use crate::error::{Outcome, Refused, Result};
 use crate::log::{keys, schema};
 use crate::projections::overlay::Overlay;
 use crate::store::Store;
-use verso_domain::projection::ReadModel;
+use verso_domain::projection::AppConfigRead;
 
 /// First byte of a strategy list token whose last item was a predefined strategy; the
 /// second byte is its index in [`predefined_strategies`].

@@ -11,7 +11,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use verso_domain::deployment::live_deployment;
-use verso_domain::projection::{ReadModel, VersionRecord, apply};
+use verso_domain::projection::{
+    AppConfigRead, ConnectRead, ProtonRead, StreamRead, VersionRecord, apply,
+};
 use verso_domain::proton::{TemplateName, TemplateVersion};
 use verso_domain::{
     ApplicationId, ContentHash, EnvironmentId, Event, MemState, Position, ProfileId, Recorded,

@@ -2,7 +2,7 @@
 
 use std::ops::Bound;
 
-use verso_domain::projection::{ReadModel, TemplateRecord, TemplateVersionRecord, VersionRecord};
+use verso_domain::projection::{ProtonRead, TemplateRecord, TemplateVersionRecord, VersionRecord};
 use verso_domain::proton::{TemplateName, TemplateVersion};
 use verso_domain::{Rejection, StreamId, StreamVersion};
 
