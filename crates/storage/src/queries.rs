@@ -198,9 +198,11 @@ impl Store {
         Ok(Ok(StreamId::hosted(application, profile)))
     }
 
-    fn with_content(&self, record: VersionRecord) -> Result<HostedVersion> {
-        let content = content::read(&*self.inner.engine, &self.view(), record.content.hash)?
-            .ok_or_else(|| {
+    /// `record` with its content, whose header is read from `view`: the snapshot the
+    /// record was read from, which holds it (headers are never removed).
+    fn with_content(&self, view: &Overlay<'_>, record: VersionRecord) -> Result<HostedVersion> {
+        let content =
+            content::read(&*self.inner.engine, view, record.content.hash)?.ok_or_else(|| {
                 Error::corrupted(
                     Some(record.position),
                     format!(
@@ -228,7 +230,7 @@ impl Store {
             Err(e) => return Ok(Err(e)),
         };
         match view.version_checked(&stream, StreamVersion::new(version))? {
-            Some(r) if r.is_live() => Ok(Ok(self.with_content(r)?)),
+            Some(r) if r.is_live() => Ok(Ok(self.with_content(&view, r)?)),
             _ => Ok(Err(Rejection::not_found(
                 "HostedConfigurationVersion",
                 version,
@@ -257,7 +259,7 @@ impl Store {
             None => None,
         };
         match record {
-            Some(r) if r.is_live() => Ok(Ok(self.with_content(r)?)),
+            Some(r) if r.is_live() => Ok(Ok(self.with_content(&view, r)?)),
             _ => Ok(Err(Rejection::not_found(
                 "HostedConfigurationVersion",
                 "latest",
@@ -289,7 +291,7 @@ impl Store {
             None => None,
         };
         match record {
-            Some(r) if r.is_live() => Ok(Ok(self.with_content(r)?)),
+            Some(r) if r.is_live() => Ok(Ok(self.with_content(&view, r)?)),
             _ => Ok(Err(Rejection::not_found(
                 "HostedConfigurationVersion",
                 format!("with label {label:?}"),

@@ -52,12 +52,6 @@ impl AsRef<[u8]> for Value {
     }
 }
 
-impl From<Vec<u8>> for Value {
-    fn from(bytes: Vec<u8>) -> Self {
-        Self(bytes.into())
-    }
-}
-
 /// How long `open` waits for sled's directory lock. sled 0.34's I/O threads keep the
 /// data file (and its lock) open for a few milliseconds after the last handle of a
 /// closed store is dropped (sled #1289), so a reopen right after `close` would otherwise
