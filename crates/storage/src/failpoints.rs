@@ -1,7 +1,8 @@
 //! Injected failures, for tests (feature `failpoints`): the barrier's syncs, checkpoint
-//! writes, a gate that holds the writer, and a process abort at a step of a checkpoint.
+//! writes, gates that hold the writer or the barrier, and a process abort at a step of a
+//! checkpoint.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// What the tests asked to fail. Shared by the store, its engine and the writer.
 #[derive(Debug, Default)]
@@ -13,6 +14,11 @@ pub(crate) struct Failpoints {
     /// Held for reading by the writer around each group: a test that holds it for
     /// writing keeps the writer from committing (and the queue from draining).
     pub(crate) writer_gate: std::sync::RwLock<()>,
+    /// Held for reading by each `Sync` barrier before its `fdatasync`: a test that holds
+    /// it for writing keeps a group's barrier under way (C7).
+    pub(crate) barrier_gate: std::sync::RwLock<()>,
+    /// Groups the writer has appended to the engine (acknowledged or not).
+    pub(crate) appended_groups: AtomicU64,
     /// The step of a checkpoint at which the process aborts, if any.
     pub(crate) crash_at: std::sync::Mutex<Option<CheckpointStep>>,
     /// Whether a checkpoint batch was applied since the last barrier began: the next

@@ -11,7 +11,9 @@ use crossbeam_channel::{Sender, TrySendError};
 use verso_domain::{Command, Limits, Position, Timestamp};
 
 use crate::bundle::ImportStep;
-use crate::commit::{Checked, Committed, Message, Progress, Request, Ticket, Writer, ticket};
+use crate::commit::{
+    Checked, Committed, Message, Progress, Request, Syncer, Ticket, Writer, ticket,
+};
 use crate::engine::{Engine, Meta, SledEngine};
 use crate::error::{Error, Outcome, Result};
 #[cfg(feature = "failpoints")]
@@ -225,7 +227,7 @@ impl Store {
         )?;
         if head != applied {
             // K2: the next open starts from here rather than fold this tail again.
-            checkpointer.group(&tail, head);
+            checkpointer.group(Arc::new(tail), head);
             checkpointer.flush()?;
             engine.sync(Durability::Sync)?;
         }
@@ -240,6 +242,8 @@ impl Store {
             shared: Arc::clone(&shared),
             copies,
             checkpointer,
+            syncer: Syncer::start(Arc::clone(&engine))?,
+            in_flight: None,
         };
         let handle = std::thread::Builder::new()
             .name("verso-writer".to_owned())
@@ -458,6 +462,30 @@ impl Store {
             .failpoints
             .fail_checkpoints
             .store(times, Ordering::SeqCst);
+    }
+
+    /// Keeps every `Sync` barrier from finishing (it waits before its `fdatasync`) until
+    /// the guard is dropped, so that groups pile up behind one in flight (feature
+    /// `failpoints`).
+    #[cfg(feature = "failpoints")]
+    pub fn hold_barrier(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.inner
+            .shared
+            .failpoints
+            .barrier_gate
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many groups the writer has appended to the engine, acknowledged or not
+    /// (feature `failpoints`).
+    #[cfg(feature = "failpoints")]
+    pub fn appended_groups(&self) -> u64 {
+        self.inner
+            .shared
+            .failpoints
+            .appended_groups
+            .load(Ordering::SeqCst)
     }
 
     /// Makes the next `times` syncs of the durable barrier fail (feature `failpoints`).

@@ -88,10 +88,11 @@ fn a_failed_sync_acknowledges_nothing_poisons_the_store_and_reopens_consistent()
     let mut present: Vec<u64> = page.items.iter().map(|r| r.version.get()).collect();
     present.sort_unstable();
     let m = present.len() as u64;
-    // Only the failed group can have reached sled, and only whole (C3).
+    // Only the failed group, and any appended behind it while its barrier ran (C7), can
+    // have reached sled, and only whole groups (C3): never an acknowledged-looking gap.
     assert!(
-        m == 0 || m == injected,
-        "{m} versions present, {injected} in the failed group"
+        m <= u64::try_from(injected).unwrap(),
+        "{m} versions present, {injected} in the failed groups"
     );
     assert_eq!(present, (1..=m).collect::<Vec<_>>(), "not a gapless prefix");
     assert_eq!(store.head().position, head_before.position + m);
@@ -158,6 +159,82 @@ fn a_failed_group_is_never_visible_and_acknowledged_reads_keep_working() {
     // Whole-store checks answer plainly that the store is poisoned.
     assert_eq!(store.verify().unwrap_err().kind(), ErrorKind::Poisoned);
     assert_eq!(store.rebuild().unwrap_err().kind(), ErrorKind::Poisoned);
+}
+
+#[test]
+fn a_group_appended_behind_a_failed_barrier_gets_its_error_and_is_never_visible() {
+    // Invariant C7: the writer appends the next group while a barrier runs; when that
+    // barrier fails, the group behind it is answered with the barrier's error (it may
+    // have reached the disk with it), is never published, and the store is poisoned.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (app, profile) = support::app_with_hosted_profile(&store);
+    store
+        .create_hosted_version(&app, &profile, version(b"acknowledged".to_vec()))
+        .wait()
+        .unwrap()
+        .unwrap();
+    let head = store.head();
+    let appended = store.appended_groups();
+
+    let held = store.hold_barrier();
+    store.fail_next_syncs(1);
+    let first = store.create_hosted_version(&app, &profile, version(b"first".to_vec()));
+    wait_for(|| store.appended_groups() == appended + 1);
+    let behind = store.create_hosted_version(&app, &profile, version(b"behind".to_vec()));
+    // The second group is decided against the first (version 3) and appended while the
+    // first one's barrier is held.
+    wait_for(|| store.appended_groups() == appended + 2);
+    assert_eq!(store.head(), head, "published before its barrier returned");
+    drop(held);
+
+    for (name, outcome) in [("first", first.wait()), ("behind", behind.wait())] {
+        let e = outcome.expect_err(name);
+        assert_eq!(e.kind(), ErrorKind::Io, "{name}: {e}");
+        assert!(e.to_string().contains("injected"), "{name}: {e}");
+    }
+    assert!(store.is_poisoned());
+    assert_eq!(store.head(), head);
+    let listed = store
+        .hosted_versions(&app, &profile, None, &PageRequest::default())
+        .unwrap()
+        .unwrap();
+    let versions: Vec<u64> = listed.items.iter().map(|r| r.version.get()).collect();
+    assert_eq!(versions, vec![1], "a failed or later group is visible");
+    let last = store
+        .events(verso_domain::Position::FIRST)
+        .map(|r| r.unwrap().position.get())
+        .last();
+    assert_eq!(last, Some(head.position));
+    let later = store
+        .create_hosted_version(&app, &profile, version(b"later".to_vec()))
+        .wait();
+    assert_eq!(later.unwrap_err().kind(), ErrorKind::Poisoned);
+    drop(store);
+
+    // After a reopen: whole groups, a gapless prefix, and a store that verifies.
+    let store = reopen(dir.path());
+    store.verify().unwrap().expect("verify after reopen");
+    let listed = store
+        .hosted_versions(&app, &profile, None, &PageRequest::default())
+        .unwrap()
+        .unwrap();
+    let mut versions: Vec<u64> = listed.items.iter().map(|r| r.version.get()).collect();
+    versions.sort_unstable();
+    assert!(
+        [vec![1], vec![1, 2], vec![1, 2, 3]].contains(&versions),
+        "{versions:?}"
+    );
+    store.close().unwrap();
+}
+
+/// Waits (at most 30 s) until `done` holds.
+fn wait_for(done: impl Fn() -> bool) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < until, "timed out");
+        thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 #[test]

@@ -2,10 +2,12 @@
 //! channel and wait on a [`Ticket`] (D4).
 
 mod completion;
+mod syncer;
 mod writer;
 
 pub(crate) use completion::{Completer, ticket};
 pub use completion::{Mapped, Ticket};
+pub(crate) use syncer::Syncer;
 pub(crate) use writer::{Checked, Message, Progress, Request, Writer};
 
 use verso_domain::Recorded;

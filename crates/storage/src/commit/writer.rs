@@ -3,8 +3,10 @@
 //! One named thread owns every append. It takes what is queued (up to `max_batch`
 //! commands), decides each against the projections in memory plus the writes of the
 //! commands before it in the group, appends the group's records, new content and head to
-//! the engine at once, crosses the durable barrier once, publishes the next snapshot,
-//! and only then completes every caller. The projection writes go to the checkpointer.
+//! the engine at once, and has the barrier thread ([`Syncer`]) make it durable. While
+//! that barrier runs it decides and appends the next group (C7); once the barrier
+//! returns Ok it publishes the next snapshot and only then completes every caller. The
+//! projection writes go to the checkpointer.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -13,7 +15,7 @@ use crossbeam_channel::Receiver;
 use verso_domain::projection::{apply, subject};
 use verso_domain::{Command, Content, Position, Recorded, Timestamp, decide};
 
-use super::{Committed, Completer, Subject};
+use super::{Committed, Completer, Subject, Syncer};
 use crate::content;
 use crate::engine::{Engine, Group};
 use crate::error::{Error, Outcome, Refused, Result};
@@ -67,6 +69,19 @@ pub(crate) struct Writer {
     pub(crate) copies: Copies,
     /// Writes acknowledged groups' projection entries to the checkpoint now and then.
     pub(crate) checkpointer: Checkpointer,
+    /// Runs the barrier of the group in flight.
+    pub(crate) syncer: Syncer,
+    /// The group appended whose barrier is under way (C7); `head` is past it.
+    pub(crate) in_flight: Option<InFlight>,
+}
+
+/// A group appended to the engine, its barrier begun, not yet published or answered.
+pub(crate) struct InFlight {
+    replies: Replies,
+    /// Its projection writes and content headers, which make the next snapshot.
+    writes: Arc<Writes>,
+    /// The head after it.
+    head: Head,
 }
 
 /// A decided group: each command's outcome, what it appends, the projection writes
@@ -88,6 +103,42 @@ impl Writer {
     /// The writer loop. Returns when the store is closed or every handle is dropped.
     pub(crate) fn run(mut self) {
         loop {
+            // With a group in flight, take what is queued (the next group is decided
+            // and appended while the barrier runs), or else wait for whichever comes
+            // first: more work, or the barrier's outcome, which lands the group.
+            if self.in_flight.is_some() {
+                let message = match self.rx.try_recv() {
+                    Ok(m) => Some(Ok(m)),
+                    Err(crossbeam_channel::TryRecvError::Empty) => None,
+                    Err(crossbeam_channel::TryRecvError::Disconnected) => break,
+                };
+                let message = message.or_else(|| {
+                    let (rx, outcomes) = (self.rx.clone(), self.syncer.outcomes());
+                    let mut select = crossbeam_channel::Select::new();
+                    let queue = select.recv(&rx);
+                    let barrier = select.recv(&outcomes);
+                    let op = select.select();
+                    if op.index() == queue {
+                        Some(op.recv(&rx))
+                    } else {
+                        debug_assert_eq!(op.index(), barrier);
+                        self.syncer.arrived(op.recv(&outcomes));
+                        None
+                    }
+                });
+                match message {
+                    Some(Ok(m)) => {
+                        if !self.take(m) {
+                            return;
+                        }
+                    }
+                    Some(Err(_)) => break,
+                    None => {
+                        self.land(None);
+                    }
+                }
+                continue;
+            }
             // Wait for work no longer than until pending checkpoint writes are due.
             let first = match self.checkpointer.due_in() {
                 None => match self.rx.recv() {
@@ -103,39 +154,116 @@ impl Writer {
                     Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
                 },
             };
-            let mut group = Vec::new();
-            let mut special = None;
-            match first {
-                Message::Command(r) => group.push(*r),
-                other => special = Some(other),
-            }
-            while special.is_none() && group.len() < self.options.max_batch {
-                match self.rx.try_recv() {
-                    Ok(Message::Command(r)) => group.push(*r),
-                    Ok(other) => special = Some(other),
-                    Err(_) => break,
-                }
-            }
-            if !group.is_empty() {
-                self.commit(group);
-            }
-            match special {
-                None | Some(Message::Command(_)) => {}
-                Some(Message::Verify(mut progress, reply)) => {
-                    reply.complete(self.verify(&mut *progress));
-                }
-                Some(Message::Rebuild(mut progress, reply)) => {
-                    reply.complete(self.rebuild(&mut *progress));
-                }
-                Some(Message::Close(reply)) => {
-                    reply.complete(self.final_flush());
-                    return;
-                }
+            if !self.take(first) {
+                return;
             }
         }
+        self.land(None);
         if let Err(e) = self.final_flush() {
             tracing::error!(error = %e, "final flush failed when the last store handle was dropped");
         }
+    }
+
+    /// Takes `first` and whatever else is queued behind it as a group (up to
+    /// `max_batch` commands), commits the group, and then runs the message that ended
+    /// it, if any, alone: after the group in flight has landed. False once the store is
+    /// closed.
+    fn take(&mut self, first: Message) -> bool {
+        let mut group = Vec::new();
+        let mut special = None;
+        match first {
+            Message::Command(r) => group.push(*r),
+            other => special = Some(other),
+        }
+        while special.is_none() && group.len() < self.options.max_batch {
+            match self.rx.try_recv() {
+                Ok(Message::Command(r)) => group.push(*r),
+                Ok(other) => special = Some(other),
+                Err(_) => break,
+            }
+        }
+        if !group.is_empty() {
+            self.commit(group);
+        }
+        let Some(special) = special else {
+            return true;
+        };
+        self.land(None);
+        match special {
+            Message::Command(_) => {}
+            Message::Verify(mut progress, reply) => {
+                reply.complete(self.verify(&mut *progress));
+            }
+            Message::Rebuild(mut progress, reply) => {
+                reply.complete(self.rebuild(&mut *progress));
+            }
+            Message::Close(reply) => {
+                reply.complete(self.final_flush());
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Waits for the barrier of the group in flight, if any. If it returned Ok, begins
+    /// the barrier of `next` (a group appended since), then publishes the group in
+    /// flight, completes its callers and hands it to the checkpointer; `next` is then in
+    /// flight. If it failed, the store is poisoned (C4) and the callers of both groups
+    /// get the barrier's error (C7). Returns whether it failed.
+    fn land(&mut self, next: Option<InFlight>) -> bool {
+        let landing = self.in_flight.take();
+        let barrier = match &landing {
+            Some(_) => self.syncer.wait(),
+            None => Ok(()),
+        };
+        if let Err(e) = barrier {
+            // Invariants C4 and C7: no caller of this group, or of the one appended
+            // behind it, is acknowledged, and the store refuses everything until it is
+            // reopened.
+            self.shared.poisoned.store(true, Ordering::SeqCst);
+            tracing::error!(error = %e, "durable barrier failed; store poisoned");
+            for group in landing.into_iter().chain(next) {
+                for (reply, _) in group.replies {
+                    reply.complete(Err(e.duplicate()));
+                }
+            }
+            return true;
+        }
+        if next.is_some() {
+            self.syncer.begin(self.options.durability);
+        }
+        self.in_flight = next;
+        if let Some(group) = landing {
+            self.publish(group);
+        }
+        false
+    }
+
+    /// R1: readers see the group only now, after its barrier, and before any of its
+    /// callers is told.
+    fn publish(&mut self, group: InFlight) {
+        let InFlight {
+            replies,
+            writes,
+            head,
+        } = group;
+        let snapshot = self.copies.advance(Arc::clone(&writes), head);
+        self.shared.publish(snapshot);
+        // Counted before the tickets complete, so a caller that has its ack sees its
+        // group in `Store::stats`.
+        let records: usize = replies
+            .iter()
+            .map(|(_, o)| match o {
+                Ok(Ok(c)) => c.records.len(),
+                _ => 0,
+            })
+            .sum();
+        self.shared.count_group(
+            u64::try_from(replies.len()).unwrap_or(u64::MAX),
+            u64::try_from(records).unwrap_or(u64::MAX),
+        );
+        Self::reply(replies);
+        self.checkpointer.group(writes, head);
     }
 
     /// Verifies the store: the stored checkpoint is first brought to the head, so that
@@ -234,11 +362,32 @@ impl Writer {
                 return;
             }
         };
+        let answers = |group: Vec<Request>| -> Replies {
+            group
+                .into_iter()
+                .zip(outcomes)
+                .map(|(r, o)| (r.reply, Ok(o)))
+                .collect()
+        };
+        if appended.records.is_empty() {
+            // Nothing to append, but the answers may rest on the group in flight: they
+            // wait for it (C7).
+            drop(appended);
+            drop(commands);
+            let replies = answers(group);
+            if !self.land(None) {
+                Self::reply(replies);
+            } else {
+                for (reply, _) in replies {
+                    reply.complete(Err(Error::Poisoned));
+                }
+            }
+            return;
+        }
         // The records, new content and head go to the engine; the projection entries and
         // content headers to memory and the checkpointer.
         let mut writes = writes;
-        let written = (!appended.records.is_empty()).then(|| {
-            let locations = self.engine.append(self.head, &appended)?;
+        let appended_ok = self.engine.append(self.head, &appended).map(|locations| {
             // The content headers, now with where the engine put each content.
             for ((hash, bytes), location) in appended.contents.iter().zip(&locations) {
                 writes.insert(
@@ -246,55 +395,38 @@ impl Writer {
                     Some(content::header(bytes.len() as u64, location)),
                 );
             }
-            self.engine.sync(self.options.durability)
         });
         let next = appended.head;
         // The content in the group is borrowed from the commands: done with it.
         drop(appended);
         drop(commands);
-        let memory = Arc::new(writes);
-        let replies: Replies = group
-            .into_iter()
-            .zip(outcomes)
-            .map(|(r, o)| (r.reply, Ok(o)))
-            .collect();
-        let Some(written) = written else {
-            Self::reply(replies);
+        let replies = answers(group);
+        if let Err(e) = appended_ok {
+            // Invariant C4: the batch may be partly in sled's memory. The group in
+            // flight, appended before, lands or fails on its own barrier.
+            self.shared.poisoned.store(true, Ordering::SeqCst);
+            tracing::error!(error = %e, "group write failed; store poisoned");
+            for (reply, _) in replies {
+                reply.complete(Err(e.duplicate()));
+            }
+            self.land(None);
             return;
+        }
+        self.head = next;
+        self.last_timestamp = timestamp;
+        #[cfg(feature = "failpoints")]
+        failpoints.appended_groups.fetch_add(1, Ordering::SeqCst);
+        let flying = InFlight {
+            replies,
+            writes: Arc::new(writes),
+            head: next,
         };
-        match written {
-            Ok(()) => {
-                self.head = next;
-                self.last_timestamp = timestamp;
-                // R1: readers see the group only now, after its barrier, and before any
-                // of its callers is told.
-                let snapshot = self.copies.advance(Arc::clone(&memory), self.head);
-                self.shared.publish(snapshot);
-                // Counted before the tickets complete, so a caller that has its ack
-                // sees its group in `Store::stats`.
-                let records: usize = replies
-                    .iter()
-                    .map(|(_, o)| match o {
-                        Ok(Ok(c)) => c.records.len(),
-                        _ => 0,
-                    })
-                    .sum();
-                self.shared.count_group(
-                    u64::try_from(replies.len()).unwrap_or(u64::MAX),
-                    u64::try_from(records).unwrap_or(u64::MAX),
-                );
-                Self::reply(replies);
-                self.checkpointer.group(&memory, self.head);
-            }
-            Err(e) => {
-                // Invariant C4: no caller of this group is acknowledged, and the store
-                // refuses everything until it is reopened.
-                self.shared.poisoned.store(true, Ordering::SeqCst);
-                tracing::error!(error = %e, "durable barrier failed; store poisoned");
-                for (reply, _) in replies {
-                    reply.complete(Err(e.duplicate()));
-                }
-            }
+        if self.in_flight.is_some() {
+            // Lands the group before and begins this one's barrier (C7).
+            self.land(Some(flying));
+        } else {
+            self.syncer.begin(self.options.durability);
+            self.in_flight = Some(flying);
         }
     }
 
@@ -310,8 +442,13 @@ impl Writer {
         &self,
         commands: &[(&'c Command, Option<Arc<str>>)],
     ) -> Result<Decided<'c>> {
-        // No storage read while deciding: the view is the published snapshot in memory.
-        let mut view = Overlay::over(&self.copies.current().map);
+        // No storage read while deciding: the view is the published snapshot in memory,
+        // plus the group in flight (C7).
+        let under = self.in_flight.as_ref().map(|g| Arc::clone(&g.writes));
+        let mut view = match &under {
+            Some(under) => Overlay::over_in_flight(&self.copies.current().map, under),
+            None => Overlay::over(&self.copies.current().map),
+        };
         let mut head = self.head;
         let mut last_timestamp = self.last_timestamp;
         let mut outcomes = Vec::with_capacity(commands.len());
@@ -397,7 +534,10 @@ impl Writer {
                 subject,
             }));
         }
-        let (writes, error) = view.into_pending();
+        let (writes, error) = match &under {
+            Some(under) => view.into_own_pending(under),
+            None => view.into_pending(),
+        };
         if let Some(e) = error {
             return Err(e);
         }

@@ -1,12 +1,12 @@
 //! The checkpointer: writes the projections to the engine now and then, off the
 //! acknowledgement path (ADR 0007, docs/design/durability.md, invariant K1).
 //!
-//! The writer merges each acknowledged group's overlay (projection entries and content
-//! headers; the last write of a key wins) into the handle's pending writes. Every
-//! `groups` groups, or `interval` after the first group not yet written (the writer
-//! waits on its queue no longer than that), the handle hands the merged writes to a
-//! thread of its own, which writes them with the `applied` marker in one
-//! [`Engine::write_checkpoint`].
+//! The writer hands each acknowledged group's overlay (projection entries and content
+//! headers) to the handle, which keeps it (an `Arc`, no copy). Every `groups` groups, or
+//! `interval` after the first group not yet written (the writer waits on its queue no
+//! longer than that), the handle hands the overlays to a thread of its own, which merges
+//! them (the last write of a key wins) and writes the result with the `applied` marker
+//! in one [`Engine::write_checkpoint`]: the merging is off the writer's thread.
 //! The thread is woken once per checkpoint, not per group, and never syncs: the
 //! writer's next barrier, or close, makes a checkpoint durable.
 
@@ -35,10 +35,10 @@ pub(crate) struct Every {
     pub(crate) interval: Duration,
 }
 
-/// Merged writes and the head they bring the stored projections to, and where to say
-/// how writing them went (a flush waits for that).
+/// Groups' writes, oldest first, and the head they bring the stored projections to, and
+/// where to say how writing them went (a flush waits for that).
 struct Job {
-    writes: Writes,
+    writes: Vec<Arc<Writes>>,
     head: Head,
     reply: Option<Sender<Result<()>>>,
 }
@@ -47,11 +47,11 @@ struct Job {
 /// the store is poisoned) and stops the thread.
 pub(crate) struct Checkpointer {
     every: Every,
-    /// Writes of acknowledged groups not yet handed over.
-    pending: Writes,
-    /// Groups merged into `pending`.
+    /// Writes of acknowledged groups not yet handed over, oldest first.
+    pending: Vec<Arc<Writes>>,
+    /// Groups in `pending`.
     groups: u64,
-    /// When the first group of `pending` was merged.
+    /// When the first group of `pending` was taken.
     first_unwritten: Option<Instant>,
     /// The head after the last group merged.
     head: Head,
@@ -80,7 +80,7 @@ impl Checkpointer {
             .map_err(Error::io("spawn checkpoint thread"))?;
         Ok(Self {
             every,
-            pending: Writes::new(),
+            pending: Vec::new(),
             groups: 0,
             first_unwritten: None,
             head: applied,
@@ -92,12 +92,11 @@ impl Checkpointer {
         })
     }
 
-    /// Merges an acknowledged group, and hands everything over if a checkpoint is due.
-    pub(crate) fn group(&mut self, writes: &Writes, head: Head) {
-        for (key, value) in writes {
-            if is_in_memory(key) {
-                self.pending.insert(key.clone(), value.clone());
-            }
+    /// Takes an acknowledged group's writes, and hands everything over if a checkpoint
+    /// is due.
+    pub(crate) fn group(&mut self, writes: Arc<Writes>, head: Head) {
+        if !writes.is_empty() {
+            self.pending.push(writes);
         }
         self.head = head;
         self.groups += 1;
@@ -170,7 +169,7 @@ impl Drop for Checkpointer {
 /// The checkpointer thread: writes each job, in order, until the handle hangs up.
 fn write_jobs(engine: &dyn Engine, shared: &Shared, jobs: &Receiver<Job>) {
     for job in jobs {
-        let written = write(engine, shared, &job.writes, job.head);
+        let written = write(engine, shared, &merge(&job.writes), job.head);
         if let Err(e) = &written
             && e.kind() != crate::error::ErrorKind::Poisoned
         {
@@ -180,6 +179,19 @@ fn write_jobs(engine: &dyn Engine, shared: &Shared, jobs: &Receiver<Job>) {
             let _ = reply.send(written);
         }
     }
+}
+
+/// The groups' writes as one change set: the last write of a key wins.
+fn merge(groups: &[Arc<Writes>]) -> Writes {
+    let mut merged = Writes::new();
+    for writes in groups {
+        for (key, value) in writes.iter() {
+            if is_in_memory(key) {
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    merged
 }
 
 /// K1: the writes and the marker, at once.

@@ -81,6 +81,17 @@ impl<'t> Overlay<'t> {
         }
     }
 
+    /// A view of `map` with `under` (a group appended but not yet published, C7)
+    /// already in its overlay. [`Overlay::into_own_pending`] then returns only what was
+    /// written on top of it.
+    pub(crate) fn over_in_flight(map: &'t Map, under: &Writes) -> Self {
+        Self {
+            base: Base::Borrowed(map),
+            pending: under.clone(),
+            error: RefCell::new(None),
+        }
+    }
+
     /// A view of a published snapshot, with an empty overlay: what readers use.
     pub(crate) fn of(snapshot: Arc<Published>) -> Overlay<'static> {
         Overlay {
@@ -113,6 +124,15 @@ impl<'t> Overlay<'t> {
     pub(crate) fn into_pending(self) -> (Writes, Option<Error>) {
         let error = self.error.into_inner();
         (self.pending, error)
+    }
+
+    /// The pending writes that differ from `under` (what the view was made with by
+    /// [`Overlay::over_in_flight`]), in key order. A write equal to `under`'s changes
+    /// nothing once `under` is applied, so leaving it out is exact.
+    pub(crate) fn into_own_pending(self, under: &Writes) -> (Writes, Option<Error>) {
+        let (mut pending, error) = self.into_pending();
+        pending.retain(|key, value| under.get(key) != Some(value));
+        (pending, error)
     }
 
     pub(crate) fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {

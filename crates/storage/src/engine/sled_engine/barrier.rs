@@ -102,6 +102,12 @@ impl Barrier {
 
     fn sync_data_file(&self) -> Result<()> {
         #[cfg(feature = "failpoints")]
+        let _gate = self
+            .failpoints
+            .barrier_gate
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        #[cfg(feature = "failpoints")]
         if self.failpoints.take_sync_failure() {
             return Err(Error::Io {
                 context: "fdatasync sled data file",
