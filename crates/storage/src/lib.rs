@@ -66,5 +66,5 @@ pub use queries::history::{
 pub use queries::{DEFAULT_PAGE, HostedVersion, Page, PageRequest, label_matches};
 pub use rebuild::RebuildReport;
 pub use replay::{Violation, ViolationKind};
-pub use store::{Store, WriteStats, verify_path};
+pub use store::{Store, WriteStats, edit_checkpoint, verify_path};
 pub use verify::VerifyReport;

@@ -725,3 +725,28 @@ pub fn verify_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Checked
     }
     crate::verify::verify_against(&engine, Some(&map), true, progress)
 }
+
+/// Edits the stored checkpoint of a store that is not open, as a damaged disk or a
+/// hand edit might: for tests of verify, rebuild and open, not for use. `edit` gets its
+/// entries (projection entries and content headers, key to value, in their stored
+/// form) and what it leaves is written back as the whole checkpoint. The `applied`
+/// marker is left as it was.
+///
+/// # Errors
+/// [`Error::Locked`] if a process has it open; I/O and sled errors.
+#[doc(hidden)]
+pub fn edit_checkpoint(
+    path: &Path,
+    edit: impl FnOnce(&mut std::collections::BTreeMap<Vec<u8>, Vec<u8>>),
+) -> Result<()> {
+    let options = StoreOptions::default();
+    let engine = SledEngine::open(
+        path,
+        options.cache_capacity,
+        Durability::Sync,
+        #[cfg(feature = "failpoints")]
+        Arc::default(),
+    )?;
+    engine.edit_checkpoint(edit)?;
+    engine.sync(Durability::Sync)
+}

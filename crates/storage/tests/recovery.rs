@@ -157,7 +157,7 @@ fn a_store_of_format_1_keeps_its_content_readable_and_packs_what_it_adds() {
     edit_with_sled(dir.path(), |db| {
         assert_eq!(
             db.get(b"\x00format").unwrap().unwrap().as_ref(),
-            b"verso-log\x02"
+            b"verso-log\x03"
         );
         assert!(
             db.scan_prefix(b"P").next().is_some(),
@@ -405,13 +405,14 @@ fn labelled_store() -> (tempfile::TempDir, ApplicationId, ProfileId) {
 
 /// Removes every `v` (version) and `l` (label) projection entry, as a crash in the middle
 /// of a rebuild can leave them.
-fn drop_version_and_label_entries(db: &sled::Db) {
-    for prefix in [b"v", b"l"] {
-        let keys: Vec<_> = db.scan_prefix(prefix).keys().map(Result::unwrap).collect();
-        for k in keys {
-            db.remove(k).unwrap();
-        }
-    }
+/// Drops the version and label entries from the stored checkpoint of the store in `dir`.
+fn drop_version_and_label_entries(dir: &Path) {
+    verso_storage::edit_checkpoint(dir, |entries| {
+        let before = entries.len();
+        entries.retain(|key, _| !matches!(key.first(), Some(b'v' | b'l')));
+        assert!(entries.len() < before, "no version or label entry to drop");
+    })
+    .unwrap();
 }
 
 #[test]
@@ -421,8 +422,8 @@ fn an_interrupted_rebuild_is_finished_at_open() {
     let (dir, app, profile) = labelled_store();
     edit_with_sled(dir.path(), |db| {
         db.insert(b"\x00rebuilding", &[1u8]).unwrap();
-        drop_version_and_label_entries(db);
     });
+    drop_version_and_label_entries(dir.path());
     // Nobody asked for this rebuild: open warns, and logs how far it got.
     let (store, log) = logs::logged(|| reopen(dir.path()));
     assert!(
@@ -458,8 +459,8 @@ fn projections_of_another_format_are_rebuilt_at_open() {
     let (dir, app, profile) = labelled_store();
     edit_with_sled(dir.path(), |db| {
         db.insert(b"\x00projection-format", &[99u8]).unwrap();
-        drop_version_and_label_entries(db);
     });
+    drop_version_and_label_entries(dir.path());
     let store = reopen(dir.path());
     assert_eq!(live_versions(&store, &app, &profile), vec![1, 2]);
     store.verify().unwrap().unwrap();
@@ -471,7 +472,7 @@ fn without_a_rebuild_marker_missing_projections_are_caught_by_verify() {
     // Control for the two tests above: open does not replay on its own, so the same
     // damage without a marker is visible, and verify names it.
     let (dir, _, _) = labelled_store();
-    edit_with_sled(dir.path(), drop_version_and_label_entries);
+    drop_version_and_label_entries(dir.path());
     let store = reopen(dir.path());
     let violation = store.verify().unwrap().unwrap_err();
     assert_eq!(violation.kind, ViolationKind::Projection, "{violation}");
@@ -483,17 +484,21 @@ fn rebuild_writes_only_the_entries_that_differ_from_the_fold() {
     // E6 by repair: missing, changed and stray projection entries are all put right,
     // and a rebuild of a store whose projections are right writes nothing.
     let (dir, app, profile) = labelled_store();
-    edit_with_sled(dir.path(), |db| {
-        let labels: Vec<_> = db.scan_prefix(b"l").keys().map(Result::unwrap).collect();
-        db.remove(&labels[0]).unwrap();
-        let (key, mut value) = db.scan_prefix(b"v").next().unwrap().unwrap();
-        let mut bytes = value.to_vec();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 1;
-        value = bytes.into();
-        db.insert(key, value).unwrap();
-        db.insert(b"vstray", b"not from the log".to_vec()).unwrap();
-    });
+    verso_storage::edit_checkpoint(dir.path(), |entries| {
+        let label = entries
+            .keys()
+            .find(|k| k.first() == Some(&b'l'))
+            .unwrap()
+            .clone();
+        entries.remove(&label);
+        let (_, value) = entries
+            .iter_mut()
+            .find(|(k, _)| k.first() == Some(&b'v'))
+            .unwrap();
+        *value.last_mut().unwrap() ^= 1;
+        entries.insert(b"vstray".to_vec(), b"not from the log".to_vec());
+    })
+    .unwrap();
     let store = reopen(dir.path());
     let violation = store
         .verify()
@@ -507,5 +512,56 @@ fn rebuild_writes_only_the_entries_that_differ_from_the_fold() {
     let again = store.rebuild().unwrap().unwrap();
     assert_eq!(again.written, 0);
     assert_eq!(again.entries, report.entries);
+    store.close().unwrap();
+}
+
+#[test]
+fn a_store_of_format_2_keeps_its_checkpoint_entries_under_their_own_keys_readable() {
+    // Store format 3 keeps the checkpoint in segments (`K`); a store of format 2 kept
+    // each entry under its own key. Such a store opens, verifies and takes writes, its
+    // old entries read beneath the new segments, and is marked format 3.
+    let (dir, app, profile) = labelled_store();
+    let mut entries = std::collections::BTreeMap::new();
+    verso_storage::edit_checkpoint(dir.path(), |stored| entries = stored.clone()).unwrap();
+    assert!(entries.keys().any(|k| k.first() == Some(&b'v')));
+    edit_with_sled(dir.path(), |db| {
+        let segments: Vec<_> = db.scan_prefix(b"K").keys().map(Result::unwrap).collect();
+        assert!(!segments.is_empty());
+        for key in segments {
+            db.remove(key).unwrap();
+        }
+        for (key, value) in &entries {
+            db.insert(key.as_slice(), value.as_slice()).unwrap();
+        }
+        db.insert(b"\x00format", b"verso-log\x02".as_slice())
+            .unwrap();
+    });
+    assert!(
+        verso_storage::verify_path(dir.path(), &mut |_| {})
+            .unwrap()
+            .is_ok()
+    );
+    let store = reopen(dir.path());
+    assert_eq!(live_versions(&store, &app, &profile), vec![1, 2]);
+    assert_eq!(create(&store, &app, &profile, b"three".to_vec()), 3);
+    store.verify().unwrap().unwrap();
+    store.close().unwrap();
+    edit_with_sled(dir.path(), |db| {
+        assert_eq!(
+            db.get(b"\x00format").unwrap().unwrap().as_ref(),
+            b"verso-log\x03"
+        );
+        assert!(
+            db.scan_prefix(b"v").next().is_some(),
+            "legacy entries left as they were"
+        );
+        assert!(
+            db.scan_prefix(b"K").next().is_some(),
+            "new changes go to segments"
+        );
+    });
+    let store = reopen(dir.path());
+    assert_eq!(live_versions(&store, &app, &profile), vec![1, 2, 3]);
+    store.verify().unwrap().unwrap();
     store.close().unwrap();
 }

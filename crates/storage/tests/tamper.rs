@@ -293,11 +293,16 @@ fn changing_a_projection_value_fails_verification() {
     // Invariant "every projection equals the fold of the log" (architecture.md §3):
     // a stored projection entry that the log does not produce is caught.
     let base = build();
-    for prefix in [b"v", b"s", b"a", b"p"] {
-        let copy = tampered(base.path(), |db| {
-            let (key, _) = db.scan_prefix(prefix).next().unwrap().unwrap();
-            flip(db, &key, |v| v.len() - 1);
-        });
+    for prefix in [b'v', b's', b'a', b'p'] {
+        let copy = tampered(base.path(), |_| {});
+        verso_storage::edit_checkpoint(copy.path(), |entries| {
+            let (_, value) = entries
+                .iter_mut()
+                .find(|(k, _)| k.first() == Some(&prefix))
+                .unwrap();
+            *value.last_mut().unwrap() ^= 1;
+        })
+        .unwrap();
         let v = violation(copy.path());
         assert_eq!(v.kind, ViolationKind::Projection, "prefix {prefix:?}: {v}");
     }
@@ -308,12 +313,18 @@ fn a_projection_entry_the_log_does_not_produce_fails_verification() {
     // The fold of the log is the whole projection: an extra entry is as wrong as a
     // changed one.
     let base = build();
-    let copy = tampered(base.path(), |db| {
-        let (key, value) = db.scan_prefix(b"v").next().unwrap().unwrap();
-        let mut extra = key.to_vec();
+    let copy = tampered(base.path(), |_| {});
+    verso_storage::edit_checkpoint(copy.path(), |entries| {
+        let (key, value) = entries
+            .iter()
+            .find(|(k, _)| k.first() == Some(&b'v'))
+            .unwrap();
+        let mut extra = key.clone();
         *extra.last_mut().unwrap() = 0xee;
-        db.insert(extra, value).unwrap();
-    });
+        let value = value.clone();
+        entries.insert(extra, value);
+    })
+    .unwrap();
     let v = violation(copy.path());
     assert_eq!(v.kind, ViolationKind::Projection, "{v}");
 }

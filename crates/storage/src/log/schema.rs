@@ -36,7 +36,14 @@ pub(crate) const PACKED: u8 = b'P';
 /// the segment, so that locations are found without reading the bytes.
 pub(crate) const PACKED_INDEX: u8 = b'Q';
 
-/// Projection keyspaces. All of them are dropped and refilled by a rebuild.
+/// The checkpoint (store format 3): `K` + segment number (u64 BE) + part (u32 BE) ->
+/// at most `CHUNK_LEN` bytes of a checkpoint write's change set, end to end (see
+/// `engine::sled_engine::segments`).
+pub(crate) const CHECKPOINT: u8 = b'K';
+
+/// Projection keyspaces. All of them are dropped and refilled by a rebuild. Since store
+/// format 3 their entries are kept in checkpoint segments (`K`); a store of format 2 or
+/// older may still hold some under these prefixes, read beneath the segments.
 pub(crate) const APPLICATION: u8 = b'a';
 /// `p` + application + profile.
 pub(crate) const PROFILE: u8 = b'p';
@@ -113,9 +120,9 @@ pub(crate) const LOG_FORMAT: u8 = 1;
 /// followed by this byte. 2: new content is packed (`P`, `Q`); 1: content in `C` chunks
 /// by hash. This build reads both and marks a format-1 store 2 when it opens it for
 /// writing (nothing else changes: its chunks stay readable).
-pub(crate) const STORE_FORMAT: u8 = 2;
+pub(crate) const STORE_FORMAT: u8 = 3;
 /// The store formats this build opens.
-pub(crate) const STORE_FORMATS_READ: [u8; 2] = [1, 2];
+pub(crate) const STORE_FORMATS_READ: [u8; 3] = [1, 2, 3];
 /// The marker's fixed text.
 pub(crate) const LOG_FORMAT_MAGIC: &[u8] = b"verso-log";
 /// The projection encoding this build writes. Bump it when a projection record changes;

@@ -18,6 +18,7 @@
 //! again. Content of store format 1 stays in `C` chunks by hash, with an empty location.
 
 mod barrier;
+mod segments;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -33,6 +34,7 @@ use crate::log::{Head, codec, keys, schema};
 use crate::options::Durability;
 use crate::projections::overlay::Writes;
 use barrier::Barrier;
+use segments::Segments;
 
 /// A stored value: bytes sled hands out without copying them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,9 +67,11 @@ pub(crate) struct SledEngine {
     /// The head of the last group appended (or stored at open), which `append`
     /// compares, and the batch number of the last segment stored without records.
     last: Mutex<(Head, u32)>,
-    /// The barrier's state; only the writer (and open, rebuild, close on its behalf)
-    /// syncs, so this lock is never contended.
+    /// The barrier's state; one barrier runs at a time (the writer's barrier thread,
+    /// or open, rebuild and close on its behalf), so this lock is never contended.
     barrier: Mutex<Barrier>,
+    /// The checkpoint's segments; held while a checkpoint is written.
+    segments: Mutex<Segments>,
 }
 
 impl SledEngine {
@@ -91,6 +95,7 @@ impl SledEngine {
         }
         let head = read_head(&db)?;
         let batch = last_batch(&db)?;
+        let segments = Segments::count(&db)?;
         let barrier = Barrier::new(
             path,
             mode,
@@ -101,6 +106,7 @@ impl SledEngine {
             db,
             last: Mutex::new((head, batch)),
             barrier: Mutex::new(barrier),
+            segments: Mutex::new(segments),
         })
     }
 
@@ -354,48 +360,83 @@ impl Engine for SledEngine {
     }
 
     fn checkpoint(&self) -> EntryIter<'_> {
-        // The keyspaces are disjoint and scanned in ascending order, so the entries come
-        // in key order.
-        let mut prefixes = schema::PROJECTION_PREFIXES.to_vec();
-        prefixes.push(schema::CONTENT);
-        prefixes.sort_unstable();
-        Box::new(prefixes.into_iter().flat_map(move |prefix| {
-            self.db.scan_prefix([prefix]).map(|item| {
-                let (key, value) = item.map_err(sled_error("read checkpoint"))?;
-                Ok((Value(key), Value(value)))
-            })
-        }))
+        match segments::read(&self.db) {
+            Ok(map) => Box::new(
+                map.into_iter()
+                    .map(|(k, v)| Ok((Value(k.into()), Value(v.into())))),
+            ),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
     }
 
     fn write_checkpoint(&self, changes: &Writes, covers: Head) -> Result<()> {
         let marker = codec::encode_value(&covers)
             .map_err(|e| Error::corrupted(None, format!("encode checkpoint marker: {e}")))?;
-        let mut batch = batch_of(changes);
-        // K1: the entries and the marker, in one batch.
-        batch.insert(schema::META_APPLIED, marker);
-        batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
-        batch.remove(schema::META_REBUILDING);
-        self.db
-            .apply_batch(batch)
-            .map_err(sled_error("write checkpoint"))
+        self.write_segment(changes, |batch| {
+            // K1: the entries and the marker, in one batch.
+            batch.insert(schema::META_APPLIED, marker);
+            batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
+            batch.remove(schema::META_REBUILDING);
+        })
     }
 
     fn write_checkpoint_part(&self, changes: &Writes) -> Result<()> {
-        self.db
-            .apply_batch(batch_of(changes))
-            .map_err(sled_error("write checkpoint"))
+        self.write_segment(changes, |_| {})
     }
 }
 
-fn batch_of(changes: &Writes) -> sled::Batch {
-    let mut batch = sled::Batch::default();
-    for (key, value) in changes {
-        match value {
-            Some(v) => batch.insert(key.as_slice(), v.as_slice()),
-            None => batch.remove(key.as_slice()),
-        }
+impl SledEngine {
+    /// Rewrites the stored checkpoint as `edit` leaves it, as one segment, keeping the
+    /// marker (for tests: `crate::store::edit_checkpoint`).
+    pub(crate) fn edit_checkpoint(
+        &self,
+        edit: impl FnOnce(&mut std::collections::BTreeMap<Vec<u8>, Vec<u8>>),
+    ) -> Result<()> {
+        let mut state = self.segments.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = segments::read(&self.db)?;
+        edit(&mut map);
+        let whole = segments::encode(map.iter().map(|(k, v)| (k.as_slice(), Some(v.as_slice()))))?;
+        let mut batch = sled::Batch::default();
+        segments::remove_all(&self.db, &mut batch)?;
+        segments::put(&mut batch, state.next, &whole)?;
+        self.db
+            .apply_batch(batch)
+            .map_err(sled_error("write checkpoint"))?;
+        state.next += 1;
+        state.first_bytes = whole.len() as u64;
+        state.rest_bytes = 0;
+        Ok(())
     }
-    batch
+
+    /// Writes `changes` as the next checkpoint segment, or, when one is due, the whole
+    /// checkpoint as a compaction, in one batch with what `also` adds.
+    fn write_segment(&self, changes: &Writes, also: impl FnOnce(&mut sled::Batch)) -> Result<()> {
+        let mut state = self.segments.lock().unwrap_or_else(PoisonError::into_inner);
+        let delta = segments::encode(changes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())))?;
+        let mut batch = sled::Batch::default();
+        let compaction = state.compaction_due(delta.len() as u64);
+        let written = if compaction {
+            let whole = segments::compacted(&self.db, changes)?;
+            segments::remove_all(&self.db, &mut batch)?;
+            segments::put(&mut batch, state.next, &whole)?;
+            whole.len() as u64
+        } else {
+            segments::put(&mut batch, state.next, &delta)?;
+            delta.len() as u64
+        };
+        also(&mut batch);
+        self.db
+            .apply_batch(batch)
+            .map_err(sled_error("write checkpoint"))?;
+        state.next += 1;
+        if compaction || state.first_bytes == 0 && state.rest_bytes == 0 {
+            state.first_bytes = written;
+            state.rest_bytes = 0;
+        } else {
+            state.rest_bytes += written;
+        }
+        Ok(())
+    }
 }
 
 /// A segment of packed content: the position of its group's first record (0 for
