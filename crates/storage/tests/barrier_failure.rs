@@ -1,5 +1,6 @@
 //! A failed durable barrier: nobody in the group is acknowledged, the store is poisoned
-//! until reopened, and the reopened store is consistent.
+//! until reopened, and the reopened store is consistent. And what a barrier under way
+//! holds back (C7).
 #![cfg(feature = "failpoints")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,10 +9,23 @@ mod support;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
+use verso_domain::{ApplicationId, ProfileId};
 use verso_storage::{ErrorKind, NewHostedVersion, PageRequest, Store};
 
 fn reopen(dir: &std::path::Path) -> Store {
     Store::open(dir).unwrap()
+}
+
+/// A store in `dir` with a hosted profile whose version 1, `content`, is acknowledged.
+fn with_one_version(dir: &std::path::Path, content: &[u8]) -> (Store, ApplicationId, ProfileId) {
+    let store = Store::open(dir).unwrap();
+    let (app, profile) = support::app_with_hosted_profile(&store);
+    store
+        .create_hosted_version(&app, &profile, version(content.to_vec()))
+        .wait()
+        .unwrap()
+        .unwrap();
+    (store, app, profile)
 }
 
 fn version(content: Vec<u8>) -> NewHostedVersion {
@@ -113,13 +127,7 @@ fn a_failed_group_is_never_visible_and_acknowledged_reads_keep_working() {
     // failed one the store is poisoned, nothing of that group is ever visible, reads of
     // acknowledged data go on working, and verify says the store is poisoned.
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let (app, profile) = support::app_with_hosted_profile(&store);
-    store
-        .create_hosted_version(&app, &profile, version(b"acknowledged".to_vec()))
-        .wait()
-        .unwrap()
-        .unwrap();
+    let (store, app, profile) = with_one_version(dir.path(), b"acknowledged");
     let head = store.head();
 
     store.fail_next_syncs(1);
@@ -167,13 +175,7 @@ fn a_group_appended_behind_a_failed_barrier_gets_its_error_and_is_never_visible(
     // barrier fails, the group behind it is answered with the barrier's error (it may
     // have reached the disk with it), is never published, and the store is poisoned.
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let (app, profile) = support::app_with_hosted_profile(&store);
-    store
-        .create_hosted_version(&app, &profile, version(b"acknowledged".to_vec()))
-        .wait()
-        .unwrap()
-        .unwrap();
+    let (store, app, profile) = with_one_version(dir.path(), b"acknowledged");
     let head = store.head();
     let appended = store.appended_groups();
 
@@ -225,6 +227,48 @@ fn a_group_appended_behind_a_failed_barrier_gets_its_error_and_is_never_visible(
         [vec![1], vec![1, 2], vec![1, 2, 3]].contains(&versions),
         "{versions:?}"
     );
+    store.close().unwrap();
+}
+
+#[test]
+fn an_answer_that_rests_on_a_group_in_flight_waits_for_its_barrier() {
+    // Invariant C7: a command refused against a group whose barrier is under way appends
+    // nothing, but its answer says something about that group, so it is given only once
+    // the group is durable and published.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, app, profile) = with_one_version(dir.path(), b"v1");
+    let appended = store.appended_groups();
+
+    let held = store.hold_barrier();
+    let second = store.create_hosted_version(&app, &profile, version(b"v2".to_vec()));
+    wait_for(|| store.appended_groups() == appended + 1);
+    // Decided against version 2, which is in flight: refused, appending nothing.
+    let stale = NewHostedVersion {
+        latest_version_number: Some(1),
+        ..version(b"stale".to_vec())
+    };
+    let answered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refused = {
+        let (store, app, profile) = (store.clone(), app.clone(), profile.clone());
+        let answered = Arc::clone(&answered);
+        thread::spawn(move || {
+            let outcome = store.create_hosted_version(&app, &profile, stale).wait();
+            answered.store(true, std::sync::atomic::Ordering::SeqCst);
+            outcome
+        })
+    };
+    thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        !answered.load(std::sync::atomic::Ordering::SeqCst),
+        "answered before the group it rests on was durable"
+    );
+    assert_eq!(store.appended_groups(), appended + 1);
+    drop(held);
+
+    assert_eq!(second.wait().unwrap().unwrap().version.get(), 2);
+    let refusal = refused.join().unwrap().unwrap();
+    assert!(refusal.is_err(), "{refusal:?}");
+    assert_eq!(store.appended_groups(), appended + 1);
     store.close().unwrap();
 }
 

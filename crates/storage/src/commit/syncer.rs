@@ -18,10 +18,6 @@ use crate::options::Durability;
 pub(crate) struct Syncer {
     start: Option<Sender<Durability>>,
     done: Receiver<Result<()>>,
-    /// Whether a barrier was begun and its outcome not yet collected.
-    running: bool,
-    /// The outcome of the barrier begun last, if received by [`Syncer::arrived`].
-    arrived: Option<Result<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -46,61 +42,43 @@ impl Syncer {
         Ok(Self {
             start: Some(start),
             done,
-            running: false,
-            arrived: None,
             thread: Some(thread),
         })
     }
 
-    /// Begins a barrier covering everything appended so far. The previous one must have
-    /// been collected with [`Syncer::wait`].
-    pub(crate) fn begin(&mut self, mode: Durability) {
-        debug_assert!(!self.running, "a barrier is already under way");
-        // A thread that is gone is reported by `wait`.
-        self.running = self
-            .start
-            .as_ref()
-            .is_some_and(|start| start.send(mode).is_ok());
-        if !self.running {
-            self.start = None;
+    /// Begins a barrier covering everything appended so far. The outcome of the one
+    /// before must have been taken ([`Syncer::wait`] or [`Syncer::done`]).
+    pub(crate) fn begin(&self, mode: Durability) {
+        // A thread that is gone has dropped its end of `done`: the wait says so.
+        if let Some(start) = &self.start {
+            let _ = start.send(mode);
         }
     }
 
-    /// Waits for the barrier begun last and returns its outcome.
+    /// Waits for the outcome of the barrier begun last.
     ///
     /// # Errors
-    /// The barrier's error; [`Error::Io`] if the thread stopped without an answer.
-    pub(crate) fn wait(&mut self) -> Result<()> {
-        let running = std::mem::replace(&mut self.running, false);
-        if let Some(outcome) = self.arrived.take() {
-            return outcome;
-        }
-        if running && let Ok(outcome) = self.done.recv() {
-            return outcome;
-        }
-        Err(Error::Io {
-            context: "durable barrier",
-            source: std::io::Error::other("the barrier thread stopped"),
+    /// The barrier's error, or [`Error::Io`] if the thread stopped without an answer.
+    pub(crate) fn wait(&self) -> Result<()> {
+        Self::outcome(self.done.recv())
+    }
+
+    /// Where the outcome arrives, for waiting on it beside other work; what is received
+    /// there goes through [`Syncer::outcome`].
+    pub(crate) fn done(&self) -> &Receiver<Result<()>> {
+        &self.done
+    }
+
+    /// The barrier's outcome from what [`Syncer::done`] gave.
+    pub(crate) fn outcome(
+        received: std::result::Result<Result<()>, crossbeam_channel::RecvError>,
+    ) -> Result<()> {
+        received.unwrap_or_else(|_| {
+            Err(Error::Io {
+                context: "durable barrier",
+                source: std::io::Error::other("the barrier thread stopped"),
+            })
         })
-    }
-}
-
-impl Syncer {
-    /// Where the outcome of the barrier under way arrives, for waiting on it beside
-    /// other work. What is received there must be handed to [`Syncer::arrived`].
-    pub(crate) fn outcomes(&self) -> Receiver<Result<()>> {
-        self.done.clone()
-    }
-
-    /// Keeps an outcome received from [`Syncer::outcomes`] for the next
-    /// [`Syncer::wait`]; a channel that hung up is kept as the thread having stopped.
-    pub(crate) fn arrived(
-        &mut self,
-        outcome: std::result::Result<Result<()>, crossbeam_channel::RecvError>,
-    ) {
-        if let Ok(outcome) = outcome {
-            self.arrived = Some(outcome);
-        }
     }
 }
 
@@ -121,15 +99,20 @@ mod tests {
     use crate::engine::SledEngine;
 
     #[test]
-    fn a_barrier_begun_is_collected_once_and_an_uncollected_wait_is_an_error() {
+    fn each_barrier_begun_reports_once_and_a_stopped_thread_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let engine: Arc<dyn Engine> = Arc::new(SledEngine::scratch(dir.path()));
         let mut syncer = Syncer::start(engine).unwrap();
         syncer.begin(Durability::Sync);
         syncer.wait().unwrap();
-        // Nothing begun: waiting would hang if it did not refuse.
-        assert!(syncer.wait().is_err());
         syncer.begin(Durability::Flush);
         syncer.wait().unwrap();
+        assert!(syncer.done().is_empty(), "one outcome per barrier");
+        // Stop the thread: a barrier begun then is an error, not a hang.
+        drop(syncer.start.take());
+        syncer.thread.take().unwrap().join().unwrap();
+        syncer.begin(Durability::Sync);
+        let e = syncer.wait().unwrap_err();
+        assert!(e.to_string().contains("barrier thread stopped"), "{e}");
     }
 }

@@ -103,38 +103,30 @@ impl Writer {
     /// The writer loop. Returns when the store is closed or every handle is dropped.
     pub(crate) fn run(mut self) {
         loop {
-            // With a group in flight, take what is queued (the next group is decided
-            // and appended while the barrier runs), or else wait for whichever comes
-            // first: more work, or the barrier's outcome, which lands the group.
+            // With a group in flight, wait for whichever comes first: more work (the
+            // next group is decided and appended while the barrier runs), or the
+            // barrier's outcome, which lands the group.
             if self.in_flight.is_some() {
-                let message = match self.rx.try_recv() {
-                    Ok(m) => Some(Ok(m)),
-                    Err(crossbeam_channel::TryRecvError::Empty) => None,
-                    Err(crossbeam_channel::TryRecvError::Disconnected) => break,
-                };
-                let message = message.or_else(|| {
-                    let (rx, outcomes) = (self.rx.clone(), self.syncer.outcomes());
+                let next = {
                     let mut select = crossbeam_channel::Select::new();
-                    let queue = select.recv(&rx);
-                    let barrier = select.recv(&outcomes);
+                    let queue = select.recv(&self.rx);
+                    select.recv(self.syncer.done());
                     let op = select.select();
                     if op.index() == queue {
-                        Some(op.recv(&rx))
+                        Ok(op.recv(&self.rx))
                     } else {
-                        debug_assert_eq!(op.index(), barrier);
-                        self.syncer.arrived(op.recv(&outcomes));
-                        None
+                        Err(Syncer::outcome(op.recv(self.syncer.done())))
                     }
-                });
-                match message {
-                    Some(Ok(m)) => {
+                };
+                match next {
+                    Ok(Ok(m)) => {
                         if !self.take(m) {
                             return;
                         }
                     }
-                    Some(Err(_)) => break,
-                    None => {
-                        self.land(None);
+                    Ok(Err(_)) => break,
+                    Err(barrier) => {
+                        self.land_after(barrier, None);
                     }
                 }
                 continue;
@@ -211,11 +203,16 @@ impl Writer {
     /// flight. If it failed, the store is poisoned (C4) and the callers of both groups
     /// get the barrier's error (C7). Returns whether it failed.
     fn land(&mut self, next: Option<InFlight>) -> bool {
-        let landing = self.in_flight.take();
-        let barrier = match &landing {
+        let barrier = match &self.in_flight {
             Some(_) => self.syncer.wait(),
             None => Ok(()),
         };
+        self.land_after(barrier, next)
+    }
+
+    /// [`Writer::land`], with the outcome of the barrier of the group in flight.
+    fn land_after(&mut self, barrier: Result<()>, next: Option<InFlight>) -> bool {
+        let landing = self.in_flight.take();
         if let Err(e) = barrier {
             // Invariants C4 and C7: no caller of this group, or of the one appended
             // behind it, is acknowledged, and the store refuses everything until it is
@@ -421,13 +418,8 @@ impl Writer {
             writes: Arc::new(writes),
             head: next,
         };
-        if self.in_flight.is_some() {
-            // Lands the group before and begins this one's barrier (C7).
-            self.land(Some(flying));
-        } else {
-            self.syncer.begin(self.options.durability);
-            self.in_flight = Some(flying);
-        }
+        // Lands the group in flight, if any, and begins this one's barrier (C7).
+        self.land(Some(flying));
     }
 
     fn reply(replies: Replies) {

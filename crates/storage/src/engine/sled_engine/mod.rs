@@ -32,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::failpoints::Failpoints;
 use crate::log::{Head, codec, keys, schema};
 use crate::options::Durability;
+use crate::projections::Map;
 use crate::projections::overlay::Writes;
 use barrier::Barrier;
 use segments::Segments;
@@ -372,69 +373,43 @@ impl Engine for SledEngine {
     fn write_checkpoint(&self, changes: &Writes, covers: Head) -> Result<()> {
         let marker = codec::encode_value(&covers)
             .map_err(|e| Error::corrupted(None, format!("encode checkpoint marker: {e}")))?;
-        self.write_segment(changes, |batch| {
+        self.write_segments(|state, batch| {
+            let after = state.add(&self.db, batch, changes)?;
             // K1: the entries and the marker, in one batch.
             batch.insert(schema::META_APPLIED, marker);
             batch.insert(schema::META_PROJECTION_FORMAT, &[schema::PROJECTION_FORMAT]);
             batch.remove(schema::META_REBUILDING);
+            Ok(after)
         })
     }
 
     fn write_checkpoint_part(&self, changes: &Writes) -> Result<()> {
-        self.write_segment(changes, |_| {})
+        self.write_segments(|state, batch| state.add(&self.db, batch, changes))
     }
 }
 
 impl SledEngine {
     /// Rewrites the stored checkpoint as `edit` leaves it, as one segment, keeping the
     /// marker (for tests: `crate::store::edit_checkpoint`).
-    pub(crate) fn edit_checkpoint(
-        &self,
-        edit: impl FnOnce(&mut std::collections::BTreeMap<Vec<u8>, Vec<u8>>),
-    ) -> Result<()> {
-        let mut state = self.segments.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut map = segments::read(&self.db)?;
-        edit(&mut map);
-        let whole = segments::encode(map.iter().map(|(k, v)| (k.as_slice(), Some(v.as_slice()))))?;
-        let mut batch = sled::Batch::default();
-        segments::remove_all(&self.db, &mut batch)?;
-        segments::put(&mut batch, state.next, &whole)?;
-        self.db
-            .apply_batch(batch)
-            .map_err(sled_error("write checkpoint"))?;
-        state.next += 1;
-        state.first_bytes = whole.len() as u64;
-        state.rest_bytes = 0;
-        Ok(())
+    pub(crate) fn edit_checkpoint(&self, edit: impl FnOnce(&mut Map)) -> Result<()> {
+        let mut entries = segments::read(&self.db)?;
+        edit(&mut entries);
+        self.write_segments(|state, batch| state.replace(&self.db, batch, &entries))
     }
 
-    /// Writes `changes` as the next checkpoint segment, or, when one is due, the whole
-    /// checkpoint as a compaction, in one batch with what `also` adds.
-    fn write_segment(&self, changes: &Writes, also: impl FnOnce(&mut sled::Batch)) -> Result<()> {
+    /// Applies, as one batch, what `write` puts into it, and keeps the segments' state
+    /// it returns once the batch is applied.
+    fn write_segments(
+        &self,
+        write: impl FnOnce(&Segments, &mut sled::Batch) -> Result<Segments>,
+    ) -> Result<()> {
         let mut state = self.segments.lock().unwrap_or_else(PoisonError::into_inner);
-        let delta = segments::encode(changes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())))?;
         let mut batch = sled::Batch::default();
-        let compaction = state.compaction_due(delta.len() as u64);
-        let written = if compaction {
-            let whole = segments::compacted(&self.db, changes)?;
-            segments::remove_all(&self.db, &mut batch)?;
-            segments::put(&mut batch, state.next, &whole)?;
-            whole.len() as u64
-        } else {
-            segments::put(&mut batch, state.next, &delta)?;
-            delta.len() as u64
-        };
-        also(&mut batch);
+        let after = write(&state, &mut batch)?;
         self.db
             .apply_batch(batch)
             .map_err(sled_error("write checkpoint"))?;
-        state.next += 1;
-        if compaction || state.first_bytes == 0 && state.rest_bytes == 0 {
-            state.first_bytes = written;
-            state.rest_bytes = 0;
-        } else {
-            state.rest_bytes += written;
-        }
+        *state = after;
         Ok(())
     }
 }
@@ -860,6 +835,61 @@ mod tests {
                 (b"c9".to_vec(), b"8".to_vec()),
                 (b"v2".to_vec(), b"y".to_vec())
             ]
+        );
+    }
+
+    #[test]
+    fn a_compaction_leaves_one_segment_without_legacy_entries_and_the_same_checkpoint() {
+        // Store format 3: entries an older store kept under their own keys read beneath
+        // the segments, and the first compaction folds both into one segment.
+        let dir = tempfile::tempdir().unwrap();
+        let engine = SledEngine::scratch(dir.path());
+        engine.db.insert(b"vlegacy", b"old".as_slice()).unwrap();
+        engine.db.insert(b"sgone", b"old".as_slice()).unwrap();
+        let big = vec![7u8; 1 << 20];
+        let mut expected = Map::new();
+        expected.insert(b"vlegacy".to_vec(), b"old".to_vec());
+        let segments_stored = |engine: &SledEngine| {
+            let mut numbers: Vec<_> = engine
+                .db
+                .scan_prefix([schema::CHECKPOINT])
+                .keys()
+                .map(|k| k.unwrap()[1..9].to_vec())
+                .collect();
+            numbers.dedup();
+            numbers.len()
+        };
+        let mut n = 0u8;
+        loop {
+            let mut writes = Writes::new();
+            writes.insert(vec![b'v', n], Some(big.clone()));
+            writes.insert(b"sgone".to_vec(), None);
+            engine
+                .write_checkpoint(&writes, head(u64::from(n)))
+                .unwrap();
+            expected.insert(vec![b'v', n], big.clone());
+            n += 1;
+            // Each write adds a segment, until one compacts them all into one.
+            if segments_stored(&engine) < usize::from(n) {
+                break;
+            }
+            assert!(n < 20, "no compaction after {n} writes");
+        }
+        // The write that crossed the threshold was a compaction, after 4 MiB and more
+        // than the first segment.
+        assert!(u64::from(n) > segments::COMPACT_AFTER >> 20, "{n}");
+        assert_eq!(segments_stored(&engine), 1);
+        assert!(engine.db.get(b"vlegacy").unwrap().is_none());
+        let got: Map = engine
+            .checkpoint()
+            .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(engine.checkpoint_head().unwrap(), head(u64::from(n - 1)));
+        // Counted again at open, the state is what the engine kept.
+        assert_eq!(
+            Segments::count(&engine.db).unwrap(),
+            *engine.segments.lock().unwrap()
         );
     }
 }

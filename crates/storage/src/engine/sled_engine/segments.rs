@@ -17,12 +17,11 @@
 //! stored stays within about twice the checkpoint's size, and each byte of change is
 //! rewritten about once.
 
-use std::collections::BTreeMap;
-
 use super::sled_error;
 use crate::error::{Error, Result};
 use crate::log::schema;
 use crate::projections::overlay::Writes;
+use crate::projections::{Map, apply_writes};
 
 /// Bytes of segments after the first below which no compaction is made.
 pub(super) const COMPACT_AFTER: u64 = 4 << 20;
@@ -61,14 +60,67 @@ impl Segments {
     }
 
     /// Whether writing `bytes` more as a segment should be a compaction instead.
-    pub(super) fn compaction_due(&self, bytes: u64) -> bool {
+    fn compaction_due(&self, bytes: u64) -> bool {
         let rest = self.rest_bytes + bytes;
         rest > COMPACT_AFTER && rest > self.first_bytes
+    }
+
+    /// Puts into `batch` the checkpoint write of `changes`: the next segment, or, when a
+    /// compaction is due, the whole checkpoint after them ([`Segments::replace`]).
+    /// Returns where the segments stand once `batch` is applied.
+    pub(super) fn add(
+        &self,
+        db: &sled::Db,
+        batch: &mut sled::Batch,
+        changes: &Writes,
+    ) -> Result<Self> {
+        let delta = encode(changes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())))?;
+        let bytes = delta.len() as u64;
+        if self.compaction_due(bytes) {
+            let mut whole = read(db)?;
+            apply_writes(&mut whole, changes);
+            return self.replace(db, batch, &whole);
+        }
+        put(batch, self.next, &delta)?;
+        // A store without segments gets its first here.
+        let (first_bytes, rest_bytes) = if self.first_bytes == 0 {
+            (bytes, 0)
+        } else {
+            (self.first_bytes, self.rest_bytes + bytes)
+        };
+        Ok(Self {
+            next: self.next + 1,
+            first_bytes,
+            rest_bytes,
+        })
+    }
+
+    /// Puts into `batch` `entries` as the whole checkpoint, one segment, and the removal
+    /// of every segment and legacy entry stored. Returns where the segments stand once
+    /// `batch` is applied.
+    pub(super) fn replace(
+        &self,
+        db: &sled::Db,
+        batch: &mut sled::Batch,
+        entries: &Map,
+    ) -> Result<Self> {
+        let whole = encode(
+            entries
+                .iter()
+                .map(|(k, v)| (k.as_slice(), Some(v.as_slice()))),
+        )?;
+        remove_all(db, batch)?;
+        put(batch, self.next, &whole)?;
+        Ok(Self {
+            next: self.next + 1,
+            first_bytes: whole.len() as u64,
+            rest_bytes: 0,
+        })
     }
 }
 
 /// A part's key: `K` + segment number + part number.
-pub(super) fn key(number: u64, part: u32) -> [u8; 13] {
+fn key(number: u64, part: u32) -> [u8; 13] {
     let mut key = [0u8; 13];
     key[0] = schema::CHECKPOINT;
     key[1..9].copy_from_slice(&number.to_be_bytes());
@@ -90,7 +142,7 @@ fn parse_key(key: &[u8]) -> Result<(u64, u32)> {
 }
 
 /// Puts the parts of `encoded` as segment `number` into `batch`.
-pub(super) fn put(batch: &mut sled::Batch, number: u64, encoded: &[u8]) -> Result<()> {
+fn put(batch: &mut sled::Batch, number: u64, encoded: &[u8]) -> Result<()> {
     for (part, bytes) in encoded.chunks(schema::CHUNK_LEN).enumerate() {
         let part = u32::try_from(part)
             .map_err(|_| Error::corrupted(None, "a checkpoint segment of over 2^32 parts"))?;
@@ -103,9 +155,7 @@ pub(super) fn put(batch: &mut sled::Batch, number: u64, encoded: &[u8]) -> Resul
 /// (put) or 0 (delete), the key's length (u32 BE) and bytes, and for a put the value's
 /// length (u32 BE) and bytes. The leading length makes a segment cut short (a last part
 /// lost) an error rather than a shorter change set.
-pub(super) fn encode<'a>(
-    changes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
-) -> Result<Vec<u8>> {
+fn encode<'a>(changes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>) -> Result<Vec<u8>> {
     let mut out = vec![0u8; 8];
     let len = |n: usize| {
         u32::try_from(n)
@@ -154,7 +204,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// Applies the change set `encoded` (segment `number`) to `map`.
-fn apply(map: &mut BTreeMap<Vec<u8>, Vec<u8>>, number: u64, encoded: &[u8]) -> Result<()> {
+fn apply(map: &mut Map, number: u64, encoded: &[u8]) -> Result<()> {
     let mut cursor = Cursor {
         number,
         rest: encoded,
@@ -183,8 +233,8 @@ fn apply(map: &mut BTreeMap<Vec<u8>, Vec<u8>>, number: u64, encoded: &[u8]) -> R
 }
 
 /// The stored checkpoint: legacy entries, then every segment in order applied to them.
-pub(super) fn read(db: &sled::Db) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
-    let mut map = BTreeMap::new();
+pub(super) fn read(db: &sled::Db) -> Result<Map> {
+    let mut map = Map::new();
     for prefix in legacy_prefixes() {
         for item in db.scan_prefix([prefix]) {
             let (key, value) = item.map_err(sled_error("read checkpoint"))?;
@@ -227,29 +277,13 @@ pub(super) fn read(db: &sled::Db) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
 }
 
 /// Adds to `batch` the removal of every segment and legacy entry stored.
-pub(super) fn remove_all(db: &sled::Db, batch: &mut sled::Batch) -> Result<()> {
+fn remove_all(db: &sled::Db, batch: &mut sled::Batch) -> Result<()> {
     for prefix in legacy_prefixes().into_iter().chain([schema::CHECKPOINT]) {
         for key in db.scan_prefix([prefix]).keys() {
             batch.remove(key.map_err(sled_error("read checkpoint"))?);
         }
     }
     Ok(())
-}
-
-/// The whole checkpoint after `changes`: what a compaction writes.
-pub(super) fn compacted(db: &sled::Db, changes: &Writes) -> Result<Vec<u8>> {
-    let mut map = read(db)?;
-    for (key, value) in changes {
-        match value {
-            Some(v) => {
-                map.insert(key.clone(), v.clone());
-            }
-            None => {
-                map.remove(key);
-            }
-        }
-    }
-    encode(map.iter().map(|(k, v)| (k.as_slice(), Some(v.as_slice()))))
 }
 
 /// The keyspaces where stores of format 2 and older kept checkpoint entries.
@@ -266,7 +300,7 @@ mod tests {
 
     #[test]
     fn a_change_set_decodes_to_what_was_encoded_and_a_cut_one_is_an_error() {
-        let mut map = BTreeMap::new();
+        let mut map = Map::new();
         map.insert(b"gone".to_vec(), b"x".to_vec());
         map.insert(b"kept".to_vec(), b"old".to_vec());
         let encoded = encode([
@@ -286,15 +320,10 @@ mod tests {
         );
         // Cut anywhere, even between entries, it is refused, naming the segment.
         for cut in 0..encoded.len() {
-            let e = apply(&mut BTreeMap::new(), 7, &encoded[..cut]).unwrap_err();
+            let e = apply(&mut Map::new(), 7, &encoded[..cut]).unwrap_err();
             assert!(e.to_string().contains("checkpoint segment 7"), "{e}");
         }
-        let e = apply(
-            &mut BTreeMap::new(),
-            7,
-            &[0, 0, 0, 0, 0, 0, 0, 5, 9, 0, 0, 0, 0],
-        )
-        .unwrap_err();
+        let e = apply(&mut Map::new(), 7, &[0, 0, 0, 0, 0, 0, 0, 5, 9, 0, 0, 0, 0]).unwrap_err();
         assert!(e.to_string().contains("unknown entry tag 9"), "{e}");
     }
 
