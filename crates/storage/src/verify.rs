@@ -272,20 +272,19 @@ fn compared(key: &[u8], headers: bool) -> bool {
 }
 
 /// E6 in memory: how the writer's projections and content headers (`memory`) differ
-/// from the ones just checkpointed at the head and verified, if they do. One pass over
-/// the stored entries beside the map, copying neither.
+/// from the ones just checkpointed at the head and verified, if they do: one pass over
+/// the stored entries beside the map.
 pub(crate) fn memory_differs(engine: &dyn Engine, memory: &Map) -> Result<Option<String>> {
     let differs = |what: String| Ok(Some(format!("in the writer's memory: {what}")));
     let mut memory = memory.iter().peekable();
-    for item in engine.checkpoint() {
-        let (key, value) = item?;
-        if let Some((below, _)) = memory.next_if(|(k, _)| k.as_slice() < &*key) {
+    for (key, value) in &engine.checkpoint()? {
+        if let Some((below, _)) = memory.next_if(|(k, _)| *k < key) {
             return differs(format!("entry {} is not stored", show_key(below)));
         }
-        match memory.next_if(|(k, _)| k.as_slice() == &*key) {
-            Some((_, held)) if held.as_slice() == &*value => {}
-            Some(_) => return differs(format!("entry {} differs", show_key(&key))),
-            None => return differs(format!("stored entry {} is missing", show_key(&key))),
+        match memory.next_if(|(k, _)| *k == key) {
+            Some((_, held)) if held == value => {}
+            Some(_) => return differs(format!("entry {} differs", show_key(key))),
+            None => return differs(format!("stored entry {} is missing", show_key(key))),
         }
     }
     match memory.next() {
@@ -368,10 +367,9 @@ fn in_key_order(parts: &[SortedEntries]) -> impl Iterator<Item = (&[u8], &[u8])>
 }
 
 /// Every stored checkpoint entry compared with the fold ([`compared`]), in key order
-/// (empty once `stop` is set), copied into
-/// one buffer: sled hands out each key and value in an allocation of its own, and
-/// keeping millions of them until the merge (which runs on another thread) cost more
-/// than the copy.
+/// (empty once `stop` is set), copied into one buffer: the checkpoint comes as a map
+/// with an allocation per key and value, and keeping millions of them until the merge
+/// (which runs on another thread) cost more than the copy and dropping the map.
 fn stored_entries(
     engine: &dyn Engine,
     headers: bool,
@@ -382,12 +380,11 @@ fn stored_entries(
     let records = room_for(records);
     let mut out =
         SortedEntries::with_capacity(records.saturating_mul(224), records.saturating_mul(2));
-    for item in engine.checkpoint() {
-        let (key, value) = item?;
-        if !compared(&key, headers) {
+    for (key, value) in &engine.checkpoint()? {
+        if !compared(key, headers) {
             continue;
         }
-        out.push_in_order(&key, &value);
+        out.push_in_order(key, value);
         if out.len().is_multiple_of(4096) && stop.load(Ordering::Relaxed) {
             return Ok(SortedEntries::with_capacity(0, 0));
         }

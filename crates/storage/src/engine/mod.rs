@@ -23,6 +23,7 @@
 
 mod sled_engine;
 
+use crate::projections::Map;
 use verso_domain::{ContentHash, Position};
 
 pub(crate) use sled_engine::{SledEngine, Value};
@@ -35,10 +36,6 @@ use crate::projections::overlay::Writes;
 /// The log from a position: each record's position and stored value (the record bytes
 /// and their chain hash, `log::codec::frame`), in position order.
 pub(crate) type LogIter<'a> = Box<dyn Iterator<Item = Result<(Position, Value)>> + Send + 'a>;
-
-/// Checkpoint entries (projection entries and content headers), key and value, in key
-/// order.
-pub(crate) type EntryIter<'a> = Box<dyn Iterator<Item = Result<(Value, Value)>> + Send + 'a>;
 
 /// Where content is: its sha256, its length and the engine's location for it (bytes
 /// only the engine reads; empty for content an older store format keeps by hash).
@@ -106,8 +103,9 @@ pub(crate) trait Engine: Send + Sync {
 
     /// The head the checkpoint is the fold of (the empty head when there is none).
     fn checkpoint_head(&self) -> Result<Head>;
-    /// The checkpoint's entries, in key order.
-    fn checkpoint(&self) -> EntryIter<'_>;
+    /// The checkpoint: its entries (projection entries and content headers), key to
+    /// value, in key order.
+    fn checkpoint(&self) -> Result<Map>;
     /// Applies `changes` to the checkpoint and marks it as the fold at `covers`, all at
     /// once (K1); the checkpoint is then of this build's projection format and no
     /// longer rebuilding.

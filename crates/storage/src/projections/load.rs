@@ -14,15 +14,9 @@ use crate::replay::{self, Violation, ViolationKind};
 
 /// The stored projection entries and content headers, in key order.
 pub(crate) fn load(engine: &dyn Engine) -> Result<Map> {
-    // The entries come in key order, which lets the map be built in bulk rather than by
-    // one insert each.
-    let mut entries = Vec::new();
-    for item in engine.checkpoint() {
-        let (key, value) = item?;
-        debug_assert!(is_in_memory(&key));
-        entries.push((key.to_vec(), value.to_vec()));
-    }
-    Ok(entries.into_iter().collect())
+    let map = engine.checkpoint()?;
+    debug_assert!(map.keys().all(|k| is_in_memory(k)));
+    Ok(map)
 }
 
 /// K3: what is wrong with the checkpoint marker `applied` against the log up to

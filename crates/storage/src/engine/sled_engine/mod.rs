@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use verso_domain::{ContentHash, Position};
 
-use super::{Engine, EntryIter, Group, Located, LocatedIter, LogIter, Meta};
+use super::{Engine, Group, Located, LocatedIter, LogIter, Meta};
 use crate::error::{Error, Result};
 #[cfg(feature = "failpoints")]
 use crate::failpoints::Failpoints;
@@ -360,14 +360,8 @@ impl Engine for SledEngine {
         }
     }
 
-    fn checkpoint(&self) -> EntryIter<'_> {
-        match segments::read(&self.db) {
-            Ok(map) => Box::new(
-                map.into_iter()
-                    .map(|(k, v)| Ok((Value(k.into()), Value(v.into())))),
-            ),
-            Err(e) => Box::new(std::iter::once(Err(e))),
-        }
+    fn checkpoint(&self) -> Result<Map> {
+        segments::read(&self.db)
     }
 
     fn write_checkpoint(&self, changes: &Writes, covers: Head) -> Result<()> {
@@ -825,10 +819,7 @@ mod tests {
             engine.meta(Meta::ProjectionFormat).unwrap().as_deref(),
             Some(&[schema::PROJECTION_FORMAT][..])
         );
-        let entries: Vec<(Vec<u8>, Vec<u8>)> = engine
-            .checkpoint()
-            .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
-            .collect();
+        let entries: Vec<(Vec<u8>, Vec<u8>)> = engine.checkpoint().unwrap().into_iter().collect();
         assert_eq!(
             entries,
             [
@@ -880,10 +871,7 @@ mod tests {
         assert!(u64::from(n) > segments::COMPACT_AFTER >> 20, "{n}");
         assert_eq!(segments_stored(&engine), 1);
         assert!(engine.db.get(b"vlegacy").unwrap().is_none());
-        let got: Map = engine
-            .checkpoint()
-            .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
-            .collect();
+        let got = engine.checkpoint().unwrap();
         assert_eq!(got, expected);
         assert_eq!(engine.checkpoint_head().unwrap(), head(u64::from(n - 1)));
         // Counted again at open, the state is what the engine kept.
