@@ -33,8 +33,8 @@ pub(crate) struct Failpoints {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CheckpointStep {
-    /// A checkpoint is due: the writer has merged the acknowledged groups' writes into
-    /// its memory and not yet handed them to the checkpointer thread.
+    /// A checkpoint is due: the writer holds the acknowledged groups' writes and has
+    /// not yet handed them to the checkpointer thread.
     Due,
     /// The checkpointer thread has the writes, not yet written (the engine writes them
     /// with the `applied` marker at once).
