@@ -57,6 +57,14 @@ fn reopen(dir: &Path) -> Store {
     Store::open(dir).unwrap()
 }
 
+/// The store's format marker is this build's (store format 3).
+fn assert_marked_current(db: &sled::Db) {
+    assert_eq!(
+        db.get(b"\x00format").unwrap().unwrap().as_ref(),
+        b"verso-log\x03"
+    );
+}
+
 /// A closed, empty store in a fresh directory.
 fn closed_store() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -155,10 +163,7 @@ fn a_store_of_format_1_keeps_its_content_readable_and_packs_what_it_adds() {
     assert!(store.verify().unwrap().is_ok());
     store.close().unwrap();
     edit_with_sled(dir.path(), |db| {
-        assert_eq!(
-            db.get(b"\x00format").unwrap().unwrap().as_ref(),
-            b"verso-log\x03"
-        );
+        assert_marked_current(db);
         assert!(
             db.scan_prefix(b"P").next().is_some(),
             "the new content is packed"
@@ -547,10 +552,7 @@ fn a_store_of_format_2_keeps_its_checkpoint_entries_under_their_own_keys_readabl
     store.verify().unwrap().unwrap();
     store.close().unwrap();
     edit_with_sled(dir.path(), |db| {
-        assert_eq!(
-            db.get(b"\x00format").unwrap().unwrap().as_ref(),
-            b"verso-log\x03"
-        );
+        assert_marked_current(db);
         assert!(
             db.scan_prefix(b"v").next().is_some(),
             "legacy entries left as they were"
