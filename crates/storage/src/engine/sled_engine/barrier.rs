@@ -5,11 +5,11 @@
 //! background thread every 500 ms. So in [`Durability::Sync`] the barrier is:
 //!
 //! 1. `flush()`: sled writes every buffered log segment (and any blob file) to the OS;
-//! 2. sync every sled blob file not synced before, then the `blobs/` directory: sled
-//!    never syncs these itself (content is chunked so they should not appear; this is the
-//!    safety net for an oversized record, ADR 0003). On Linux an inotify watch on
-//!    `blobs/` says whether any file was created there since the last barrier, and the
-//!    directory is listed only then ([`BlobWatch`]);
+//! 2. sync every sled blob file not synced before, or written to since, then the
+//!    `blobs/` directory: sled never syncs these itself (content is chunked so they
+//!    should not appear; this is the safety net for an oversized record, ADR 0003). On
+//!    Linux an inotify watch on `blobs/` says which files were created or written there
+//!    since the last barrier, and the directory is listed only then ([`BlobWatch`]);
 //! 3. `fdatasync` of sled's `db` file: data and the size metadata needed to read it.
 //!
 //! Blob files are synced before the data file so that a durable log never points at a
@@ -40,6 +40,8 @@ pub(crate) struct Barrier {
     watch: BlobWatch,
     /// How many times `blobs/` was listed (read by tests).
     listings: u64,
+    /// How many times a blob file was synced (read by tests).
+    blob_syncs: u64,
     #[cfg(feature = "failpoints")]
     failpoints: Arc<Failpoints>,
 }
@@ -66,6 +68,7 @@ impl Barrier {
             synced_blobs: HashSet::new(),
             watch,
             listings: 0,
+            blob_syncs: 0,
             #[cfg(feature = "failpoints")]
             failpoints,
         };
@@ -119,13 +122,20 @@ impl Barrier {
             .map_err(Error::io("fdatasync sled data file"))
     }
 
-    /// Syncs blob files that appeared since the last call, then their directory. The
-    /// watch's events are drained before the listing: if the listing or a sync then
-    /// fails, the barrier fails and the store is poisoned (C4), so no later barrier
-    /// relies on the events it drained.
+    /// Syncs blob files that appeared, or were written to, since the last call, then
+    /// their directory. The watch's events are drained before the listing: if the
+    /// listing or a sync then fails, the barrier fails and the store is poisoned (C4), so
+    /// no later barrier relies on the events it drained.
     fn sync_blobs(&mut self) -> Result<()> {
-        if self.watch.unchanged() {
-            return Ok(());
+        match self.watch.seen() {
+            Seen::Nothing => return Ok(()),
+            Seen::Files(names) => {
+                for name in names {
+                    self.synced_blobs.remove(&name);
+                }
+            }
+            // No watch: any file may have been written to since it was synced.
+            Seen::Unknown => self.synced_blobs.clear(),
         }
         self.list_and_sync_blobs()
     }
@@ -145,7 +155,10 @@ impl Barrier {
             let name = entry.file_name();
             if !self.synced_blobs.contains(&name) {
                 match File::open(entry.path()) {
-                    Ok(f) => f.sync_data().map_err(Error::io("fdatasync sled blob"))?,
+                    Ok(f) => {
+                        f.sync_data().map_err(Error::io("fdatasync sled blob"))?;
+                        self.blob_syncs += 1;
+                    }
                     // sled removed it between listing and opening: nothing to sync.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                     Err(e) => return Err(Error::io("open sled blob")(e)),
@@ -162,16 +175,27 @@ impl Barrier {
     }
 }
 
-/// Tells the barrier whether a file may have been created in `blobs/` since it last
-/// asked, so that it lists the directory only then.
+/// What [`BlobWatch`] saw in `blobs/` since it was last asked.
+enum Seen {
+    /// Nothing was created or written there.
+    Nothing,
+    /// These files were created, moved in, or closed after writing.
+    Files(HashSet<OsString>),
+    /// There is no watch: anything may have happened.
+    Unknown,
+}
+
+/// Tells the barrier which files were created in `blobs/`, or written to, since it last
+/// asked, so that it lists the directory only then and syncs those files again.
 ///
-/// On Linux this is an inotify watch for files created or moved into the directory. The
-/// kernel queues the event before the creating `open` returns, and sled creates a blob
-/// file before it logs the page that points at it, so a blob written before the
-/// barrier's `flush()` returned is always seen by the barrier that follows. When the
-/// watch cannot be set up, or the kernel reports an overflowed queue or a removed or
-/// moved directory, the watch is given up and every barrier lists the directory, as it
-/// does on other systems.
+/// On Linux this is an inotify watch for files created, moved in, or closed after
+/// writing. The kernel queues a create before the creating `open` returns, and sled
+/// creates a blob file before it logs the page that points at it, so a blob written
+/// before the barrier's `flush()` returned is always seen by the barrier that follows;
+/// and a blob another thread was still writing while a barrier synced it is named again
+/// when that thread closes it. When the watch cannot be set up, or the kernel reports an
+/// overflowed queue or a removed or moved directory, the watch is given up and every
+/// barrier lists the directory and syncs every file, as it does on other systems.
 struct BlobWatch {
     #[cfg(target_os = "linux")]
     inotify: Option<inotify::Inotify>,
@@ -186,6 +210,7 @@ impl BlobWatch {
                 blobs,
                 WatchMask::CREATE
                     | WatchMask::MOVED_TO
+                    | WatchMask::CLOSE_WRITE
                     | WatchMask::DELETE_SELF
                     | WatchMask::MOVE_SELF,
             )?;
@@ -215,48 +240,55 @@ impl BlobWatch {
         }
     }
 
-    /// True only if nothing can have been created in `blobs/` since the last call.
-    /// Drains what the kernel queued.
+    /// What happened in `blobs/` since the last call. Drains what the kernel queued.
     #[cfg(target_os = "linux")]
-    fn unchanged(&mut self) -> bool {
+    fn seen(&mut self) -> Seen {
         use inotify::EventMask;
         let Some(inotify) = self.inotify.as_mut() else {
-            return false;
+            return Seen::Unknown;
         };
         let mut buffer = [0u8; 4096];
-        let mut unchanged = true;
+        let mut names = HashSet::new();
+        let mut any = false;
         let mut lost = false;
         loop {
             match inotify.read_events(&mut buffer) {
                 Ok(events) => {
-                    unchanged = false;
                     for event in events {
+                        any = true;
                         lost |= event.mask.intersects(
                             EventMask::Q_OVERFLOW
                                 | EventMask::IGNORED
                                 | EventMask::DELETE_SELF
                                 | EventMask::MOVE_SELF,
                         );
+                        if let Some(name) = event.name {
+                            names.insert(name.to_os_string());
+                        }
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     tracing::debug!(error = %e, "inotify read failed: every barrier lists blobs/");
                     lost = true;
-                    unchanged = false;
                     break;
                 }
             }
         }
         if lost {
             self.inotify = None;
+            return Seen::Unknown;
         }
-        unchanged
+        if any {
+            Seen::Files(names)
+        } else {
+            Seen::Nothing
+        }
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn unchanged(&mut self) -> bool {
-        false
+    fn seen(&mut self) -> Seen {
+        Seen::Unknown
     }
 }
 
@@ -300,6 +332,44 @@ mod tests {
         std::fs::rename(&outside, dir.path().join("blobs").join("4097")).unwrap();
         barrier.sync_as(&db, Durability::Sync).unwrap();
         assert!(barrier.synced_blobs.contains(&OsString::from("4097")));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_blob_written_to_after_a_barrier_synced_it_is_synced_again_by_the_next() {
+        // C5 with C7: another thread may still be writing a blob file while a barrier
+        // syncs it; its close is seen, and the next barrier syncs it again.
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        let mut barrier = barrier(dir.path());
+        let blob = dir.path().join("blobs").join("8192");
+        std::fs::write(&blob, b"first half").unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
+        assert_eq!(barrier.blob_syncs, 1);
+        barrier.sync_as(&db, Durability::Sync).unwrap();
+        assert_eq!(barrier.blob_syncs, 1, "nothing happened: nothing synced");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&blob)
+            .unwrap();
+        f.write_all(b", second half").unwrap();
+        drop(f);
+        barrier.sync_as(&db, Durability::Sync).unwrap();
+        assert_eq!(barrier.blob_syncs, 2);
+    }
+
+    #[test]
+    fn without_a_watch_every_barrier_syncs_every_blob() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        std::fs::create_dir_all(dir.path().join("blobs")).unwrap();
+        std::fs::write(dir.path().join("blobs").join("1"), b"blob").unwrap();
+        let mut barrier = barrier_in(dir.path(), Durability::Flush);
+        let at_open = barrier.blob_syncs;
+        barrier.sync_as(&db, Durability::Sync).unwrap();
+        barrier.sync_as(&db, Durability::Sync).unwrap();
+        assert_eq!(barrier.blob_syncs, at_open + 2);
     }
 
     #[cfg(target_os = "linux")]
