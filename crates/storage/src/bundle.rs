@@ -157,8 +157,7 @@ impl Store {
         }
         let items = records + contents.len() as u64;
         for (done, hash) in (records + 1..).zip(&contents) {
-            let bytes = content::read(engine, &view, *hash)?
-                .ok_or_else(|| Error::corrupted(None, format!("content {hash} is not stored")))?;
+            let bytes = content::read_referenced(engine, &view, *hash, None)?;
             w.frame(BLOB, &[hash.as_bytes(), &bytes])?;
             if done.is_multiple_of(PROGRESS_EVERY) {
                 progress(done, items);

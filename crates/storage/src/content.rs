@@ -11,7 +11,7 @@
 //! derives all of them the same way. The empty content needs no bytes: its sha256 alone
 //! says what it is.
 
-use verso_domain::{ContentHash, ContentRef};
+use verso_domain::{ContentHash, ContentRef, Position};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -66,6 +66,21 @@ pub(crate) fn read(
         None => Ok(None),
         Some(header) => read_at(engine, hash, &header),
     }
+}
+
+/// Reads and verifies the content with `hash`, which a record (at `position`, when
+/// known) references, so the store must hold it.
+///
+/// # Errors
+/// [`Error::Corrupted`] when it is not stored, or as [`read`].
+pub(crate) fn read_referenced(
+    engine: &dyn Engine,
+    view: &Overlay<'_>,
+    hash: ContentHash,
+    position: Option<Position>,
+) -> Result<Vec<u8>> {
+    read(engine, view, hash)?
+        .ok_or_else(|| Error::corrupted(position, format!("content {hash} is not stored")))
 }
 
 /// Reads and verifies the content with `hash` whose header is `header`.

@@ -201,16 +201,12 @@ impl Store {
     /// `record` with its content, whose header is read from `view`: the snapshot the
     /// record was read from, which holds it (headers are never removed).
     fn with_content(&self, view: &Overlay<'_>, record: VersionRecord) -> Result<HostedVersion> {
-        let content =
-            content::read(&*self.inner.engine, view, record.content.hash)?.ok_or_else(|| {
-                Error::corrupted(
-                    Some(record.position),
-                    format!(
-                        "content {} of {} version {} is not stored",
-                        record.content.hash, record.stream, record.version
-                    ),
-                )
-            })?;
+        let content = content::read_referenced(
+            &*self.inner.engine,
+            view,
+            record.content.hash,
+            Some(record.position),
+        )?;
         Ok(HostedVersion { record, content })
     }
 

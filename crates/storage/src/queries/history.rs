@@ -924,13 +924,12 @@ impl Store {
         let Some(record) = record else {
             return Ok(None);
         };
-        let content = content::read(&*self.inner.engine, &self.view(), record.content.hash)?
-            .ok_or_else(|| {
-                Error::corrupted(
-                    Some(record.position),
-                    format!("content {} is not stored", record.content.hash),
-                )
-            })?;
+        let content = content::read_referenced(
+            &*self.inner.engine,
+            &self.view(),
+            record.content.hash,
+            Some(record.position),
+        )?;
         Ok(Some(VersionAt {
             position: fold.position,
             application_name: String::new(),

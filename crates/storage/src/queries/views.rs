@@ -123,9 +123,7 @@ impl Store {
     /// or is not view content.
     pub fn view_content(&self, content: ContentRef) -> Result<ViewContent> {
         let bytes =
-            content::read(&*self.inner.engine, &self.view(), content.hash)?.ok_or_else(|| {
-                Error::corrupted(None, format!("view content {} is not stored", content.hash))
-            })?;
+            content::read_referenced(&*self.inner.engine, &self.view(), content.hash, None)?;
         ViewContent::parse(&bytes)
             .map_err(|e| Error::corrupted(None, format!("view content {}: {e}", content.hash)))
     }
